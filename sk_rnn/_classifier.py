@@ -1,0 +1,162 @@
+"""RNNClassifier: one label per sequence."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.base import ClassifierMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import column_or_1d
+
+from ._base import RNNBase, fill_shared_doc
+from ._modules import POOLINGS, SequencePredictor
+
+
+@fill_shared_doc
+class RNNClassifier(ClassifierMixin, RNNBase):
+    """Recurrent neural network classifier for variable-length sequences.
+
+    Reads each sequence with a recurrent encoder, pools it into one vector
+    (``pooling``) and predicts its class with a linear softmax head trained with
+    cross-entropy.
+
+    Parameters
+    ----------
+    pooling : {"last", "mean", "max"}, default="last"
+        How a sequence's outputs become one vector: the output at the true last step
+        (of each direction), or the mean or maximum over its steps; padding is ignored.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in the loss, as in scikit-learn's classifiers.
+    %(shared_parameters)s
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels seen in fit.
+    n_features_in_ : int
+        Features per time step seen in fit (1 for 2-D input, one sequence per row).
+    net_ : skorch.NeuralNet
+        The trained skorch net holding the torch module (``net_.module_``).
+    history_ : skorch.History
+        Per-epoch losses and timings (``history_[:, "train_loss"]``).
+    device_ : str
+        The device the model was trained on.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_rnn import RNNClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = [rng.normal(size=(n, 3)) for n in rng.integers(5, 15, size=60)]
+    >>> y = ["up" if x[0, 0] > 0 else "down" for x in X]
+    >>> clf = RNNClassifier(hidden_size=16, max_epochs=5, random_state=0).fit(X, y)
+    >>> clf.classes_
+    array(['down', 'up'], dtype='<U4')
+    >>> clf.predict_proba(X[:2]).shape
+    (2, 2)
+    """
+
+    _parameter_constraints: dict = {
+        **RNNBase._parameter_constraints,
+        "pooling": [StrOptions(set(POOLINGS))],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(
+        self,
+        *,
+        pooling="last",
+        class_weight=None,
+        cell="lstm",
+        hidden_size=64,
+        num_layers=1,
+        bidirectional=False,
+        dropout=0.0,
+        frame_size=1,
+        max_epochs=50,
+        batch_size=32,
+        lr=1e-3,
+        optimizer=torch.optim.Adam,
+        optimizer_params=None,
+        clip_grad_norm=5.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        callbacks=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            cell=cell,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            bidirectional=bidirectional,
+            dropout=dropout,
+            frame_size=frame_size,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            optimizer=optimizer,
+            optimizer_params=optimizer_params,
+            clip_grad_norm=clip_grad_norm,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            callbacks=callbacks,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.pooling = pooling
+        self.class_weight = class_weight
+
+    def _encode_targets(self, y):
+        labels = y if hasattr(y, "dtype") else np.asarray(y, dtype=object)
+        if labels.dtype == object and len({isinstance(v, str) for v in labels.ravel()}) > 1:
+            # np.asarray would silently turn the numbers into strings.
+            raise TypeError("y mixes strings and numbers; use one type for all labels.")
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        encoder = LabelEncoder()
+        targets = encoder.fit_transform(y)
+        self.classes_ = encoder.classes_
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"y has only one class ({self.classes_[0]!r}); a classifier needs at least "
+                "2 classes."
+            )
+        return targets
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order."""
+        logits = torch.from_numpy(self._forward(X))
+        return torch.softmax(logits.double(), dim=1).numpy()
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted class label of each sequence."""
+        logits = self._forward(X)
+        return self.classes_[logits.argmax(axis=1)]
+
+    def _build_module(self, encoder):
+        return SequencePredictor(encoder, len(self.classes_), self.pooling, self.dropout)
+
+    def _criterion(self, targets):
+        params = {}
+        if self.class_weight is not None:
+            weights = compute_class_weight(
+                self.class_weight, classes=self.classes_, y=self.classes_[targets]
+            )
+            params["weight"] = torch.as_tensor(weights, dtype=torch.float32)
+        return torch.nn.CrossEntropyLoss, params
+
+    def _stratify(self, targets):
+        return targets
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = False
+        return tags

@@ -1,0 +1,347 @@
+"""Sequence input: validation, ragged storage, framing, bucketing and batch collation.
+
+Every estimator turns its ``X`` into one :class:`Sequences` object here, once per call to
+``fit``/``predict``. Training batches are then gathered from that flat storage with a few
+vectorised tensor operations per batch; no per-sample Python runs inside the training loop.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.utils.validation import check_array
+
+__all__ = [
+    "Sequences",
+    "SequenceDataset",
+    "BucketBatchIterator",
+    "check_sequences",
+    "frame_sequences",
+    "length_order",
+]
+
+
+@dataclass(frozen=True)
+class Sequences:
+    """Ragged sequences stored as one flat array.
+
+    Sequence ``i`` is ``values[offsets[i] : offsets[i] + lengths[i]]``.
+
+    Attributes
+    ----------
+    values : ndarray of shape (total_steps, n_features)
+        All time steps of all sequences, concatenated.
+    lengths : ndarray of shape (n_sequences,), dtype int64
+        Number of steps of each sequence (at least one).
+    offsets : ndarray of shape (n_sequences,), dtype int64
+        Start row of each sequence in ``values``.
+    """
+
+    values: np.ndarray
+    lengths: np.ndarray
+    offsets: np.ndarray
+
+    @classmethod
+    def from_list(cls, arrays: list[np.ndarray]) -> Sequences:
+        lengths = np.fromiter((len(a) for a in arrays), dtype=np.int64, count=len(arrays))
+        return cls(np.concatenate(arrays), lengths, _offsets(lengths))
+
+    @classmethod
+    def from_padded(cls, array: np.ndarray) -> Sequences:
+        """Equal-length sequences from an array of shape (n, n_steps, ...)."""
+        n, n_steps = array.shape[:2]
+        lengths = np.full(n, n_steps, dtype=np.int64)
+        return cls(array.reshape(n * n_steps, *array.shape[2:]), lengths, _offsets(lengths))
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    @property
+    def n_features(self) -> int:
+        return self.values.shape[1]
+
+    def to_list(self) -> list[np.ndarray]:
+        return [self.values[o : o + n] for o, n in zip(self.offsets, self.lengths, strict=True)]
+
+
+def _offsets(lengths: np.ndarray) -> np.ndarray:
+    offsets = np.zeros(len(lengths), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=offsets[1:])
+    return offsets
+
+
+def _is_scalar_number(x) -> bool:
+    return isinstance(x, numbers.Number | np.number) and not isinstance(x, bool | np.bool_)
+
+
+def check_sequences(X, *, n_features: int | None = None, name: str = "X") -> Sequences:
+    """Validate numeric sequence input and return it as float32 :class:`Sequences`.
+
+    Accepted forms:
+
+    - a list (or 1-D object array) of arrays of shape ``(n_steps_i, n_features)`` or
+      ``(n_steps_i,)`` (univariate), of different lengths;
+    - a 3-D array ``(n_samples, n_steps, n_features)``;
+    - a 2-D array or DataFrame ``(n_samples, n_steps)``: one univariate sequence per row.
+
+    Parameters
+    ----------
+    X : see above
+        The input.
+    n_features : int or None
+        If given, every sequence must have this many features per step.
+    name : str
+        Name of the argument, used in error messages.
+
+    Raises
+    ------
+    TypeError
+        Sparse input, strings or other non-numeric values (naming the sample).
+    ValueError
+        Empty input, zero-length sequences, NaN or infinity, mixed feature counts,
+        arrays with more than 3 dimensions (naming the sample where there is one).
+    """
+    if sp.issparse(X):
+        raise TypeError(
+            f"{name} is a sparse matrix; sk_rnn needs dense sequences. "
+            "Convert it with X.toarray() if it fits in memory."
+        )
+    if not isinstance(X, list | tuple | np.ndarray) and hasattr(X, "__array__"):
+        X = np.asarray(X)  # DataFrames and other array-likes
+    if isinstance(X, np.ndarray) and (X.dtype != object or X.ndim == 2):
+        sequences = _check_array_input(X, name)
+    elif isinstance(X, list | tuple | np.ndarray):
+        sequences = _check_list_input(X, name)
+    else:
+        raise TypeError(f"{name} must be a list of sequences or an array, got {type(X).__name__}.")
+    if n_features is not None and sequences.n_features != n_features:
+        raise ValueError(
+            f"{name} has {sequences.n_features} features per step, but the estimator was "
+            f"fitted with {n_features} features per step (n_features_in_={n_features})."
+        )
+    return sequences
+
+
+def _check_array_input(X: np.ndarray, name: str) -> Sequences:
+    if X.ndim == 2:
+        # sklearn's own 2-D validation gives the usual messages for NaN, complex, empty input.
+        X = check_array(X, dtype=np.float32, input_name=name, ensure_min_samples=1)
+        return Sequences.from_padded(X[:, :, None])
+    if X.ndim == 3:
+        if X.shape[0] == 0:
+            raise ValueError(f"{name} contains 0 sequences; at least one is required.")
+        if X.shape[1] == 0:
+            raise ValueError(f"{name} has sequences of 0 steps; every sequence needs a step.")
+        if X.shape[2] == 0:
+            raise ValueError(f"{name} has 0 features per step; at least one is required.")
+        values = _as_float32(X, name)
+        _check_finite(values, name)
+        return Sequences.from_padded(values)
+    if X.ndim < 2:
+        raise ValueError(
+            f"Expected a 2-D array (one univariate sequence per row), a 3-D array "
+            f"(n_samples, n_steps, n_features) or a list of sequences for {name}, got a "
+            f"{X.ndim}-D array of shape {X.shape}. Reshape your data: X.reshape(1, -1) for a "
+            "single univariate sequence, or wrap sequences in a list."
+        )
+    raise ValueError(
+        f"{name} has {X.ndim} dimensions (shape {X.shape}); sequences must be 2-D per sample: "
+        "pass a 3-D array (n_samples, n_steps, n_features) or a list of 2-D arrays."
+    )
+
+
+def _check_list_input(X, name: str) -> Sequences:
+    if len(X) == 0:
+        raise ValueError(f"{name} contains 0 sequences; at least one is required.")
+    if all(_is_scalar_number(x) for x in X):
+        raise ValueError(
+            f"{name} is a flat list of numbers. Wrap a single univariate sequence in a list "
+            f"({name}=[seq]) or pass one sequence per sample."
+        )
+    arrays = []
+    n_features = None
+    for i, sequence in enumerate(X):
+        if isinstance(sequence, str | bytes):
+            raise TypeError(
+                f"Sample {i} of {name} is a string; numeric sequences were expected "
+                f"(sample 0 was numeric)."
+            )
+        if sp.issparse(sequence):
+            raise TypeError(f"Sample {i} of {name} is a sparse matrix; pass dense arrays.")
+        try:
+            array = np.asarray(sequence)
+        except ValueError as exc:  # ragged nested lists inside one sample
+            raise ValueError(f"Sample {i} of {name} is not a rectangular array: {exc}") from None
+        array = _as_float32(array, f"Sample {i} of {name}")
+        if array.ndim == 1:
+            array = array[:, None]
+        if array.ndim != 2:
+            raise ValueError(
+                f"Sample {i} of {name} has shape {array.shape}; each sequence must be "
+                "(n_steps, n_features) or (n_steps,)."
+            )
+        if array.shape[0] == 0:
+            raise ValueError(f"Sample {i} of {name} has 0 steps; every sequence needs a step.")
+        if array.shape[1] == 0:
+            raise ValueError(f"Sample {i} of {name} has 0 features per step.")
+        if n_features is None:
+            n_features = array.shape[1]
+        elif array.shape[1] != n_features:
+            raise ValueError(
+                f"Sample {i} of {name} has {array.shape[1]} features per step, but sample 0 "
+                f"has {n_features}; all sequences need the same number of features."
+            )
+        arrays.append(array)
+    sequences = Sequences.from_list(arrays)
+    _check_finite(sequences.values, name, sequences)
+    return sequences
+
+
+def _as_float32(array: np.ndarray, what: str) -> np.ndarray:
+    if np.iscomplexobj(array):
+        raise ValueError(f"{what}: complex data not supported; pass real numbers.")
+    if array.dtype.kind in "biuf":
+        return array.astype(np.float32, copy=False)
+    try:
+        return array.astype(np.float32)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{what} contains non-numeric values (dtype {array.dtype}); numeric sequences "
+            "were expected."
+        ) from None
+
+
+def _check_finite(values: np.ndarray, name: str, sequences: Sequences | None = None) -> None:
+    bad = ~np.isfinite(values).all(axis=tuple(range(1, values.ndim)))
+    if not bad.any():
+        return
+    if sequences is None:  # values are (n * n_steps, ...) of a padded array
+        raise ValueError(f"{name} contains NaN or infinity; clean or impute it first.")
+    step = int(np.argmax(bad))
+    sample = int(np.searchsorted(sequences.offsets, step, side="right") - 1)
+    raise ValueError(
+        f"Sample {sample} of {name} contains NaN or infinity (step "
+        f"{step - sequences.offsets[sample]}); clean or impute it first."
+    )
+
+
+def frame_sequences(sequences: Sequences, frame_size: int) -> Sequences:
+    """Stack each run of ``frame_size`` consecutive steps into one step.
+
+    A sequence of ``n`` steps with ``f`` features becomes ``ceil(n / frame_size)`` steps
+    with ``frame_size * f`` features; the last partial frame is zero-padded.
+    """
+    if frame_size == 1:
+        return sequences
+    lengths = -(-sequences.lengths // frame_size)
+    offsets = _offsets(lengths)
+    n_features = sequences.n_features
+    framed = np.zeros((lengths.sum() * frame_size, n_features), dtype=sequences.values.dtype)
+    # Row j of sequence i lands at row offsets[i] * frame_size + j of the framed storage.
+    sample = np.repeat(np.arange(len(sequences)), sequences.lengths)
+    step = np.arange(len(sequences.values)) - np.repeat(sequences.offsets, sequences.lengths)
+    framed[offsets[sample] * frame_size + step] = sequences.values
+    return Sequences(framed.reshape(-1, frame_size * n_features), lengths, offsets)
+
+
+def length_order(lengths: np.ndarray) -> np.ndarray:
+    """Deterministic order, shortest first, in which inference batches are formed."""
+    return np.argsort(lengths, kind="stable")
+
+
+class SequenceDataset(torch.utils.data.Dataset):
+    """Torch dataset over :class:`Sequences` that is indexed by whole batches.
+
+    ``dataset[indices]`` returns ``({"x": padded, "lengths": lengths}, targets)`` where
+    ``padded`` has shape ``(len(indices), max_length, n_features)``: each batch is padded
+    only to its own longest sequence.
+    """
+
+    def __init__(self, sequences: Sequences, targets: np.ndarray | None = None, indices=None):
+        self.sequences = sequences
+        self.values = torch.from_numpy(sequences.values)
+        self.lengths = torch.from_numpy(sequences.lengths)
+        self.offsets = torch.from_numpy(sequences.offsets)
+        self.targets = None if targets is None else torch.as_tensor(targets)
+        self.indices = torch.arange(len(sequences)) if indices is None else torch.as_tensor(indices)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def subset(self, positions) -> SequenceDataset:
+        """A view on some samples; the flat storage is shared, not copied."""
+        subset = object.__new__(SequenceDataset)
+        subset.__dict__.update(self.__dict__)
+        subset.indices = self.indices[torch.as_tensor(positions)]
+        return subset
+
+    def sample_lengths(self) -> np.ndarray:
+        return self.lengths[self.indices].numpy()
+
+    def sample_targets(self) -> np.ndarray | None:
+        return None if self.targets is None else self.targets[self.indices].numpy()
+
+    def __getitem__(self, positions):
+        rows = self.indices[torch.as_tensor(positions)]
+        lengths = self.lengths[rows]
+        steps = torch.arange(int(lengths.max()))
+        inside = steps[None, :] < lengths[:, None]
+        flat = torch.where(inside, self.offsets[rows, None] + steps[None, :], 0)
+        padded = self.values[flat]
+        padded[~inside] = 0
+        targets = None if self.targets is None else self.targets[rows]
+        return {"x": padded, "lengths": lengths}, targets
+
+
+class BucketBatchIterator:
+    """Length-bucketed batches over a :class:`SequenceDataset`.
+
+    Training (``shuffle=True``): each epoch draws a random permutation, cuts it into pools
+    of ``pool_batches`` batches, sorts each pool by length and shuffles the resulting
+    batches, so batches hold sequences of similar length yet differ from epoch to epoch.
+    Inference (``shuffle=False``): batches follow :func:`length_order`.
+
+    Parameters
+    ----------
+    dataset : SequenceDataset
+    batch_size : int
+    shuffle : bool, default=False
+    generator : torch.Generator or None
+        Source of randomness for shuffling (seeded from the estimator's ``random_state``).
+    pool_batches : int, default=50
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False, generator=None, pool_batches=50):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.generator = generator
+        self.pool_batches = pool_batches
+
+    def __len__(self) -> int:
+        return -(-len(self.dataset) // self.batch_size)
+
+    def batches(self) -> list[np.ndarray]:
+        """Positions (into the dataset) of each batch, in iteration order."""
+        lengths = self.dataset.sample_lengths()
+        size = self.batch_size
+        if not self.shuffle:
+            order = length_order(lengths)
+            return [order[i : i + size] for i in range(0, len(order), size)]
+        perm = torch.randperm(len(lengths), generator=self.generator).numpy()
+        pool = size * self.pool_batches
+        batches = []
+        for start in range(0, len(perm), pool):
+            chunk = perm[start : start + pool]
+            chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+            batches.extend(chunk[i : i + size] for i in range(0, len(chunk), size))
+        shuffled = torch.randperm(len(batches), generator=self.generator).numpy()
+        return [batches[i] for i in shuffled]
+
+    def __iter__(self):
+        for positions in self.batches():
+            yield self.dataset[positions]

@@ -1,0 +1,134 @@
+"""RNNRegressor: one or more real values per sequence."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.base import RegressorMixin
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.validation import check_array
+
+from ._base import RNNBase, fill_shared_doc
+from ._modules import POOLINGS, SequencePredictor
+
+
+@fill_shared_doc
+class RNNRegressor(RegressorMixin, RNNBase):
+    """Recurrent neural network regressor for variable-length sequences.
+
+    Reads each sequence with a recurrent encoder, pools it into one vector and predicts
+    one or more real targets with a linear head trained on mean squared error. Targets
+    are standardised inside and predictions come back in the original units.
+
+    Parameters
+    ----------
+    pooling : {"last", "mean", "max"}, default="last"
+        How a sequence's outputs become one vector: the output at the true last step
+        (of each direction), or the mean or maximum over its steps; padding is ignored.
+    %(shared_parameters)s
+
+    Attributes
+    ----------
+    n_outputs_ : int
+        Number of targets per sequence.
+    n_features_in_ : int
+        Features per time step seen in fit (1 for 2-D input, one sequence per row).
+    target_mean_, target_scale_ : ndarray of shape (n_outputs_,)
+        Standardisation of the targets learned in fit.
+    net_ : skorch.NeuralNet
+        The trained skorch net holding the torch module (``net_.module_``).
+    history_ : skorch.History
+        Per-epoch losses and timings.
+    device_ : str
+        The device the model was trained on.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_rnn import RNNRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X = [rng.normal(size=n) for n in rng.integers(5, 15, size=60)]
+    >>> y = [x.sum() for x in X]
+    >>> reg = RNNRegressor(hidden_size=16, max_epochs=5, random_state=0).fit(X, y)
+    >>> reg.predict(X[:3]).shape
+    (3,)
+    """
+
+    _parameter_constraints: dict = {
+        **RNNBase._parameter_constraints,
+        "pooling": [StrOptions(set(POOLINGS))],
+    }
+
+    def __init__(
+        self,
+        *,
+        pooling="last",
+        cell="lstm",
+        hidden_size=64,
+        num_layers=1,
+        bidirectional=False,
+        dropout=0.0,
+        frame_size=1,
+        max_epochs=50,
+        batch_size=32,
+        lr=1e-3,
+        optimizer=torch.optim.Adam,
+        optimizer_params=None,
+        clip_grad_norm=5.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        callbacks=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            cell=cell,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            bidirectional=bidirectional,
+            dropout=dropout,
+            frame_size=frame_size,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            optimizer=optimizer,
+            optimizer_params=optimizer_params,
+            clip_grad_norm=clip_grad_norm,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            callbacks=callbacks,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.pooling = pooling
+
+    def _encode_targets(self, y):
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        y2d = y.reshape(len(y), -1)
+        self.n_outputs_ = y2d.shape[1]
+        self.target_mean_ = y2d.mean(axis=0)
+        scale = y2d.std(axis=0)
+        self.target_scale_ = np.where(scale > 0, scale, 1.0)
+        self._single_output_ = y.ndim == 1
+        targets = ((y2d - self.target_mean_) / self.target_scale_).astype(np.float32)
+        return targets
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted targets, shape (n_samples,) or (n_samples, n_outputs_)."""
+        outputs = self._forward(X).astype(np.float64) * self.target_scale_ + self.target_mean_
+        return outputs.ravel() if self._single_output_ else outputs
+
+    def _build_module(self, encoder):
+        return SequencePredictor(encoder, self.n_outputs_, self.pooling, self.dropout)
+
+    def _criterion(self, targets):
+        return torch.nn.MSELoss, {}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags

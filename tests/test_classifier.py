@@ -1,0 +1,79 @@
+import numpy as np
+import pytest
+from sklearn.datasets import make_blobs
+from sklearn.preprocessing import StandardScaler
+from tasks import CELLS
+
+from sk_rnn import RNNClassifier
+
+FAST = dict(hidden_size=16, max_epochs=40, lr=0.01, random_state=0)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_learns_delayed_recall(recall_data, cell, bidirectional):
+    (X, y), (X_test, y_test) = recall_data
+    clf = RNNClassifier(cell=cell, bidirectional=bidirectional, **FAST).fit(X, y)
+    # Chance is 0.5: the label is a value seen many steps before the readout.
+    assert clf.score(X_test, y_test) > 0.85
+
+
+def test_labels_probabilities_and_classes(recall_data):
+    (X, y), _ = recall_data
+    labels = np.where(y == "pos", 7, -3)
+    clf = RNNClassifier(hidden_size=8, max_epochs=2, random_state=0).fit(X, labels)
+    np.testing.assert_array_equal(clf.classes_, [-3, 7])
+    proba = clf.predict_proba(X[:10])
+    assert proba.shape == (10, 2)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(clf.predict(X[:10]), clf.classes_[proba.argmax(axis=1)])
+    assert set(clf.predict(X)) <= {-3, 7}
+
+
+def test_multiclass_string_labels():
+    rng = np.random.default_rng(0)
+    X = [
+        rng.normal(size=(n, 2)) + k
+        for k, n in zip(np.repeat([0, 3, 6], 30), rng.integers(3, 9, 90), strict=True)
+    ]
+    y = np.repeat(["low", "mid", "high"], 30)
+    clf = RNNClassifier(**FAST).fit(X, y)
+    assert list(clf.classes_) == ["high", "low", "mid"]
+    assert clf.score(X, y) > 0.9
+
+
+def test_accuracy_on_sklearn_blobs():
+    # The accuracy part of sklearn's check_classifiers_train (see test_common.py).
+    X, y = make_blobs(n_samples=300, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    for X_dtype in (np.float64, np.float32):
+        clf = RNNClassifier(hidden_size=16, max_epochs=40, lr=0.02, random_state=0)
+        assert clf.fit(X.astype(X_dtype), y).score(X, y) > 0.83
+
+
+def test_class_weight_shifts_decisions():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 5))
+    y = np.where(rng.random(200) < 0.85, "common", "rare")
+    kwargs = dict(hidden_size=8, max_epochs=15, lr=0.01, random_state=0)
+    plain = RNNClassifier(**kwargs).fit(X, y)
+    balanced = RNNClassifier(class_weight="balanced", **kwargs).fit(X, y)
+    favour = RNNClassifier(class_weight={"common": 1.0, "rare": 20.0}, **kwargs).fit(X, y)
+    n_rare = [(m.predict(X) == "rare").sum() for m in (plain, balanced, favour)]
+    assert n_rare[0] < n_rare[1] <= n_rare[2]
+
+
+@pytest.mark.parametrize(
+    "y, error, match",
+    [
+        (["a"] * 5, ValueError, "only one class"),
+        ([0.1, 0.2, 0.3, 0.4, 0.5], ValueError, "Unknown label type"),
+        (["a", 1, "b", 2, "a"], TypeError, "mixes strings and numbers"),
+        (["a", "b", "a", "b"], ValueError, "5 sequences in X, 4 targets"),
+        (None, ValueError, "requires y"),
+    ],
+)
+def test_bad_targets(y, error, match):
+    X = [np.zeros((3, 1))] * 5
+    with pytest.raises(error, match=match):
+        RNNClassifier(max_epochs=1).fit(X, y)

@@ -1,0 +1,53 @@
+import pytest
+import torch
+from tasks import CELLS
+
+from sk_rnn._modules import RecurrentEncoder, SequencePredictor, reverse_padded
+
+
+def test_reverse_padded_reverses_within_length_and_is_an_involution():
+    x = torch.arange(1.0, 6.0).reshape(1, 5, 1).repeat(2, 1, 1)
+    lengths = torch.tensor([5, 3])
+    out = reverse_padded(x, lengths)
+    assert out[0, :, 0].tolist() == [5, 4, 3, 2, 1]
+    assert out[1, :, 0].tolist() == [3, 2, 1, 4, 5]
+    assert torch.equal(reverse_padded(out, lengths), x)
+
+
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("pooling", ["last", "mean", "max"])
+def test_output_does_not_depend_on_padding_or_batch_mates(cell, bidirectional, pooling):
+    torch.manual_seed(0)
+    encoder = RecurrentEncoder(3, cell, 8, num_layers=2, bidirectional=bidirectional)
+    model = SequencePredictor(encoder, 4, pooling=pooling).eval()
+    short = torch.randn(1, 4, 3)
+    alone = model(short, torch.tensor([4]))
+    # The same short sequence padded to 50 steps with garbage, next to long ones.
+    batch = torch.randn(3, 50, 3) * 5
+    batch[1, :4] = short[0]
+    together = model(batch, torch.tensor([50, 4, 37]))
+    torch.testing.assert_close(together[1], alone[0], rtol=1e-5, atol=1e-6)
+
+
+def test_last_readout_matches_each_sequence_run_alone():
+    torch.manual_seed(0)
+    encoder = RecurrentEncoder(2, "gru", 5, bidirectional=True).eval()
+    x = torch.randn(2, 6, 2)
+    _, last, _ = encoder(x, torch.tensor([6, 3]))
+    _, alone, _ = encoder(x[1:, :3], torch.tensor([3]))
+    torch.testing.assert_close(last[1], alone[0])
+    # Compare with torch's own bidirectional GRU on the unpadded sequence.
+    gru = torch.nn.GRU(2, 5, batch_first=True, bidirectional=True)
+    fwd, bwd = encoder.forward_layers[0], encoder.backward_layers[0]
+    with torch.no_grad():
+        for name, value in fwd.named_parameters():
+            getattr(gru, name).copy_(value)
+            getattr(gru, name + "_reverse").copy_(getattr(bwd, name))
+    outputs, _ = gru(x[1:, :3])
+    torch.testing.assert_close(alone[0], torch.cat([outputs[0, -1, :5], outputs[0, 0, 5:]]))
+
+
+def test_invalid_cell():
+    with pytest.raises(ValueError, match="cell must be one of"):
+        RecurrentEncoder(2, "transformer", 4)
