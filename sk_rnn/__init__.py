@@ -1,9 +1,10 @@
 """sk_rnn: recurrent neural networks as scikit-learn estimators."""
 
 from ._classifier import RNNClassifier
+from ._persistence import load
 from ._preprocessing import SequenceScaler
 from ._regressor import RNNRegressor
 
 __version__ = "0.1.0"
 
-__all__ = ["RNNClassifier", "RNNRegressor", "SequenceScaler", "__version__"]
+__all__ = ["RNNClassifier", "RNNRegressor", "SequenceScaler", "load", "__version__"]

@@ -9,28 +9,32 @@ loss and decoding of outputs.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
-from skorch import NeuralNet
 from skorch.callbacks import EarlyStopping, GradientNormClipping, ProgressBar
 
 from ._data import (
-    BucketBatchIterator,
     SequenceDataset,
     Sequences,
+    as_indexable,
     check_sequences,
     frame_sequences,
     length_order,
 )
 from ._modules import CELLS, RecurrentEncoder
+from ._net import HoldoutSplit, LastGoodEpoch, SequenceNet
+
+# Predict validates and encodes this many batches at a time, so that its memory grows with
+# batch_size, not with the number of samples.
+_PREDICT_CHUNK_BATCHES = 64
 
 SHARED_PARAMETERS_DOC = """\
 cell : {"lstm", "gru", "rnn", "rnn_relu"}, default="lstm"
@@ -82,6 +86,9 @@ cell : {"lstm", "gru", "rnn", "rnn_relu"}, default="lstm"
         Seeds weight initialisation, dropout and batch shuffling. With a fixed value,
         two fits on CPU give bit-identical predictions. sk_rnn never changes torch's
         global random state.
+    warm_start : bool, default=False
+        When fitting again, continue from the current weights (and vocabulary, classes,
+        scaling) instead of starting afresh. ``partial_fit`` always continues.
     verbose : int, default=0
         0 is silent; 1 prints a table of losses per epoch with a progress bar."""
 
@@ -92,31 +99,13 @@ def fill_shared_doc(cls):
     return cls
 
 
-class _SequenceNet(NeuralNet):
-    """skorch's NeuralNet with length-bucketed batches and inference-mode evaluation."""
-
-    def __init__(self, *args, shuffle_seed=0, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.shuffle_seed = shuffle_seed
-
-    def get_iterator(self, dataset, training=False):
-        generator = None
-        if training:
-            # Offset by the epochs already run, so continued training reshuffles.
-            generator = torch.Generator().manual_seed(self.shuffle_seed + len(self.history))
-        return BucketBatchIterator(dataset, self.batch_size, shuffle=training, generator=generator)
-
-    def evaluation_step(self, batch, training=False):
-        if training:
-            return super().evaluation_step(batch, training=True)
-        self.check_is_fitted()
-        self._set_training(False)
-        with torch.inference_mode():
-            return self.infer(batch[0])
-
-
 class RNNBase(BaseEstimator):
-    """Base class of the sk_rnn estimators. Not for direct use."""
+    """Base class of the sk_rnn estimators. Not for direct use.
+
+    Subclasses implement ``_encode_targets`` (validate ``y``, set the target's fitted
+    attributes), ``_build_head`` (the torch module on top of the encoder) and
+    ``_criterion`` (the loss), and decode the outputs of ``_forward`` in ``predict``.
+    """
 
     _parameter_constraints: dict = {
         "cell": [StrOptions(set(CELLS))],
@@ -137,6 +126,7 @@ class RNNBase(BaseEstimator):
         "callbacks": [list, None],
         "device": [str, torch.device],
         "random_state": ["random_state"],
+        "warm_start": ["boolean"],
         "verbose": ["verbose"],
     }
 
@@ -161,6 +151,7 @@ class RNNBase(BaseEstimator):
         callbacks=None,
         device="cpu",
         random_state=None,
+        warm_start=False,
         verbose=0,
     ):
         self.cell = cell
@@ -181,36 +172,42 @@ class RNNBase(BaseEstimator):
         self.callbacks = callbacks
         self.device = device
         self.random_state = random_state
+        self.warm_start = warm_start
         self.verbose = verbose
+
+    # -- hooks for subclasses ----------------------------------------------------------
+
+    def _encode_targets(self, y, *, reset: bool, classes=None) -> np.ndarray:
+        """Validate ``y`` and encode it for the loss; with ``reset``, set fitted attributes.
+
+        ``classes`` is the label set a classifier's first ``partial_fit`` may declare.
+        """
+        raise NotImplementedError
+
+    def _build_head(self, encoder: RecurrentEncoder) -> torch.nn.Module:
+        """The whole torch module, built on ``encoder`` from fitted attributes only."""
+        raise NotImplementedError
+
+    def _criterion(self) -> tuple[type, dict]:
+        """The loss class and its keyword arguments."""
+        raise NotImplementedError
+
+    _stratify_validation = False
 
     # -- input -------------------------------------------------------------------------
 
-    def _validate_sequences(self, X, *, reset: bool) -> Sequences:
-        """Validate ``X``; in fit (``reset=True``) record ``n_features_in_``."""
+    def _validate_sequences(self, X, *, reset: bool, first_index: int = 0) -> Sequences:
+        """Validate ``X``; in a fresh fit (``reset=True``) record ``n_features_in_``."""
         if reset:
             sequences = check_sequences(X)
             self.n_features_in_ = sequences.n_features
         else:
             check_is_fitted(self)
-            sequences = check_sequences(X, n_features=self.n_features_in_)
+            sequences = check_sequences(X, n_features=self.n_features_in_, first_index=first_index)
         return frame_sequences(sequences, self.frame_size)
 
-    # -- hooks for subclasses ----------------------------------------------------------
-
-    def _encode_targets(self, y) -> np.ndarray:
-        """Validate ``y``, set the target's fitted attributes, return what the loss sees."""
-        raise NotImplementedError
-
-    def _build_module(self, encoder: RecurrentEncoder) -> torch.nn.Module:
-        raise NotImplementedError
-
-    def _criterion(self, targets: np.ndarray) -> tuple[type, dict]:
-        """The loss class and its keyword arguments, given the encoded targets."""
-        raise NotImplementedError
-
-    def _stratify(self, targets):
-        """Labels to stratify the early-stopping split by, or None."""
-        return None
+    def _encoder_input_size(self) -> int:
+        return self.n_features_in_ * self.frame_size
 
     # -- training ----------------------------------------------------------------------
 
@@ -231,18 +228,81 @@ class RNNBase(BaseEstimator):
         self : object
             The fitted estimator.
         """
+        return self._fit(X, y, epochs=self.max_epochs, reset=not self._continuing())
+
+    def _continuing(self) -> bool:
+        return self.warm_start and hasattr(self, "net_")
+
+    def _fit(self, X, y, *, epochs: int, reset: bool, classes=None):
         if y is None:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
-        sequences = self._validate_sequences(X, reset=True)
-        targets = self._encode_targets(y)
+        sequences = self._validate_sequences(X, reset=reset)
+        targets = self._encode_targets(y, reset=reset, classes=classes)
         if len(targets) != len(sequences):
             raise ValueError(
                 f"X and y have different numbers of samples: {len(sequences)} sequences "
                 f"in X, {len(targets)} targets in y."
             )
-        return self._fit_sequences(sequences, targets)
+        if reset:
+            self._initialize_net()
+        return self._train(SequenceDataset(sequences, targets), epochs)
+
+    def _build_module(self) -> torch.nn.Module:
+        """The torch module, built from parameters and fitted attributes only."""
+        encoder = RecurrentEncoder(
+            self._encoder_input_size(),
+            self.cell,
+            self.hidden_size,
+            self.num_layers,
+            self.bidirectional,
+            self.dropout,
+        )
+        return self._build_head(encoder)
+
+    def _initialize_net(self) -> None:
+        """Build the torch module and the skorch net from fitted attributes."""
+        device = torch.device(self._resolve_device())
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        with _seeded(device, seed):
+            self.net_ = self._build_net(self._build_module(), device, seed).initialize()
+        self.history_ = self.net_.history
+
+    def _restore_net(self, module_state, history, device: str) -> None:
+        """Rebuild the net around saved weights (used by :func:`sk_rnn.load`)."""
+        module = self._build_module()
+        module.load_state_dict(module_state)
+        seed = self.random_state if isinstance(self.random_state, int) else 0
+        self.net_ = self._build_net(module, torch.device(device), seed).initialize()
+        self.net_.history = history
+        self.history_ = history
+
+    def save(self, path) -> None:
+        """Save the fitted model to ``path`` without pickle; load it with :func:`sk_rnn.load`.
+
+        One safetensors file: the weights, plus a JSON header with the parameters, labels
+        and the other fitted attributes. Loading it never executes code, so it is safe for
+        files from untrusted sources (pickle and joblib files are not). The file is
+        written atomically: an interrupted save leaves any previous file intact.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Destination file, conventionally ending in ``.safetensors``.
+        """
+        from ._persistence import save
+
+        save(self, path)
+
+    def _train(self, dataset: SequenceDataset, epochs: int):
+        net = self.net_
+        # Dropout draws from torch's global RNG: fork it, seeded per run, so fits are
+        # reproducible and the caller's random state is left untouched.
+        with _seeded(torch.device(net.device), net.shuffle_seed + len(net.history)):
+            net.partial_fit(dataset, epochs=epochs)
+        self.history_ = net.history
+        return self
 
     def _resolve_device(self) -> str:
         device = str(self.device)
@@ -270,50 +330,25 @@ class RNNBase(BaseEstimator):
             raise ValueError(f"device={self.device!r} is not supported; use cpu, cuda or mps.")
         return device
 
-    def _fit_sequences(self, sequences: Sequences, targets: np.ndarray):
-        """Build the module and skorch net, then train on encoded data."""
-        device = torch.device(self._resolve_device())
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        dataset = SequenceDataset(sequences, targets)
-        fork_devices = [device.index or 0] if device.type == "cuda" else []
-        # Seed weight initialisation and dropout without touching the caller's global RNG.
-        with torch.random.fork_rng(devices=fork_devices):
-            torch.manual_seed(seed)
-            encoder = RecurrentEncoder(
-                sequences.n_features,
-                self.cell,
-                self.hidden_size,
-                self.num_layers,
-                self.bidirectional,
-                self.dropout,
-            )
-            self.net_ = self._build_net(self._build_module(encoder), device, seed, targets)
-            self.net_.fit(dataset, y=None)
-        self.history_ = self.net_.history
-        return self
-
     @property
     def device_(self) -> str:
         """The device the fitted model lives on (CPU after loading a GPU model without GPU)."""
         return str(self.net_.device)
 
-    def _build_net(self, module, device, seed, targets) -> _SequenceNet:
-        criterion, criterion_params = self._criterion(targets)
+    def _build_net(self, module, device, seed) -> SequenceNet:
+        criterion, criterion_params = self._criterion()
         callbacks = [copy.deepcopy(cb) for cb in self.callbacks or []]
+        callbacks.append(("last_good_epoch", LastGoodEpoch()))
         if self.clip_grad_norm is not None:
             callbacks.append(("clip_grad_norm", GradientNormClipping(self.clip_grad_norm)))
         train_split = None
         if self.early_stopping:
-            callbacks.append(
-                (
-                    "early_stopping",
-                    EarlyStopping(patience=self.n_iter_no_change, load_best=True, sink=self._log),
-                )
-            )
-            train_split = self._holdout_split(seed, targets)
+            stopper = EarlyStopping(patience=self.n_iter_no_change, load_best=True, sink=self._log)
+            callbacks.append(("early_stopping", stopper))
+            train_split = HoldoutSplit(self.validation_fraction, seed, self._stratify_validation)
         if self.verbose:
             callbacks.append(("progress_bar", ProgressBar()))
-        return _SequenceNet(
+        return SequenceNet(
             module,
             criterion=criterion,
             optimizer=self.optimizer,
@@ -333,29 +368,38 @@ class RNNBase(BaseEstimator):
         if self.verbose:
             print(message)
 
-    def _holdout_split(self, seed, targets):
-        stratify = self._stratify(targets)
-        fraction = self.validation_fraction
-
-        def split(dataset):
-            positions = np.arange(len(dataset))
-            try:
-                train, valid = train_test_split(
-                    positions, test_size=fraction, random_state=seed, stratify=stratify
-                )
-            except ValueError:  # too few samples of some class to stratify
-                train, valid = train_test_split(positions, test_size=fraction, random_state=seed)
-            return dataset.subset(train), dataset.subset(valid)
-
-        return split
-
     # -- prediction --------------------------------------------------------------------
 
     def _forward(self, X) -> np.ndarray:
-        """Raw module outputs for ``X``, in the order of ``X``, as a numpy array."""
-        sequences = self._validate_sequences(X, reset=False)
-        dataset = SequenceDataset(sequences)
-        batches = [out.float().numpy() for out in self.net_.forward_iter(dataset)]
-        outputs = np.empty((len(sequences), *batches[0].shape[1:]), dtype=np.float32)
-        outputs[length_order(sequences.lengths)] = np.concatenate(batches)
-        return outputs
+        """Raw module outputs for ``X``, in the order of ``X``, as a numpy array.
+
+        ``X`` is validated and encoded a chunk at a time, so peak memory depends on
+        ``batch_size``, not on the number of samples.
+        """
+        check_is_fitted(self)
+        X = as_indexable(X)
+        chunk = self.batch_size * _PREDICT_CHUNK_BATCHES
+        outputs = []
+        for start in range(0, max(len(X), 1), chunk):
+            sequences = self._validate_sequences(
+                X[start : start + chunk], reset=False, first_index=start
+            )
+            batches = [
+                out.float().numpy() for out in self.net_.forward_iter(SequenceDataset(sequences))
+            ]
+            chunk_out = np.empty((len(sequences), *batches[0].shape[1:]), dtype=np.float32)
+            chunk_out[length_order(sequences.lengths)] = np.concatenate(batches)
+            outputs.append(chunk_out)
+        return np.concatenate(outputs)
+
+
+@contextlib.contextmanager
+def _seeded(device: torch.device, seed: int):
+    """Fork torch's RNG (CPU, and the CUDA device in use) and seed the fork."""
+    cuda = device.type == "cuda"
+    with torch.random.fork_rng(devices=[device.index or 0] if cuda else []):
+        torch.default_generator.manual_seed(seed)
+        if cuda:
+            with torch.cuda.device(device):
+                torch.cuda.manual_seed(seed)
+        yield

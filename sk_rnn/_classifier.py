@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.base import ClassifierMixin
-from sklearn.preprocessing import LabelEncoder
+from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
@@ -36,6 +35,8 @@ class RNNClassifier(ClassifierMixin, RNNBase):
     ----------
     classes_ : ndarray of shape (n_classes,)
         The class labels seen in fit.
+    class_weight_ : ndarray of shape (n_classes,)
+        Weight of each class in the loss (ones unless ``class_weight`` is set).
     n_features_in_ : int
         Features per time step seen in fit (1 for 2-D input, one sequence per row).
     net_ : skorch.NeuralNet
@@ -88,6 +89,7 @@ class RNNClassifier(ClassifierMixin, RNNBase):
         callbacks=None,
         device="cpu",
         random_state=None,
+        warm_start=False,
         verbose=0,
     ):
         super().__init__(
@@ -109,27 +111,59 @@ class RNNClassifier(ClassifierMixin, RNNBase):
             callbacks=callbacks,
             device=device,
             random_state=random_state,
+            warm_start=warm_start,
             verbose=verbose,
         )
         self.pooling = pooling
         self.class_weight = class_weight
 
-    def _encode_targets(self, y):
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None):
+        """Train for one epoch, continuing from the current weights if fitted.
+
+        Parameters
+        ----------
+        X : list of arrays, 3-D array or 2-D array
+            Training sequences, as for :meth:`fit`.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        classes : array-like of shape (n_classes,), default=None
+            All the classes that will ever be seen. Needed on the first call when a
+            batch of ``y`` may not contain every class, as in scikit-learn; ignored later.
+
+        Returns
+        -------
+        self : RNNClassifier
+        """
+        return self._fit(X, y, epochs=1, reset=not hasattr(self, "net_"), classes=classes)
+
+    def _encode_targets(self, y, *, reset, classes=None):
         labels = y if hasattr(y, "dtype") else np.asarray(y, dtype=object)
         if labels.dtype == object and len({isinstance(v, str) for v in labels.ravel()}) > 1:
             # np.asarray would silently turn the numbers into strings.
             raise TypeError("y mixes strings and numbers; use one type for all labels.")
         y = column_or_1d(y, warn=True)
         check_classification_targets(y)
-        encoder = LabelEncoder()
-        targets = encoder.fit_transform(y)
-        self.classes_ = encoder.classes_
-        if len(self.classes_) < 2:
+        if reset:
+            self.classes_ = np.unique(y if classes is None else np.asarray(classes))
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    f"y has only one class ({self.classes_[0]!r}); a classifier needs at "
+                    "least 2 classes."
+                )
+            self.class_weight_ = self._compute_class_weight(y)
+        unknown = np.setdiff1d(y, self.classes_)
+        if len(unknown):
             raise ValueError(
-                f"y has only one class ({self.classes_[0]!r}); a classifier needs at least "
-                "2 classes."
+                f"y contains labels {unknown[:5].tolist()} that are not in classes_ "
+                f"{self.classes_.tolist()}."
             )
-        return targets
+        return np.searchsorted(self.classes_, y)
+
+    def _compute_class_weight(self, y):
+        if self.class_weight is None:
+            return np.ones(len(self.classes_))
+        return compute_class_weight(self.class_weight, classes=self.classes_, y=y)
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order."""
@@ -141,20 +175,14 @@ class RNNClassifier(ClassifierMixin, RNNBase):
         logits = self._forward(X)
         return self.classes_[logits.argmax(axis=1)]
 
-    def _build_module(self, encoder):
+    def _build_head(self, encoder):
         return SequencePredictor(encoder, len(self.classes_), self.pooling, self.dropout)
 
-    def _criterion(self, targets):
-        params = {}
-        if self.class_weight is not None:
-            weights = compute_class_weight(
-                self.class_weight, classes=self.classes_, y=self.classes_[targets]
-            )
-            params["weight"] = torch.as_tensor(weights, dtype=torch.float32)
-        return torch.nn.CrossEntropyLoss, params
+    def _criterion(self):
+        weight = torch.as_tensor(self.class_weight_, dtype=torch.float32)
+        return torch.nn.CrossEntropyLoss, {"weight": weight}
 
-    def _stratify(self, targets):
-        return targets
+    _stratify_validation = True
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -78,7 +78,17 @@ def _is_scalar_number(x) -> bool:
     return isinstance(x, numbers.Number | np.number) and not isinstance(x, bool | np.bool_)
 
 
-def check_sequences(X, *, n_features: int | None = None, name: str = "X") -> Sequences:
+def as_indexable(X):
+    """``X`` as something that slices by sample: lists and arrays as they are, DataFrames
+    and other array-likes as numpy arrays."""
+    if not isinstance(X, list | tuple | np.ndarray) and hasattr(X, "__array__"):
+        return np.asarray(X)
+    return X
+
+
+def check_sequences(
+    X, *, n_features: int | None = None, name: str = "X", first_index: int = 0
+) -> Sequences:
     """Validate numeric sequence input and return it as float32 :class:`Sequences`.
 
     Accepted forms:
@@ -96,6 +106,8 @@ def check_sequences(X, *, n_features: int | None = None, name: str = "X") -> Seq
         If given, every sequence must have this many features per step.
     name : str
         Name of the argument, used in error messages.
+    first_index : int
+        Index of ``X[0]`` in the user's data, when ``X`` is a chunk of it (for messages).
 
     Raises
     ------
@@ -110,12 +122,11 @@ def check_sequences(X, *, n_features: int | None = None, name: str = "X") -> Seq
             f"{name} is a sparse matrix; sk_rnn needs dense sequences. "
             "Convert it with X.toarray() if it fits in memory."
         )
-    if not isinstance(X, list | tuple | np.ndarray) and hasattr(X, "__array__"):
-        X = np.asarray(X)  # DataFrames and other array-likes
+    X = as_indexable(X)
     if isinstance(X, np.ndarray) and (X.dtype != object or X.ndim == 2):
         sequences = _check_array_input(X, name)
     elif isinstance(X, list | tuple | np.ndarray):
-        sequences = _check_list_input(X, name)
+        sequences = _check_list_input(X, name, first_index)
     else:
         raise TypeError(f"{name} must be a list of sequences or an array, got {type(X).__name__}.")
     if n_features is not None and sequences.n_features != n_features:
@@ -154,7 +165,7 @@ def _check_array_input(X: np.ndarray, name: str) -> Sequences:
     )
 
 
-def _check_list_input(X, name: str) -> Sequences:
+def _check_list_input(X, name: str, first_index: int = 0) -> Sequences:
     if len(X) == 0:
         raise ValueError(f"{name} contains 0 sequences; at least one is required.")
     if all(_is_scalar_number(x) for x in X):
@@ -164,12 +175,9 @@ def _check_list_input(X, name: str) -> Sequences:
         )
     arrays = []
     n_features = None
-    for i, sequence in enumerate(X):
+    for i, sequence in enumerate(X, start=first_index):
         if isinstance(sequence, str | bytes):
-            raise TypeError(
-                f"Sample {i} of {name} is a string; numeric sequences were expected "
-                f"(sample 0 was numeric)."
-            )
+            raise TypeError(f"Sample {i} of {name} is a string; numeric sequences were expected.")
         if sp.issparse(sequence):
             raise TypeError(f"Sample {i} of {name} is a sparse matrix; pass dense arrays.")
         try:
@@ -192,12 +200,13 @@ def _check_list_input(X, name: str) -> Sequences:
             n_features = array.shape[1]
         elif array.shape[1] != n_features:
             raise ValueError(
-                f"Sample {i} of {name} has {array.shape[1]} features per step, but sample 0 "
-                f"has {n_features}; all sequences need the same number of features."
+                f"Sample {i} of {name} has {array.shape[1]} features per step, but sample "
+                f"{first_index} has {n_features}; all sequences need the same number of "
+                "features."
             )
         arrays.append(array)
     sequences = Sequences.from_list(arrays)
-    _check_finite(sequences.values, name, sequences)
+    _check_finite(sequences.values, name, sequences, first_index)
     return sequences
 
 
@@ -215,7 +224,9 @@ def _as_float32(array: np.ndarray, what: str) -> np.ndarray:
         ) from None
 
 
-def _check_finite(values: np.ndarray, name: str, sequences: Sequences | None = None) -> None:
+def _check_finite(
+    values: np.ndarray, name: str, sequences: Sequences | None = None, first_index: int = 0
+) -> None:
     bad = ~np.isfinite(values).all(axis=tuple(range(1, values.ndim)))
     if not bad.any():
         return
@@ -224,7 +235,7 @@ def _check_finite(values: np.ndarray, name: str, sequences: Sequences | None = N
     step = int(np.argmax(bad))
     sample = int(np.searchsorted(sequences.offsets, step, side="right") - 1)
     raise ValueError(
-        f"Sample {sample} of {name} contains NaN or infinity (step "
+        f"Sample {first_index + sample} of {name} contains NaN or infinity (step "
         f"{step - sequences.offsets[sample]}); clean or impute it first."
     )
 
@@ -300,7 +311,7 @@ class SequenceDataset(torch.utils.data.Dataset):
 class BucketBatchIterator:
     """Length-bucketed batches over a :class:`SequenceDataset`.
 
-    Training (``shuffle=True``): each epoch draws a random permutation, cuts it into pools
+    Training (``shuffle=True``): each pass draws a random permutation, cuts it into pools
     of ``pool_batches`` batches, sorts each pool by length and shuffles the resulting
     batches, so batches hold sequences of similar length yet differ from epoch to epoch.
     Inference (``shuffle=False``): batches follow :func:`length_order`.
@@ -310,16 +321,17 @@ class BucketBatchIterator:
     dataset : SequenceDataset
     batch_size : int
     shuffle : bool, default=False
-    generator : torch.Generator or None
-        Source of randomness for shuffling (seeded from the estimator's ``random_state``).
+    epoch_seed : callable returning int, or None
+        Called at the start of each shuffled pass for the seed of that pass. Seeding by
+        epoch number makes 3 + 3 epochs of continued training shuffle exactly like 6.
     pool_batches : int, default=50
     """
 
-    def __init__(self, dataset, batch_size, shuffle=False, generator=None, pool_batches=50):
+    def __init__(self, dataset, batch_size, shuffle=False, epoch_seed=None, pool_batches=50):
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
-        self.generator = generator
+        self.epoch_seed = epoch_seed
         self.pool_batches = pool_batches
 
     def __len__(self) -> int:
@@ -332,14 +344,15 @@ class BucketBatchIterator:
         if not self.shuffle:
             order = length_order(lengths)
             return [order[i : i + size] for i in range(0, len(order), size)]
-        perm = torch.randperm(len(lengths), generator=self.generator).numpy()
+        generator = torch.Generator().manual_seed(self.epoch_seed() if self.epoch_seed else 0)
+        perm = torch.randperm(len(lengths), generator=generator).numpy()
         pool = size * self.pool_batches
         batches = []
         for start in range(0, len(perm), pool):
             chunk = perm[start : start + pool]
             chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
             batches.extend(chunk[i : i + size] for i in range(0, len(chunk), size))
-        shuffled = torch.randperm(len(batches), generator=self.generator).numpy()
+        shuffled = torch.randperm(len(batches), generator=generator).numpy()
         return [batches[i] for i in shuffled]
 
     def __iter__(self):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.base import RegressorMixin
+from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_array
 
@@ -35,6 +35,8 @@ class RNNRegressor(RegressorMixin, RNNBase):
         Features per time step seen in fit (1 for 2-D input, one sequence per row).
     target_mean_, target_scale_ : ndarray of shape (n_outputs_,)
         Standardisation of the targets learned in fit.
+    single_output_ : bool
+        Whether ``y`` was 1-D, so that ``predict`` returns shape (n_samples,).
     net_ : skorch.NeuralNet
         The trained skorch net holding the torch module (``net_.module_``).
     history_ : skorch.History
@@ -81,6 +83,7 @@ class RNNRegressor(RegressorMixin, RNNBase):
         callbacks=None,
         device="cpu",
         random_state=None,
+        warm_start=False,
         verbose=0,
     ):
         super().__init__(
@@ -102,30 +105,57 @@ class RNNRegressor(RegressorMixin, RNNBase):
             callbacks=callbacks,
             device=device,
             random_state=random_state,
+            warm_start=warm_start,
             verbose=verbose,
         )
         self.pooling = pooling
 
-    def _encode_targets(self, y):
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y):
+        """Train for one epoch, continuing from the current weights if fitted.
+
+        The target scaling is learned on the first call and kept afterwards.
+
+        Parameters
+        ----------
+        X : list of arrays, 3-D array or 2-D array
+            Training sequences, as for :meth:`fit`.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Targets.
+
+        Returns
+        -------
+        self : RNNRegressor
+        """
+        return self._fit(X, y, epochs=1, reset=not hasattr(self, "net_"))
+
+    def _encode_targets(self, y, *, reset, classes=None):
         y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
         y2d = y.reshape(len(y), -1)
-        self.n_outputs_ = y2d.shape[1]
-        self.target_mean_ = y2d.mean(axis=0)
-        scale = y2d.std(axis=0)
-        self.target_scale_ = np.where(scale > 0, scale, 1.0)
-        self._single_output_ = y.ndim == 1
-        targets = ((y2d - self.target_mean_) / self.target_scale_).astype(np.float32)
-        return targets
+        if reset:
+            self.n_outputs_ = y2d.shape[1]
+            self.target_mean_ = y2d.mean(axis=0)
+            scale = y2d.std(axis=0)
+            self.target_scale_ = np.where(scale > 0, scale, 1.0)
+            self.single_output_ = y.ndim == 1
+        elif y2d.shape[1] != self.n_outputs_ or (y.ndim == 1) != self.single_output_:
+            fitted_shape = (
+                "(n_samples,)" if self.single_output_ else f"(n_samples, {self.n_outputs_})"
+            )
+            raise ValueError(
+                f"y has shape {y.shape}, but the model was fitted with y of shape {fitted_shape}."
+            )
+        return ((y2d - self.target_mean_) / self.target_scale_).astype(np.float32)
 
     def predict(self, X) -> np.ndarray:
         """Predicted targets, shape (n_samples,) or (n_samples, n_outputs_)."""
         outputs = self._forward(X).astype(np.float64) * self.target_scale_ + self.target_mean_
-        return outputs.ravel() if self._single_output_ else outputs
+        return outputs.ravel() if self.single_output_ else outputs
 
-    def _build_module(self, encoder):
+    def _build_head(self, encoder):
         return SequencePredictor(encoder, self.n_outputs_, self.pooling, self.dropout)
 
-    def _criterion(self, targets):
+    def _criterion(self):
         return torch.nn.MSELoss, {}
 
     def __sklearn_tags__(self):

@@ -33,6 +33,7 @@ def expected_failed_checks(estimator):
     failures = {
         "check_n_features_in": UNIVARIATE_ROWS,
         "check_n_features_in_after_fitting": UNIVARIATE_ROWS,
+        "check_estimators_partial_fit_n_features": UNIVARIATE_ROWS,
         "check_methods_subset_invariance": FLOAT32_BATCHES,
     }
     if isinstance(estimator, RNNClassifier):

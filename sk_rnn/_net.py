@@ -1,0 +1,145 @@
+"""The skorch side: the net every estimator trains with, and its safety callback."""
+
+from __future__ import annotations
+
+import copy
+import math
+import warnings
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback
+
+from ._data import BucketBatchIterator
+
+
+class SequenceNet(NeuralNet):
+    """skorch's NeuralNet with length-bucketed batches and inference-mode evaluation.
+
+    Parameters
+    ----------
+    shuffle_seed : int
+        Seeds the order of training batches, offset by the epoch number, so that each
+        epoch differs and continued training (``warm_start``, ``partial_fit``) shuffles
+        as one long run would.
+    **kwargs
+        As for :class:`skorch.NeuralNet`.
+    """
+
+    def __init__(self, *args, shuffle_seed=0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.shuffle_seed = shuffle_seed
+
+    def get_iterator(self, dataset, training=False):
+        return BucketBatchIterator(
+            dataset, self.batch_size, shuffle=training, epoch_seed=self._epoch_seed
+        )
+
+    def _epoch_seed(self) -> int:
+        return self.shuffle_seed + len(self.history)
+
+    def evaluation_step(self, batch, training=False):
+        if training:
+            return super().evaluation_step(batch, training=True)
+        self.check_is_fitted()
+        self._set_training(False)
+        with torch.inference_mode():
+            return self.infer(batch[0])
+
+
+class LastGoodEpoch(Callback):
+    """Keep the weights of the last completed epoch, and fall back to them when needed.
+
+    - A NaN or infinite training loss stops training with a ``FloatingPointError`` naming
+      the epoch; the module and optimizer are restored to the last completed epoch (or to
+      their initial state if the first epoch diverged).
+    - A ``KeyboardInterrupt`` (which skorch turns into a normal return) mid-epoch
+      restores the last completed epoch, drops the partial epoch from the history and
+      warns.
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        self._snapshot(net)
+        self.epoch_complete_ = True
+
+    def on_epoch_begin(self, net, **kwargs):
+        self.epoch_complete_ = False
+
+    def on_batch_end(self, net, batch=None, training=None, loss=None, **kwargs):
+        if not training or loss is None or math.isfinite(loss.item()):
+            return
+        epoch = len(net.history)
+        self._restore(net)
+        raise FloatingPointError(
+            f"The training loss became {loss.item()} in epoch {epoch}; training stopped and "
+            f"the model keeps the weights of {self._kept(epoch)}. Try a lower lr (now "
+            f"{net.lr}), gradient clipping (clip_grad_norm), or standardised inputs and "
+            "targets."
+        )
+
+    def on_epoch_end(self, net, **kwargs):
+        self._snapshot(net)
+        self.epoch_complete_ = True
+
+    def on_train_end(self, net, **kwargs):
+        if self.epoch_complete_:
+            return
+        epoch = len(net.history)
+        self._restore(net)
+        warnings.warn(
+            f"Training was interrupted in epoch {epoch}; the model keeps the weights of "
+            f"{self._kept(epoch)}.",
+            UserWarning,
+            stacklevel=2,
+        )
+        self.epoch_complete_ = True
+
+    @staticmethod
+    def _kept(epoch: int) -> str:
+        return f"epoch {epoch - 1}" if epoch > 1 else "its state before this training run"
+
+    def _snapshot(self, net):
+        self.module_state_ = copy.deepcopy(net.module_.state_dict())
+        self.optimizer_state_ = copy.deepcopy(net.optimizer_.state_dict())
+        self.n_epochs_ = len(net.history)
+
+    def _restore(self, net):
+        net.module_.load_state_dict(self.module_state_)
+        net.optimizer_.load_state_dict(self.optimizer_state_)
+        del net.history[self.n_epochs_ :]
+
+
+class HoldoutSplit:
+    """skorch ``train_split``: hold out a fraction of a SequenceDataset for validation.
+
+    Parameters
+    ----------
+    fraction : float
+        Fraction of the samples held out.
+    seed : int
+        Seed of the split.
+    stratified : bool
+        Stratify by the dataset's targets (falls back to a plain split when a class is
+        too rare to stratify).
+    """
+
+    def __init__(self, fraction, seed, stratified=False):
+        self.fraction = fraction
+        self.seed = seed
+        self.stratified = stratified
+
+    def __call__(self, dataset, y=None):
+        from sklearn.model_selection import train_test_split
+
+        positions = np.arange(len(dataset))
+        stratify = dataset.sample_targets() if self.stratified else None
+        try:
+            train, valid = train_test_split(
+                positions, test_size=self.fraction, random_state=self.seed, stratify=stratify
+            )
+        except ValueError:  # a class too rare to stratify
+            train, valid = train_test_split(
+                positions, test_size=self.fraction, random_state=self.seed
+            )
+        return dataset.subset(train), dataset.subset(valid)
