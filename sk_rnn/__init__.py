@@ -4,7 +4,15 @@ from ._classifier import RNNClassifier
 from ._persistence import load
 from ._preprocessing import SequenceScaler
 from ._regressor import RNNRegressor
+from ._text import SequenceVectorizer
 
 __version__ = "0.1.0"
 
-__all__ = ["RNNClassifier", "RNNRegressor", "SequenceScaler", "load", "__version__"]
+__all__ = [
+    "RNNClassifier",
+    "RNNRegressor",
+    "SequenceScaler",
+    "SequenceVectorizer",
+    "load",
+    "__version__",
+]

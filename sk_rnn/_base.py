@@ -31,6 +31,14 @@ from ._data import (
 )
 from ._modules import CELLS, RecurrentEncoder
 from ._net import HoldoutSplit, LastGoodEpoch, SequenceNet
+from ._text import (
+    TOKENIZERS,
+    SequenceVectorizer,
+    is_text_input,
+    pretrained_dimension,
+    pretrained_matrix,
+    tokenize,
+)
 
 # Predict validates and encodes this many batches at a time, so that its memory grows with
 # batch_size, not with the number of samples.
@@ -49,11 +57,28 @@ cell : {"lstm", "gru", "rnn", "rnn_relu"}, default="lstm"
         direction: it reads each sequence reversed within its own length.
     dropout : float, default=0.0
         Dropout probability between stacked layers and before the output head.
+    tokenizer : {"word", "char", "whitespace"} or callable, default="word"
+        For text input (a list of strings): how to split each string into tokens (see
+        :class:`SequenceVectorizer`). Lists of token lists are used as given.
+    lowercase : bool, default=True
+        Lowercase text and tokens before building the vocabulary.
+    min_frequency : int, default=1
+        Tokens seen fewer times in fit become ``<unk>``.
+    max_vocabulary : int or None, default=None
+        Keep at most this many distinct tokens (the most frequent).
+    embedding_dim : int or None, default=None
+        Size of the token embeddings for text input: the dimension of ``embeddings`` if
+        given, else 64.
+    embeddings : dict of str to array, tuple (tokens, array) or None, default=None
+        Pretrained token vectors. Vocabulary tokens without a vector are initialised
+        randomly, and a warning says how many.
+    freeze_embeddings : bool, default=False
+        Keep the embeddings fixed during training.
     frame_size : int, default=1
         Stack each run of ``frame_size`` consecutive steps into one input step (patching).
         A 1,000-step signal becomes 125 steps of 8-step frames with ``frame_size=8``:
         faster, and easier for the network to remember. The last partial frame is
-        zero-padded. Use it for long, densely sampled signals.
+        zero-padded. Use it for long, densely sampled numeric signals.
     max_epochs : int, default=50
         Number of passes over the training data (fewer with early stopping).
     batch_size : int, default=32
@@ -113,6 +138,13 @@ class RNNBase(BaseEstimator):
         "num_layers": [Interval(Integral, 1, None, closed="left")],
         "bidirectional": ["boolean"],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "tokenizer": [StrOptions(set(TOKENIZERS)), callable],
+        "lowercase": ["boolean"],
+        "min_frequency": [Interval(Integral, 1, None, closed="left")],
+        "max_vocabulary": [Interval(Integral, 1, None, closed="left"), None],
+        "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
+        "embeddings": [dict, tuple, None],
+        "freeze_embeddings": ["boolean"],
         "frame_size": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -138,6 +170,13 @@ class RNNBase(BaseEstimator):
         num_layers=1,
         bidirectional=False,
         dropout=0.0,
+        tokenizer="word",
+        lowercase=True,
+        min_frequency=1,
+        max_vocabulary=None,
+        embedding_dim=None,
+        embeddings=None,
+        freeze_embeddings=False,
         frame_size=1,
         max_epochs=50,
         batch_size=32,
@@ -159,6 +198,13 @@ class RNNBase(BaseEstimator):
         self.num_layers = num_layers
         self.bidirectional = bidirectional
         self.dropout = dropout
+        self.tokenizer = tokenizer
+        self.lowercase = lowercase
+        self.min_frequency = min_frequency
+        self.max_vocabulary = max_vocabulary
+        self.embedding_dim = embedding_dim
+        self.embeddings = embeddings
+        self.freeze_embeddings = freeze_embeddings
         self.frame_size = frame_size
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -196,18 +242,59 @@ class RNNBase(BaseEstimator):
 
     # -- input -------------------------------------------------------------------------
 
-    def _validate_sequences(self, X, *, reset: bool, first_index: int = 0) -> Sequences:
-        """Validate ``X``; in a fresh fit (``reset=True``) record ``n_features_in_``."""
+    def _encode_inputs(self, X, *, reset: bool, first_index: int = 0) -> Sequences:
+        """Validate and encode ``X`` (numeric or text) once; a fresh fit (``reset``)
+        records ``n_features_in_`` or learns the vocabulary."""
+        text = is_text_input(X)
         if reset:
+            self.vectorizer_ = None
+            if text:
+                if self.frame_size != 1:
+                    raise ValueError("frame_size applies to numeric sequences, not to text.")
+                self.vectorizer_ = SequenceVectorizer(
+                    tokenizer=self.tokenizer,
+                    lowercase=self.lowercase,
+                    min_frequency=self.min_frequency,
+                    max_vocabulary=self.max_vocabulary,
+                )
+                tokens = tokenize(X, self.tokenizer, self.lowercase)
+                self.vectorizer_._fit_tokens(tokens)
+                return _check_not_empty(self.vectorizer_.encode_tokens(tokens), first_index)
             sequences = check_sequences(X)
             self.n_features_in_ = sequences.n_features
-        else:
-            check_is_fitted(self)
+            return frame_sequences(sequences, self.frame_size)
+        check_is_fitted(self)
+        if self.vectorizer_ is None:
+            if text:
+                raise TypeError("This model was fitted on numeric sequences, but X holds text.")
             sequences = check_sequences(X, n_features=self.n_features_in_, first_index=first_index)
-        return frame_sequences(sequences, self.frame_size)
+            return frame_sequences(sequences, self.frame_size)
+        if not text and len(X) and not isinstance(X[0], list | tuple | str):
+            raise TypeError(
+                "This model was fitted on text, but X holds numeric sequences; pass strings "
+                "or token lists."
+            )
+        return _check_not_empty(self.vectorizer_.encode(X), first_index)
 
-    def _encoder_input_size(self) -> int:
-        return self.n_features_in_ * self.frame_size
+    @property
+    def vocabulary_(self) -> dict:
+        """Token to id, for models fitted on text."""
+        if getattr(self, "vectorizer_", None) is None:
+            raise AttributeError("vocabulary_ exists only for models fitted on text.")
+        return self.vectorizer_.vocabulary_
+
+    def _input_layer_sizes(self) -> tuple[int, int | None]:
+        """(encoder input size, vocabulary size or None for numeric input)."""
+        if self.vectorizer_ is None:
+            return self.n_features_in_ * self.frame_size, None
+        return self._embedding_size(), len(self.vectorizer_.vocabulary_)
+
+    def _embedding_size(self) -> int:
+        if self.embedding_dim is not None:
+            return self.embedding_dim
+        if self.embeddings is not None:
+            return pretrained_dimension(self.embeddings)
+        return 64
 
     # -- training ----------------------------------------------------------------------
 
@@ -217,9 +304,10 @@ class RNNBase(BaseEstimator):
 
         Parameters
         ----------
-        X : list of arrays of shape (n_steps_i, n_features), 3-D array or 2-D array
-            Training sequences: ragged (a list), equal-length (3-D array), or one
-            univariate sequence per row (2-D array or DataFrame).
+        X : list of arrays (n_steps_i, n_features), array, list of str or of token lists
+            Training sequences: ragged (a list), equal-length (3-D array), one
+            univariate sequence per row (2-D array or DataFrame), texts (tokenized with
+            ``tokenizer``) or lists of string tokens.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets, one per sequence.
 
@@ -238,7 +326,7 @@ class RNNBase(BaseEstimator):
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
-        sequences = self._validate_sequences(X, reset=reset)
+        sequences = self._encode_inputs(X, reset=reset)
         targets = self._encode_targets(y, reset=reset, classes=classes)
         if len(targets) != len(sequences):
             raise ValueError(
@@ -251,14 +339,18 @@ class RNNBase(BaseEstimator):
 
     def _build_module(self) -> torch.nn.Module:
         """The torch module, built from parameters and fitted attributes only."""
+        input_size, vocabulary_size = self._input_layer_sizes()
         encoder = RecurrentEncoder(
-            self._encoder_input_size(),
+            input_size,
             self.cell,
             self.hidden_size,
             self.num_layers,
             self.bidirectional,
             self.dropout,
+            vocabulary_size=vocabulary_size,
         )
+        if encoder.embedding is not None and self.freeze_embeddings:
+            encoder.embedding.weight.requires_grad_(False)
         return self._build_head(encoder)
 
     def _initialize_net(self) -> None:
@@ -266,7 +358,17 @@ class RNNBase(BaseEstimator):
         device = torch.device(self._resolve_device())
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         with _seeded(device, seed):
-            self.net_ = self._build_net(self._build_module(), device, seed).initialize()
+            module = self._build_module()
+            if self.embeddings is not None and self.vectorizer_ is not None:
+                vectors = pretrained_matrix(
+                    self.embeddings,
+                    self.vectorizer_.get_feature_names_out(),
+                    self._embedding_size(),
+                )
+                with torch.no_grad():
+                    known = ~torch.isnan(vectors[:, 0])
+                    module.encoder.embedding.weight[known] = vectors[known]
+            self.net_ = self._build_net(module, device, seed).initialize()
         self.history_ = self.net_.history
 
     def _restore_net(self, module_state, history, device: str) -> None:
@@ -381,7 +483,7 @@ class RNNBase(BaseEstimator):
         chunk = self.batch_size * _PREDICT_CHUNK_BATCHES
         outputs = []
         for start in range(0, max(len(X), 1), chunk):
-            sequences = self._validate_sequences(
+            sequences = self._encode_inputs(
                 X[start : start + chunk], reset=False, first_index=start
             )
             batches = [
@@ -403,3 +505,13 @@ def _seeded(device: torch.device, seed: int):
             with torch.cuda.device(device):
                 torch.cuda.manual_seed(seed)
         yield
+
+
+def _check_not_empty(sequences: Sequences, first_index: int) -> Sequences:
+    empty = np.flatnonzero(sequences.lengths == 0)
+    if len(empty):
+        raise ValueError(
+            f"Sample {first_index + empty[0]} of X has no tokens ({len(empty)} empty texts "
+            "in all); every text needs at least one token."
+        )
+    return sequences

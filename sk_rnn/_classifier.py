@@ -38,7 +38,11 @@ class RNNClassifier(ClassifierMixin, RNNBase):
     class_weight_ : ndarray of shape (n_classes,)
         Weight of each class in the loss (ones unless ``class_weight`` is set).
     n_features_in_ : int
-        Features per time step seen in fit (1 for 2-D input, one sequence per row).
+        Features per time step seen in fit (1 for 2-D input, one sequence per row);
+        numeric input only.
+    vectorizer_ : SequenceVectorizer or None
+        The tokenizer and vocabulary learned from text input (None for numeric input);
+        ``vocabulary_`` is its token-to-id mapping.
     net_ : skorch.NeuralNet
         The trained skorch net holding the torch module (``net_.module_``).
     history_ : skorch.History
@@ -76,6 +80,13 @@ class RNNClassifier(ClassifierMixin, RNNBase):
         num_layers=1,
         bidirectional=False,
         dropout=0.0,
+        tokenizer="word",
+        lowercase=True,
+        min_frequency=1,
+        max_vocabulary=None,
+        embedding_dim=None,
+        embeddings=None,
+        freeze_embeddings=False,
         frame_size=1,
         max_epochs=50,
         batch_size=32,
@@ -98,6 +109,13 @@ class RNNClassifier(ClassifierMixin, RNNBase):
             num_layers=num_layers,
             bidirectional=bidirectional,
             dropout=dropout,
+            tokenizer=tokenizer,
+            lowercase=lowercase,
+            min_frequency=min_frequency,
+            max_vocabulary=max_vocabulary,
+            embedding_dim=embedding_dim,
+            embeddings=embeddings,
+            freeze_embeddings=freeze_embeddings,
             frame_size=frame_size,
             max_epochs=max_epochs,
             batch_size=batch_size,

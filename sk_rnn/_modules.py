@@ -64,9 +64,13 @@ class RecurrentEncoder(nn.Module):
     bidirectional : bool
     dropout : float
         Dropout between stacked layers.
+    vocabulary_size : int or None
+        For token input: ids in ``[0, vocabulary_size)`` are embedded into vectors of
+        ``input_size`` (id 0 is padding); ``None`` for numeric input.
 
     Inputs: ``x, lengths, hidden``
-        - **x** of shape ``(batch, max_length, input_size)``, right-padded;
+        - **x** of shape ``(batch, max_length, input_size)``, right-padded, or token ids
+          of shape ``(batch, max_length)``;
         - **lengths** of shape ``(batch,)``, on any device;
         - **hidden** (unidirectional only): initial state as for ``torch.nn.LSTM``/``GRU``,
           or ``None`` for zeros.
@@ -82,9 +86,19 @@ class RecurrentEncoder(nn.Module):
     """
 
     def __init__(
-        self, input_size, cell, hidden_size, num_layers=1, bidirectional=False, dropout=0.0
+        self,
+        input_size,
+        cell,
+        hidden_size,
+        num_layers=1,
+        bidirectional=False,
+        dropout=0.0,
+        vocabulary_size=None,
     ):
         super().__init__()
+        self.embedding = None
+        if vocabulary_size is not None:
+            self.embedding = nn.Embedding(vocabulary_size, input_size, padding_idx=0)
         self.bidirectional = bidirectional
         self.hidden_size = hidden_size
         if bidirectional:
@@ -104,6 +118,8 @@ class RecurrentEncoder(nn.Module):
         return self.hidden_size * (2 if self.bidirectional else 1)
 
     def forward(self, x, lengths, hidden=None):
+        if self.embedding is not None:
+            x = self.embedding(x)
         lengths = lengths.to(x.device)
         last_index = (lengths - 1)[:, None, None]
         if not self.bidirectional:

@@ -24,6 +24,8 @@ from safetensors.torch import save_file
 from sklearn.utils.validation import check_is_fitted
 from skorch.history import History
 
+from ._text import SequenceVectorizer
+
 FORMAT = "sk_rnn"
 FORMAT_VERSION = 1
 _NOT_SAVED_ATTRIBUTES = ("net_", "history_")
@@ -40,6 +42,14 @@ def _estimator_classes() -> dict[str, type]:
 
 
 def _encode(value, what: str):
+    if isinstance(value, SequenceVectorizer):
+        return {
+            "__sequence_vectorizer__": {
+                "params": {k: _encode(v, f"tokenizer {k}") for k, v in value.get_params().items()},
+                "vocabulary_": value.vocabulary_,
+                "n_unknown_": value.n_unknown_,
+            }
+        }
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "biufU":
             raise ValueError(
@@ -67,6 +77,12 @@ def _encode(value, what: str):
 
 
 def _decode(value):
+    if isinstance(value, dict) and "__sequence_vectorizer__" in value:
+        state = value["__sequence_vectorizer__"]
+        vectorizer = SequenceVectorizer(**state["params"])
+        vectorizer.vocabulary_ = {str(k): int(v) for k, v in state["vocabulary_"].items()}
+        vectorizer.n_unknown_ = int(state["n_unknown_"])
+        return vectorizer
     if isinstance(value, dict) and "__ndarray__" in value:
         return np.asarray(value["__ndarray__"], dtype=np.dtype(value["dtype"]))
     if isinstance(value, dict) and "__optimizer__" in value:
@@ -91,14 +107,15 @@ def save(estimator, path) -> None:
     check_is_fitted(estimator)
     path = Path(path)
     params = estimator.get_params(deep=False)
-    if params.get("callbacks"):
-        warnings.warn(
-            "callbacks are training-time objects and are not saved; the loaded model has "
-            "callbacks=None.",
-            UserWarning,
-            stacklevel=3,
-        )
-    params["callbacks"] = None
+    for name in ("callbacks", "embeddings"):  # only needed to fit; the weights hold them
+        if params.get(name) is not None:
+            warnings.warn(
+                f"{name} only matter for fitting and are not saved; the loaded model has "
+                f"{name}=None.",
+                UserWarning,
+                stacklevel=3,
+            )
+            params[name] = None
     if not isinstance(params.get("random_state"), int | type(None)):
         params["random_state"] = None  # a RandomState's state only matters for fitting
     fitted = {

@@ -32,7 +32,11 @@ class RNNRegressor(RegressorMixin, RNNBase):
     n_outputs_ : int
         Number of targets per sequence.
     n_features_in_ : int
-        Features per time step seen in fit (1 for 2-D input, one sequence per row).
+        Features per time step seen in fit (1 for 2-D input, one sequence per row);
+        numeric input only.
+    vectorizer_ : SequenceVectorizer or None
+        The tokenizer and vocabulary learned from text input (None for numeric input);
+        ``vocabulary_`` is its token-to-id mapping.
     target_mean_, target_scale_ : ndarray of shape (n_outputs_,)
         Standardisation of the targets learned in fit.
     single_output_ : bool
@@ -70,6 +74,13 @@ class RNNRegressor(RegressorMixin, RNNBase):
         num_layers=1,
         bidirectional=False,
         dropout=0.0,
+        tokenizer="word",
+        lowercase=True,
+        min_frequency=1,
+        max_vocabulary=None,
+        embedding_dim=None,
+        embeddings=None,
+        freeze_embeddings=False,
         frame_size=1,
         max_epochs=50,
         batch_size=32,
@@ -92,6 +103,13 @@ class RNNRegressor(RegressorMixin, RNNBase):
             num_layers=num_layers,
             bidirectional=bidirectional,
             dropout=dropout,
+            tokenizer=tokenizer,
+            lowercase=lowercase,
+            min_frequency=min_frequency,
+            max_vocabulary=max_vocabulary,
+            embedding_dim=embedding_dim,
+            embeddings=embeddings,
+            freeze_embeddings=freeze_embeddings,
             frame_size=frame_size,
             max_epochs=max_epochs,
             batch_size=batch_size,

@@ -1,0 +1,276 @@
+"""Text input: tokenizers and the vocabulary (SequenceVectorizer) every estimator shares."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ._data import Sequences
+
+PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
+SPECIAL_TOKENS = (PAD, UNK, BOS, EOS)  # indices 0, 1, 2, 3 in every vocabulary
+PAD_INDEX, UNK_INDEX, BOS_INDEX, EOS_INDEX = range(4)
+TOKENIZERS = ("char", "word", "whitespace")
+
+# Words (letters, digits, underscore in any script) or single other non-space characters.
+_WORD_PATTERN = re.compile(r"\w+|[^\w\s]")
+
+
+def is_text_input(X) -> bool:
+    """Whether ``X`` is text (strings or token lists) rather than numeric sequences.
+
+    Decided by the first sample: a string, or a list/tuple of strings. The encoders then
+    check every sample, so text mixed with numbers is an error naming the sample.
+    """
+    if isinstance(X, str | bytes) or not hasattr(X, "__len__") or len(X) == 0:
+        return False
+    if isinstance(X, np.ndarray) and X.dtype.kind in "US":
+        return True
+    first = X[0]
+    if isinstance(first, str):
+        return True
+    return isinstance(first, list | tuple) and len(first) > 0 and isinstance(first[0], str)
+
+
+def tokenize(texts, tokenizer, lowercase: bool, name: str = "X") -> list[list[str]]:
+    """Turn strings (or token lists) into token lists, checking every sample."""
+    if isinstance(texts, str):
+        raise TypeError(f"{name} must be a list of texts, not a single string; use [text].")
+    if len(texts) == 0:
+        raise ValueError(f"{name} contains 0 texts; at least one is required.")
+    split = _tokenizer_function(tokenizer)
+    out = []
+    for i, sample in enumerate(texts):
+        if isinstance(sample, str):
+            tokens = split(sample.lower() if lowercase else sample)
+            if not all(isinstance(t, str) for t in tokens):
+                raise TypeError(
+                    f"The tokenizer returned non-string tokens for sample {i} of {name}."
+                )
+        elif isinstance(sample, list | tuple | np.ndarray):
+            tokens = list(sample)
+            bad = next((t for t in tokens if not isinstance(t, str)), None)
+            if bad is not None or any(t == "" for t in tokens):
+                raise TypeError(
+                    f"Sample {i} of {name} is a token list containing {bad!r}; tokens must "
+                    "be non-empty strings."
+                )
+            if lowercase:
+                tokens = [t.lower() for t in tokens]
+        else:
+            raise TypeError(
+                f"Sample {i} of {name} is {type(sample).__name__} ({sample!r:.40}); text input "
+                "needs every sample to be a string or a list of string tokens."
+            )
+        out.append(tokens)
+    return out
+
+
+def _tokenizer_function(tokenizer):
+    if callable(tokenizer):
+        return tokenizer
+    if tokenizer == "char":
+        return list
+    if tokenizer == "word":
+        return _WORD_PATTERN.findall
+    if tokenizer == "whitespace":
+        return str.split
+    raise ValueError(f"tokenizer must be one of {TOKENIZERS} or a callable, got {tokenizer!r}.")
+
+
+class SequenceVectorizer(TransformerMixin, BaseEstimator):
+    """Turn texts or token lists into sequences of integer token ids.
+
+    The vocabulary learned in ``fit`` always starts with the reserved tokens
+    ``<pad>`` (0), ``<unk>`` (1), ``<bos>`` (2) and ``<eos>`` (3), then the kept tokens from
+    most to least frequent (ties in order of first appearance). Tokens seen fewer than
+    ``min_frequency`` times in training, beyond ``max_vocabulary``, or unseen in training
+    become ``<unk>``, so a model also learns what to do with rare words. The sk_rnn
+    estimators encode text input with this very class.
+
+    Parameters
+    ----------
+    tokenizer : {"word", "char", "whitespace"} or callable, default="word"
+        "word": runs of letters/digits (any script) and single punctuation or symbol
+        characters; "char": every character; "whitespace": ``str.split``; or a function
+        from a string to a list of string tokens. Token lists are used as given.
+    lowercase : bool, default=True
+        Lowercase before tokenizing (and token lists).
+    min_frequency : int, default=1
+        Tokens seen fewer times in fit become ``<unk>``.
+    max_vocabulary : int or None, default=None
+        Keep at most this many tokens besides the reserved ones (the most frequent).
+
+    Attributes
+    ----------
+    vocabulary_ : dict of str to int
+        Token to id.
+    n_unknown_ : int
+        Token occurrences in the training texts that map to ``<unk>``.
+
+    Examples
+    --------
+    >>> from sk_rnn import SequenceVectorizer
+    >>> vec = SequenceVectorizer().fit(["not good", "good, good!"])
+    >>> vec.get_feature_names_out()[4:].tolist()
+    ['good', 'not', ',', '!']
+    >>> vec.transform(["not bad"])[0].tolist()
+    [5, 1]
+    >>> vec.inverse_transform(vec.transform(["not bad"]))
+    [['not', '<unk>']]
+    """
+
+    _parameter_constraints: dict = {
+        "tokenizer": [StrOptions(set(TOKENIZERS)), callable],
+        "lowercase": ["boolean"],
+        "min_frequency": [Interval(Integral, 1, None, closed="left")],
+        "max_vocabulary": [Interval(Integral, 1, None, closed="left"), None],
+    }
+
+    def __init__(self, *, tokenizer="word", lowercase=True, min_frequency=1, max_vocabulary=None):
+        self.tokenizer = tokenizer
+        self.lowercase = lowercase
+        self.min_frequency = min_frequency
+        self.max_vocabulary = max_vocabulary
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn the vocabulary of ``X`` (a list of strings or of token lists)."""
+        self._fit_tokens(tokenize(X, self.tokenizer, self.lowercase))
+        return self
+
+    def _fit_tokens(self, token_lists: list[list[str]]) -> None:
+        counts = Counter(t for tokens in token_lists for t in tokens)
+        if not counts:
+            raise ValueError("X contains no tokens at all (every text is empty).")
+        kept = [t for t, c in counts.most_common() if c >= self.min_frequency]
+        kept = [t for t in kept if t not in SPECIAL_TOKENS][: self.max_vocabulary]
+        if not kept:
+            raise ValueError(
+                f"The vocabulary is empty: no token occurs at least min_frequency="
+                f"{self.min_frequency} times in {sum(counts.values())} training tokens."
+            )
+        self.vocabulary_ = {t: i for i, t in enumerate(SPECIAL_TOKENS + tuple(kept))}
+        self.n_unknown_ = sum(c for t, c in counts.items() if t not in self.vocabulary_)
+
+    def transform(self, X) -> list[np.ndarray]:
+        """Token ids of each text, as a list of int64 arrays (without ``<bos>``/``<eos>``)."""
+        return self.encode(X).to_list()
+
+    def encode(self, X, *, name: str = "X", add_eos: bool = False) -> Sequences:
+        """Token ids of ``X`` as :class:`Sequences` (one flat int64 array), optionally
+        ending each text with ``<eos>``."""
+        check_is_fitted(self)
+        return self.encode_tokens(tokenize(X, self.tokenizer, self.lowercase, name), add_eos)
+
+    def encode_tokens(self, token_lists, add_eos: bool = False) -> Sequences:
+        lookup = self.vocabulary_.get
+        ids = [[lookup(t, UNK_INDEX) for t in tokens] for tokens in token_lists]
+        lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
+        values = np.fromiter((i for seq in ids for i in seq), dtype=np.int64, count=lengths.sum())
+        offsets = np.zeros(len(lengths), dtype=np.int64)
+        np.cumsum(lengths[:-1], out=offsets[1:])
+        reserved = np.flatnonzero(np.isin(values, (PAD_INDEX, BOS_INDEX, EOS_INDEX)))
+        if len(reserved):
+            sample = int(np.searchsorted(offsets, reserved[0], side="right") - 1)
+            raise ValueError(
+                f"Sample {sample} of X contains the reserved token "
+                f"{SPECIAL_TOKENS[values[reserved[0]]]!r}; <pad>, <bos> and <eos> are added by "
+                "sk_rnn and cannot appear in the data (a literal <unk> can: it means unknown)."
+            )
+        sequences = Sequences(values, lengths, offsets)
+        return append_eos(sequences) if add_eos else sequences
+
+    def unknown_rate(self, X) -> float:
+        """Fraction of the tokens of ``X`` that map to ``<unk>``."""
+        sequences = self.encode(X)
+        return float(np.mean(sequences.values == UNK_INDEX)) if len(sequences.values) else 0.0
+
+    def inverse_transform(self, X) -> list[list[str]]:
+        """Token lists from sequences of ids."""
+        names = self.get_feature_names_out()
+        return [names[np.asarray(ids, dtype=np.int64)].tolist() for ids in X]
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        """The vocabulary as an array of tokens, indexed by id."""
+        check_is_fitted(self)
+        names = np.empty(len(self.vocabulary_), dtype=object)
+        for token, index in self.vocabulary_.items():
+            names[index] = token
+        return names
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        return tags
+
+
+def append_eos(sequences: Sequences) -> Sequences:
+    """Token sequences with ``<eos>`` appended to each."""
+    lengths = sequences.lengths + 1
+    offsets = np.zeros(len(lengths), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=offsets[1:])
+    values = np.full(lengths.sum(), EOS_INDEX, dtype=np.int64)
+    sample = np.repeat(np.arange(len(lengths)), sequences.lengths)
+    step = np.arange(len(sequences.values)) - np.repeat(sequences.offsets, sequences.lengths)
+    values[offsets[sample] + step] = sequences.values
+    return Sequences(values, lengths, offsets)
+
+
+def pretrained_dimension(embeddings) -> int:
+    """Vector size of pretrained ``embeddings`` (a dict, or a (tokens, matrix) tuple)."""
+    tokens, vectors = _pretrained_items(embeddings)
+    return vectors.shape[1]
+
+
+def pretrained_matrix(embeddings, vocabulary: np.ndarray, dim: int):
+    """Rows of pretrained vectors aligned with ``vocabulary``; NaN rows where a token has
+    none (the caller keeps their random initialisation). Warns with the count of those."""
+    import torch
+
+    tokens, vectors = _pretrained_items(embeddings)
+    if vectors.shape[1] != dim:
+        raise ValueError(f"embeddings have {vectors.shape[1]} dimensions but embedding_dim={dim}.")
+    row = {token: i for i, token in enumerate(tokens)}
+    matrix = torch.full((len(vocabulary), dim), float("nan"))
+    missing = 0
+    for index, token in enumerate(vocabulary):
+        if token in row:
+            matrix[index] = torch.as_tensor(vectors[row[token]], dtype=torch.float32)
+        elif token not in SPECIAL_TOKENS:
+            missing += 1
+    if missing:
+        import warnings
+
+        warnings.warn(
+            f"{missing} of {len(vocabulary) - len(SPECIAL_TOKENS)} vocabulary tokens have no "
+            "pretrained vector; they are initialised randomly.",
+            UserWarning,
+            stacklevel=4,
+        )
+    return matrix
+
+
+def _pretrained_items(embeddings):
+    if isinstance(embeddings, dict):
+        tokens = list(embeddings)
+        vectors = np.asarray([np.asarray(embeddings[t], dtype=np.float32) for t in tokens])
+    elif isinstance(embeddings, tuple) and len(embeddings) == 2:
+        tokens, vectors = list(embeddings[0]), np.asarray(embeddings[1], dtype=np.float32)
+    else:
+        raise TypeError("embeddings must be a dict {token: vector} or a tuple (tokens, matrix).")
+    if vectors.ndim != 2 or len(tokens) != len(vectors) or len(tokens) == 0:
+        raise ValueError(
+            "embeddings must give one vector of the same size to each token; got "
+            f"{len(tokens)} tokens and vectors of shape {vectors.shape}."
+        )
+    if not np.isfinite(vectors).all():
+        raise ValueError("embeddings contain NaN or infinity.")
+    return tokens, vectors
