@@ -274,7 +274,10 @@ class SequenceDataset(torch.utils.data.Dataset):
 
     def __init__(self, sequences: Sequences, targets: np.ndarray | None = None, indices=None):
         self.sequences = sequences
-        self.values = torch.from_numpy(sequences.values)
+        # A zero row after the data: padding positions gather it, so one indexing
+        # operation builds a zero-padded batch.
+        values = torch.from_numpy(sequences.values)
+        self.values = torch.cat([values, values.new_zeros((1, *values.shape[1:]))])
         self.lengths = torch.from_numpy(sequences.lengths)
         self.offsets = torch.from_numpy(sequences.offsets)
         self.targets = None if targets is None else torch.as_tensor(targets)
@@ -301,9 +304,8 @@ class SequenceDataset(torch.utils.data.Dataset):
         lengths = self.lengths[rows]
         steps = torch.arange(int(lengths.max()))
         inside = steps[None, :] < lengths[:, None]
-        flat = torch.where(inside, self.offsets[rows, None] + steps[None, :], 0)
-        padded = self.values[flat]
-        padded[~inside] = 0
+        padding_row = len(self.values) - 1
+        padded = self.values[torch.where(inside, self.offsets[rows, None] + steps, padding_row)]
         targets = None if self.targets is None else self.targets[rows]
         return {"x": padded, "lengths": lengths}, targets
 

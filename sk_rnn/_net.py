@@ -100,14 +100,28 @@ class LastGoodEpoch(Callback):
         return f"epoch {epoch - 1}" if epoch > 1 else "its state before this training run"
 
     def _snapshot(self, net):
-        self.module_state_ = copy.deepcopy(net.module_.state_dict())
-        self.optimizer_state_ = copy.deepcopy(net.optimizer_.state_dict())
+        self.module_state_ = _clone_state(net.module_.state_dict())
+        self.optimizer_state_ = _clone_state(net.optimizer_.state_dict())
         self.n_epochs_ = len(net.history)
 
     def _restore(self, net):
         net.module_.load_state_dict(self.module_state_)
         net.optimizer_.load_state_dict(self.optimizer_state_)
         del net.history[self.n_epochs_ :]
+
+
+def _clone_state(state):
+    """Copy of a (nested) state dict: tensors cloned, containers rebuilt.
+
+    Several times faster than ``copy.deepcopy``, which matters at every epoch's end.
+    """
+    if isinstance(state, torch.Tensor):
+        return state.detach().clone()
+    if isinstance(state, dict):
+        return {key: _clone_state(value) for key, value in state.items()}
+    if isinstance(state, list | tuple):
+        return type(state)(_clone_state(value) for value in state)
+    return copy.copy(state)
 
 
 class HoldoutSplit:

@@ -8,7 +8,7 @@ from importlib import resources
 
 import numpy as np
 
-__all__ = ["load_japanese_vowels"]
+__all__ = ["load_fortunes", "load_japanese_vowels"]
 
 _SUBSETS = ("train", "test")
 
@@ -58,3 +58,32 @@ def load_japanese_vowels(*, subset: str = "train"):
     X = [np.asarray(r["x"], dtype=np.float32) for r in records]
     y = np.asarray([str(r["y"]) for r in records])
     return X, y
+
+
+def load_fortunes():
+    """Load the fortunes corpus: 4,112 English quotations, jokes, songs and poems.
+
+    Each text comes from one of 10 fortune files, its category ("wisdom", "science",
+    "songs-poems", "startrek", ...): a text-classification task, and 721k characters of
+    varied English for language modelling.
+
+    Source: the data files of Debian's ``fortune-mod`` package (fortunes, literature and
+    song quotations collected by the BSD ``fortune`` program's maintainers; freely
+    redistributable as part of fortune-mod).
+
+    Returns
+    -------
+    texts : list of str
+        The texts, with their line breaks.
+    categories : ndarray of shape (n_texts,), dtype str
+        The fortune file each text comes from.
+
+    Examples
+    --------
+    >>> from sk_rnn.datasets import load_fortunes
+    >>> texts, categories = load_fortunes()
+    >>> len(texts), len(set(categories))
+    (4112, 10)
+    """
+    records = _records("fortunes.jsonl.gz")
+    return [r["text"] for r in records], np.asarray([r["category"] for r in records])

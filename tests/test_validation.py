@@ -1,0 +1,86 @@
+"""Bad input, for every estimator: a clear ValueError/TypeError (or NotFittedError) that
+names the parameter or the sample, raised before any training starts."""
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from sk_rnn import RNNClassifier, RNNRegressor
+
+ESTIMATORS = [RNNClassifier, RNNRegressor]
+GOOD_X = [np.zeros((3, 2)), np.ones((4, 2)), np.zeros((2, 2)), np.ones((5, 2))]
+
+
+def targets(estimator_class, n=4):
+    return [0, 1] * (n // 2) if estimator_class is RNNClassifier else np.arange(float(n))
+
+
+BAD_X = [
+    ("NaN", [np.zeros((3, 2)), np.array([[0.0, np.nan]])] * 2, ValueError, "Sample 1 .*NaN"),
+    ("inf", [np.zeros((3, 2)), np.array([[np.inf, 0.0]])] * 2, ValueError, "Sample 1 .*infinity"),
+    ("empty X", [], ValueError, "0 sequences"),
+    ("zero-length", [np.zeros((3, 2)), np.zeros((0, 2))] * 2, ValueError, "Sample 1 .*0 steps"),
+    ("mixed features", [np.zeros((3, 2)), np.zeros((3, 3))] * 2, ValueError, "Sample 1 .*3 feat"),
+    ("4-D", np.zeros((4, 2, 2, 2)), ValueError, "4 dimensions"),
+    ("junk", [np.zeros((3, 2)), object()] * 2, TypeError, "Sample 1"),
+    ("strings in numbers", [np.zeros((3, 2)), [["a", "b"]]] * 2, TypeError, "Sample 1"),
+    ("numbers in text", ["a b", 3.0, "c", "d"], TypeError, "Sample 1 of X is float"),
+    ("None in text", ["a b", None, "c", "d"], TypeError, "Sample 1 of X is NoneType"),
+    ("empty text", ["a b", "", "c", "d"], ValueError, "Sample 1 of X has no tokens"),
+]
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+@pytest.mark.parametrize("case, X, error, match", BAD_X, ids=[c[0] for c in BAD_X])
+def test_bad_X(estimator_class, case, X, error, match):
+    with pytest.raises(error, match=match):
+        estimator_class(max_epochs=1).fit(X, targets(estimator_class, max(len(X), 4)))
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+def test_mismatched_X_and_y(estimator_class):
+    with pytest.raises(ValueError, match="4 sequences in X, 2 targets"):
+        estimator_class(max_epochs=1).fit(GOOD_X, targets(estimator_class)[:2])
+
+
+def test_single_class():
+    with pytest.raises(ValueError, match="only one class"):
+        RNNClassifier(max_epochs=1).fit(GOOD_X, ["a"] * 4)
+
+
+BAD_PARAMS = [
+    ("hidden_size", 0),
+    ("num_layers", 0),
+    ("dropout", 1.5),
+    ("cell", "transformer"),
+    ("lr", -0.1),
+    ("max_epochs", 0),
+    ("batch_size", 0),
+    ("frame_size", 0),
+    ("clip_grad_norm", -1.0),
+    ("validation_fraction", 0.0),
+    ("n_iter_no_change", 0),
+    ("tokenizer", "sentencepiece"),
+    ("min_frequency", 0),
+    ("embedding_dim", 0),
+    ("optimizer_params", "fast"),
+]
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+@pytest.mark.parametrize("name, value", BAD_PARAMS, ids=[p[0] for p in BAD_PARAMS])
+def test_out_of_range_parameters(estimator_class, name, value):
+    with pytest.raises(ValueError, match=f"'{name}' parameter"):
+        estimator_class(**{name: value}).fit(GOOD_X, targets(estimator_class))
+
+
+@pytest.mark.parametrize("estimator_class", ESTIMATORS)
+def test_predict_before_fit_and_wrong_feature_count(estimator_class):
+    with pytest.raises(NotFittedError):
+        estimator_class().predict(GOOD_X)
+    est = estimator_class(hidden_size=4, max_epochs=1).fit(GOOD_X, targets(estimator_class))
+    with pytest.raises(ValueError, match="3 features per step.*fitted with 2"):
+        est.predict([np.zeros((3, 3))])
+    with pytest.raises(ValueError, match="Sample 160 of X contains NaN"):
+        # Predict validates in chunks; the index still counts from the start of X.
+        est.set_params(batch_size=2).predict(GOOD_X * 40 + [np.full((2, 2), np.nan)])
