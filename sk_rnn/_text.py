@@ -163,13 +163,12 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
         """Token ids of each text, as a list of int64 arrays (without ``<bos>``/``<eos>``)."""
         return self.encode(X).to_list()
 
-    def encode(self, X, *, name: str = "X", add_eos: bool = False) -> Sequences:
-        """Token ids of ``X`` as :class:`Sequences` (one flat int64 array), optionally
-        ending each text with ``<eos>``."""
+    def encode(self, X, *, name: str = "X") -> Sequences:
+        """Token ids of ``X`` as :class:`Sequences` (one flat int64 array)."""
         check_is_fitted(self)
-        return self.encode_tokens(tokenize(X, self.tokenizer, self.lowercase, name), add_eos)
+        return self.encode_tokens(tokenize(X, self.tokenizer, self.lowercase, name))
 
-    def encode_tokens(self, token_lists, add_eos: bool = False) -> Sequences:
+    def encode_tokens(self, token_lists) -> Sequences:
         lookup = self.vocabulary_.get
         ids = [[lookup(t, UNK_INDEX) for t in tokens] for tokens in token_lists]
         lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
@@ -184,8 +183,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
                 f"{SPECIAL_TOKENS[values[reserved[0]]]!r}; <pad>, <bos> and <eos> are added by "
                 "sk_rnn and cannot appear in the data (a literal <unk> can: it means unknown)."
             )
-        sequences = Sequences(values, lengths, offsets)
-        return append_eos(sequences) if add_eos else sequences
+        return Sequences(values, lengths, offsets)
 
     def unknown_rate(self, X) -> float:
         """Fraction of the tokens of ``X`` that map to ``<unk>``."""
@@ -210,18 +208,6 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.input_tags.string = True
         return tags
-
-
-def append_eos(sequences: Sequences) -> Sequences:
-    """Token sequences with ``<eos>`` appended to each."""
-    lengths = sequences.lengths + 1
-    offsets = np.zeros(len(lengths), dtype=np.int64)
-    np.cumsum(lengths[:-1], out=offsets[1:])
-    values = np.full(lengths.sum(), EOS_INDEX, dtype=np.int64)
-    sample = np.repeat(np.arange(len(lengths)), sequences.lengths)
-    step = np.arange(len(sequences.values)) - np.repeat(sequences.offsets, sequences.lengths)
-    values[offsets[sample] + step] = sequences.values
-    return Sequences(values, lengths, offsets)
 
 
 def pretrained_dimension(embeddings) -> int:
