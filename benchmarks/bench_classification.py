@@ -347,47 +347,43 @@ def main():
     parser.add_argument("--write", type=Path, help="write the tables into this markdown file")
     args = parser.parse_args()
 
-    warm_up = dict(
-        cell="gru",
-        hidden_size=8,
-        dropout=0.0,
-        lr=1e-3,
-        batch_size=32,
-        clip=5.0,
-        bidirectional=True,
-        epochs=1,
-    )
+    base = dict(cell="gru", hidden_size=128, dropout=0.3, lr=3e-3, batch_size=32, clip=5.0)
+    warm_up = dict(base, hidden_size=8, dropout=0.0, lr=1e-3, bidirectional=True, epochs=1)
     small = long_sequences(n_samples=40)
     for fit in CONTENDERS.values():  # one-time costs (thread pools, lazy init) before timing
         fit(warm_up, small[0], small[1], 0)
-    base = dict(cell="gru", hidden_size=128, dropout=0.3, lr=3e-3, batch_size=32, clip=5.0)
-    sections = []
     jv = load(args.data, "JapaneseVowels")
     bm = load(args.data, "BasicMotions")
-    sections.append(documented_accuracy({"JapaneseVowels": jv, "BasicMotions": bm}))
-    print(sections[-1], flush=True)
+    sections = []
+
+    def add(section):
+        sections.append(section)
+        print(section, flush=True)
+
+    add(documented_accuracy({"JapaneseVowels": jv, "BasicMotions": bm}))
     for bidirectional in (True, False):
-        cfg = dict(base, bidirectional=bidirectional, epochs=60)
-        sections.append(run("JapaneseVowels", cfg, jv, args.repeats))
-        print(sections[-1], flush=True)
-    cfg = dict(base, bidirectional=True, epochs=60, batch_size=8)
-    sections.append(run("BasicMotions", cfg, bm, args.repeats))
-    print(sections[-1], flush=True)
+        add(
+            run(
+                "JapaneseVowels",
+                dict(base, bidirectional=bidirectional, epochs=60),
+                jv,
+                args.repeats,
+            )
+        )
+    add(
+        run(
+            "BasicMotions",
+            dict(base, bidirectional=True, epochs=60, batch_size=8),
+            bm,
+            args.repeats,
+        )
+    )
+    long = long_sequences()
     for bidirectional in (False, True):
         cfg = dict(
-            cell="lstm",
-            hidden_size=64,
-            dropout=0.0,
-            lr=3e-3,
-            batch_size=32,
-            clip=5.0,
-            bidirectional=bidirectional,
-            epochs=2,
+            base, cell="lstm", hidden_size=64, dropout=0.0, bidirectional=bidirectional, epochs=2
         )
-        sections.append(
-            run("Synthetic, 320 sequences of 50-1000 steps", cfg, long_sequences(), args.repeats)
-        )
-        print(sections[-1], flush=True)
+        add(run("Synthetic, 320 sequences of 50-1000 steps", cfg, long, args.repeats))
     if args.write:
         command = "python benchmarks/bench_classification.py --write docs/benchmarks.md"
         write_section(args.write, "classification", command, "\n\n".join(sections))

@@ -273,7 +273,6 @@ class SequenceDataset(torch.utils.data.Dataset):
     """
 
     def __init__(self, sequences: Sequences, targets: np.ndarray | None = None, indices=None):
-        self.sequences = sequences
         # A zero row after the data: padding positions gather it, so one indexing
         # operation builds a zero-padded batch.
         values = torch.from_numpy(sequences.values)
