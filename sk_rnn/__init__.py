@@ -4,6 +4,7 @@ from ._classifier import RNNClassifier
 from ._persistence import load
 from ._preprocessing import SequenceScaler
 from ._regressor import RNNRegressor
+from ._tagger import RNNTagger
 from ._text import SequenceVectorizer
 
 __version__ = "0.1.0"
@@ -11,6 +12,7 @@ __version__ = "0.1.0"
 __all__ = [
     "RNNClassifier",
     "RNNRegressor",
+    "RNNTagger",
     "SequenceScaler",
     "SequenceVectorizer",
     "load",

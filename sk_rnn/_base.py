@@ -74,6 +74,12 @@ cell : {"lstm", "gru", "rnn", "rnn_relu"}, default="lstm"
         randomly, and a warning says how many.
     freeze_embeddings : bool, default=False
         Keep the embeddings fixed during training.
+    token_dropout : float, default=0.0
+        For text input, during training: replace each token by ``<unk>`` with this
+        probability. Without it the ``<unk>`` embedding is trained only on the tokens
+        below ``min_frequency``; with it (0.05 to 0.2 is typical) the model learns what
+        to make of words it has never seen, from their context and, in
+        :class:`RNNTagger`, their characters.
     frame_size : int, default=1
         Stack each run of ``frame_size`` consecutive steps into one input step (patching).
         A 1,000-step signal becomes 125 steps of 8-step frames with ``frame_size=8``:
@@ -145,6 +151,7 @@ class RNNBase(BaseEstimator):
         "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
         "embeddings": [dict, tuple, None],
         "freeze_embeddings": ["boolean"],
+        "token_dropout": [Interval(Real, 0, 1, closed="left")],
         "frame_size": [Interval(Integral, 1, None, closed="left")],
         "max_epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
@@ -177,6 +184,7 @@ class RNNBase(BaseEstimator):
         embedding_dim=None,
         embeddings=None,
         freeze_embeddings=False,
+        token_dropout=0.0,
         frame_size=1,
         max_epochs=50,
         batch_size=32,
@@ -205,6 +213,7 @@ class RNNBase(BaseEstimator):
         self.embedding_dim = embedding_dim
         self.embeddings = embeddings
         self.freeze_embeddings = freeze_embeddings
+        self.token_dropout = token_dropout
         self.frame_size = frame_size
         self.max_epochs = max_epochs
         self.batch_size = batch_size
@@ -238,7 +247,22 @@ class RNNBase(BaseEstimator):
         """The loss class and its keyword arguments."""
         raise NotImplementedError
 
+    def _make_dataset(self, sequences: Sequences, y, *, reset: bool, classes=None):
+        """The training dataset of ``sequences`` and their encoded targets ``y``."""
+        targets = self._encode_targets(y, reset=reset, classes=classes)
+        if len(targets) != len(sequences):
+            raise ValueError(
+                f"X and y have different numbers of samples: {len(sequences)} sequences "
+                f"in X, {len(targets)} targets in y."
+            )
+        return SequenceDataset(sequences, targets)
+
+    def _encode_tokens(self, tokens: list[list[str]], *, reset: bool) -> Sequences:
+        """Token lists as model input (ids from ``vectorizer_``, fitted already)."""
+        return self.vectorizer_.encode_tokens(tokens)
+
     _stratify_validation = False
+    _net_class = SequenceNet
 
     # -- input -------------------------------------------------------------------------
 
@@ -259,7 +283,7 @@ class RNNBase(BaseEstimator):
                 )
                 tokens = tokenize(X, self.tokenizer, self.lowercase)
                 self.vectorizer_._fit_tokens(tokens)
-                return _check_not_empty(self.vectorizer_.encode_tokens(tokens), first_index)
+                return _check_not_empty(self._encode_tokens(tokens, reset=True), first_index)
             sequences = check_sequences(X)
             self.n_features_in_ = sequences.n_features
             return frame_sequences(sequences, self.frame_size)
@@ -274,7 +298,8 @@ class RNNBase(BaseEstimator):
                 "This model was fitted on text, but X holds numeric sequences; pass strings "
                 "or token lists."
             )
-        return _check_not_empty(self.vectorizer_.encode(X), first_index)
+        tokens = tokenize(X, self.vectorizer_.tokenizer, self.vectorizer_.lowercase)
+        return _check_not_empty(self._encode_tokens(tokens, reset=False), first_index)
 
     @property
     def vocabulary_(self) -> dict:
@@ -327,15 +352,10 @@ class RNNBase(BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
         sequences = self._encode_inputs(X, reset=reset)
-        targets = self._encode_targets(y, reset=reset, classes=classes)
-        if len(targets) != len(sequences):
-            raise ValueError(
-                f"X and y have different numbers of samples: {len(sequences)} sequences "
-                f"in X, {len(targets)} targets in y."
-            )
+        dataset = self._make_dataset(sequences, y, reset=reset, classes=classes)
         if reset:
             self._initialize_net()
-        return self._train(SequenceDataset(sequences, targets), epochs)
+        return self._train(dataset, epochs)
 
     def _build_module(self) -> torch.nn.Module:
         """The torch module, built from parameters and fitted attributes only."""
@@ -348,10 +368,16 @@ class RNNBase(BaseEstimator):
             self.bidirectional,
             self.dropout,
             vocabulary_size=vocabulary_size,
+            character_encoder=self._build_character_encoder(),
+            token_dropout=self.token_dropout,
         )
         if encoder.embedding is not None and self.freeze_embeddings:
             encoder.embedding.weight.requires_grad_(False)
         return self._build_head(encoder)
+
+    def _build_character_encoder(self) -> torch.nn.Module | None:
+        """Per-token character features joining the embeddings; none unless a subclass adds them."""
+        return None
 
     def _initialize_net(self) -> None:
         """Build the torch module and the skorch net from fitted attributes."""
@@ -450,7 +476,7 @@ class RNNBase(BaseEstimator):
             train_split = HoldoutSplit(self.validation_fraction, seed, self._stratify_validation)
         if self.verbose:
             callbacks.append(("progress_bar", ProgressBar()))
-        return SequenceNet(
+        return self._net_class(
             module,
             criterion=criterion,
             optimizer=self.optimizer,
@@ -472,27 +498,38 @@ class RNNBase(BaseEstimator):
 
     # -- prediction --------------------------------------------------------------------
 
-    def _forward(self, X) -> np.ndarray:
-        """Raw module outputs for ``X``, in the order of ``X``, as a numpy array.
+    def _forward_batches(self, X):
+        """Raw module outputs for ``X``, one inference batch at a time.
 
+        Yields ``(samples, outputs, lengths)``: the positions in ``X`` of the batch's
+        sequences, their outputs as a torch tensor and their lengths (in model steps).
         ``X`` is validated and encoded a chunk at a time, so peak memory depends on
         ``batch_size``, not on the number of samples.
         """
         check_is_fitted(self)
         X = as_indexable(X)
         chunk = self.batch_size * _PREDICT_CHUNK_BATCHES
-        outputs = []
         for start in range(0, max(len(X), 1), chunk):
             sequences = self._encode_inputs(
                 X[start : start + chunk], reset=False, first_index=start
             )
-            batches = [
-                out.float().numpy() for out in self.net_.forward_iter(SequenceDataset(sequences))
-            ]
-            chunk_out = np.empty((len(sequences), *batches[0].shape[1:]), dtype=np.float32)
-            chunk_out[length_order(sequences.lengths)] = np.concatenate(batches)
-            outputs.append(chunk_out)
-        return np.concatenate(outputs)
+            order = length_order(sequences.lengths)
+            dataset = SequenceDataset(sequences)
+            done = 0
+            for outputs in self.net_.forward_iter(dataset):
+                batch = order[done : done + len(outputs)]
+                done += len(outputs)
+                yield start + batch, outputs, sequences.lengths[batch]
+
+    def _forward(self, X) -> np.ndarray:
+        """Raw module outputs for ``X``, in the order of ``X``, as a numpy array."""
+        samples, outputs = [], []
+        for batch, batch_outputs, _ in self._forward_batches(X):
+            samples.append(batch)
+            outputs.append(batch_outputs.float().numpy())
+        result = np.empty((sum(map(len, samples)), *outputs[0].shape[1:]), dtype=np.float32)
+        result[np.concatenate(samples)] = np.concatenate(outputs)
+        return result
 
 
 @contextlib.contextmanager

@@ -22,7 +22,11 @@ __all__ = [
     "check_sequences",
     "frame_sequences",
     "length_order",
+    "IGNORE_INDEX",
 ]
+
+# Target of padding steps in per-step targets: torch's cross-entropy ignores it by default.
+IGNORE_INDEX = -100
 
 
 @dataclass(frozen=True)
@@ -270,17 +274,36 @@ class SequenceDataset(torch.utils.data.Dataset):
     ``dataset[indices]`` returns ``({"x": padded, "lengths": lengths}, targets)`` where
     ``padded`` has shape ``(len(indices), max_length, n_features)``: each batch is padded
     only to its own longest sequence.
+
+    Parameters
+    ----------
+    sequences : Sequences
+    targets : array of shape (n_sequences, ...) or None
+        One target per sequence.
+    step_targets : int array of shape (total_steps,) or None
+        One target per step instead, aligned with ``sequences.values``; batches hold them
+        padded with :data:`IGNORE_INDEX` to shape ``(len(indices), max_length)``.
     """
 
-    def __init__(self, sequences: Sequences, targets: np.ndarray | None = None, indices=None):
-        # A zero row after the data: padding positions gather it, so one indexing
-        # operation builds a zero-padded batch.
-        values = torch.from_numpy(sequences.values)
-        self.values = torch.cat([values, values.new_zeros((1, *values.shape[1:]))])
+    def __init__(
+        self,
+        sequences: Sequences,
+        targets: np.ndarray | None = None,
+        *,
+        step_targets: np.ndarray | None = None,
+    ):
+        if targets is not None and step_targets is not None:
+            raise ValueError("Pass targets or step_targets, not both.")
+        # A padding row after the data: padding positions gather it, so one indexing
+        # operation builds a padded batch.
+        self.values = _with_padding_row(torch.from_numpy(sequences.values), 0)
         self.lengths = torch.from_numpy(sequences.lengths)
         self.offsets = torch.from_numpy(sequences.offsets)
         self.targets = None if targets is None else torch.as_tensor(targets)
-        self.indices = torch.arange(len(sequences)) if indices is None else torch.as_tensor(indices)
+        self.step_targets = None
+        if step_targets is not None:
+            self.step_targets = _with_padding_row(torch.as_tensor(step_targets), IGNORE_INDEX)
+        self.indices = torch.arange(len(sequences))
 
     def __len__(self) -> int:
         return len(self.indices)
@@ -304,9 +327,16 @@ class SequenceDataset(torch.utils.data.Dataset):
         steps = torch.arange(int(lengths.max()))
         inside = steps[None, :] < lengths[:, None]
         padding_row = len(self.values) - 1
-        padded = self.values[torch.where(inside, self.offsets[rows, None] + steps, padding_row)]
+        gather = torch.where(inside, self.offsets[rows, None] + steps, padding_row)
+        padded = self.values[gather]
+        if self.step_targets is not None:
+            return {"x": padded, "lengths": lengths}, self.step_targets[gather]
         targets = None if self.targets is None else self.targets[rows]
         return {"x": padded, "lengths": lengths}, targets
+
+
+def _with_padding_row(values: torch.Tensor, fill) -> torch.Tensor:
+    return torch.cat([values, values.new_full((1, *values.shape[1:]), fill)])
 
 
 class BucketBatchIterator:

@@ -13,9 +13,20 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["CELLS", "POOLINGS", "RecurrentEncoder", "SequencePredictor", "reverse_padded"]
+__all__ = [
+    "CELLS",
+    "POOLINGS",
+    "CharacterEncoder",
+    "LinearChainCRF",
+    "RecurrentEncoder",
+    "SequencePredictor",
+    "SequenceTagger",
+    "reverse_padded",
+]
 
 CELLS = ("rnn", "rnn_relu", "lstm", "gru")
+# Token ids below this are padding (0) and <unk> (1), as in every sk_rnn vocabulary.
+_UNKNOWN_ID = 1
 POOLINGS = ("last", "mean", "max")
 
 
@@ -67,10 +78,18 @@ class RecurrentEncoder(nn.Module):
     vocabulary_size : int or None
         For token input: ids in ``[0, vocabulary_size)`` are embedded into vectors of
         ``input_size`` (id 0 is padding); ``None`` for numeric input.
+    character_encoder : CharacterEncoder or None
+        For token input with character features: ``x[..., 0]`` holds the token ids and
+        ``x[..., 1:]`` each token's character ids; the character encoder's vector of each
+        token joins its embedding.
+    token_dropout : float
+        For token input, in training: the probability of replacing a token id by the
+        ``<unk>`` id (1), so that the ``<unk>`` embedding is trained on real contexts.
 
     Inputs: ``x, lengths, hidden``
         - **x** of shape ``(batch, max_length, input_size)``, right-padded, or token ids
-          of shape ``(batch, max_length)``;
+          of shape ``(batch, max_length)`` (``(batch, max_length, 1 + max_chars)`` with a
+          character encoder);
         - **lengths** of shape ``(batch,)``, on any device;
         - **hidden** (unidirectional only): initial state as for ``torch.nn.LSTM``/``GRU``,
           or ``None`` for zeros.
@@ -94,11 +113,17 @@ class RecurrentEncoder(nn.Module):
         bidirectional=False,
         dropout=0.0,
         vocabulary_size=None,
+        character_encoder=None,
+        token_dropout=0.0,
     ):
         super().__init__()
+        self.token_dropout = token_dropout
         self.embedding = None
         if vocabulary_size is not None:
             self.embedding = nn.Embedding(vocabulary_size, input_size, padding_idx=0)
+        self.character_encoder = character_encoder
+        if character_encoder is not None:
+            input_size += character_encoder.output_size
         self.bidirectional = bidirectional
         self.hidden_size = hidden_size
         if bidirectional:
@@ -113,13 +138,22 @@ class RecurrentEncoder(nn.Module):
         else:
             self.rnn = _make_rnn(cell, input_size, hidden_size, num_layers, dropout)
 
+    def _drop_tokens(self, ids):
+        if not self.training or self.token_dropout == 0:
+            return ids
+        dropped = torch.rand(ids.shape, device=ids.device) < self.token_dropout
+        return ids.masked_fill(dropped & (ids > _UNKNOWN_ID), _UNKNOWN_ID)
+
     @property
     def output_size(self) -> int:
         return self.hidden_size * (2 if self.bidirectional else 1)
 
     def forward(self, x, lengths, hidden=None):
-        if self.embedding is not None:
-            x = self.embedding(x)
+        if self.character_encoder is not None:
+            words = self._drop_tokens(x[..., 0])
+            x = torch.cat([self.embedding(words), self.character_encoder(x[..., 1:])], 2)
+        elif self.embedding is not None:
+            x = self.embedding(self._drop_tokens(x))
         lengths = lengths.to(x.device)
         last_index = (lengths - 1)[:, None, None]
         if not self.bidirectional:
@@ -177,3 +211,123 @@ class SequencePredictor(nn.Module):
         outputs, last, _ = self.encoder(x, lengths)
         pooled = pool_outputs(outputs, last, lengths, self.pooling)
         return self.head(self.dropout(pooled))
+
+
+class CharacterEncoder(nn.Module):
+    """A vector per token from its characters: embedding, convolution, max over positions.
+
+    The character CNN of Ma & Hovy (2016, "End-to-end sequence labeling via
+    bi-directional LSTM-CNNs-CRF"): it lets a tagger recognise unseen and rare words by
+    their spelling (suffixes, capitals, digits, script).
+
+    Inputs: character ids of shape ``(..., max_chars)``, 0 for padding.
+    Output: shape ``(..., n_filters)``; all zeros for an all-padding input.
+    """
+
+    def __init__(self, n_characters, embedding_dim=25, n_filters=50, width=3):
+        super().__init__()
+        self.embedding = nn.Embedding(n_characters, embedding_dim, padding_idx=0)
+        self.convolution = nn.Conv1d(embedding_dim, n_filters, width, padding=width // 2)
+        self.output_size = n_filters
+
+    def forward(self, chars):
+        shape = chars.shape
+        chars = chars.reshape(-1, shape[-1])
+        features = self.convolution(self.embedding(chars).transpose(1, 2))
+        padding = (chars == 0)[:, None, : features.size(2)]
+        features = features.masked_fill(padding, float("-inf")).amax(2)
+        # Padding tokens (no characters at all) get zeros rather than -inf.
+        features = features.masked_fill(torch.isinf(features), 0.0)
+        return features.reshape(*shape[:-1], -1)
+
+
+class LinearChainCRF(nn.Module):
+    """Linear-chain conditional random field over per-step label scores.
+
+    Scores a label sequence ``y`` of a sequence of length ``n`` as
+    ``start[y_0] + sum_t emissions[t, y_t] + sum_t transitions[y_{t-1}, y_t] + end[y_{n-1}]``.
+    All methods take right-padded ``emissions`` of shape ``(batch, max_length, n_labels)``
+    and a boolean ``mask`` of shape ``(batch, max_length)`` that is true inside each
+    sequence (every sequence has at least one step).
+    """
+
+    def __init__(self, n_labels):
+        super().__init__()
+        self.transitions = nn.Parameter(torch.zeros(n_labels, n_labels))
+        self.start = nn.Parameter(torch.zeros(n_labels))
+        self.end = nn.Parameter(torch.zeros(n_labels))
+
+    def log_partition(self, emissions, mask):
+        """Log of the sum of the exponentiated scores of all label sequences, shape (batch,)."""
+        alpha = self.start + emissions[:, 0]
+        for t in range(1, emissions.size(1)):
+            scores = alpha[:, :, None] + self.transitions + emissions[:, t, None, :]
+            alpha = torch.where(mask[:, t, None], torch.logsumexp(scores, 1), alpha)
+        return torch.logsumexp(alpha + self.end, 1)
+
+    def path_score(self, emissions, labels, mask):
+        """Score of the given label sequences, shape (batch,); padding labels are ignored."""
+        labels = labels.masked_fill(~mask, 0)
+        steps = emissions.gather(2, labels[:, :, None]).squeeze(2)
+        moves = self.transitions[labels[:, :-1], labels[:, 1:]]
+        last = labels.gather(1, (mask.sum(1) - 1)[:, None]).squeeze(1)
+        return (
+            self.start[labels[:, 0]]
+            + (steps * mask).sum(1)
+            + (moves * mask[:, 1:]).sum(1)
+            + self.end[last]
+        )
+
+    def negative_log_likelihood(self, emissions, labels, mask):
+        """``-log p(labels | emissions)`` of each sequence, shape (batch,)."""
+        return self.log_partition(emissions, mask) - self.path_score(emissions, labels, mask)
+
+    def decode(self, emissions, mask):
+        """Viterbi: the highest-scoring label sequence, shape (batch, max_length).
+
+        Positions past a sequence's length repeat its last label.
+        """
+        batch, length, n_labels = emissions.shape
+        score = self.start + emissions[:, 0]
+        keep = torch.arange(n_labels, device=emissions.device).expand(batch, n_labels)
+        backpointers = []
+        for t in range(1, length):
+            best, previous = (score[:, :, None] + self.transitions).max(1)
+            inside = mask[:, t, None]
+            score = torch.where(inside, best + emissions[:, t], score)
+            # Past the end, point each label at itself so backtracking passes through.
+            backpointers.append(torch.where(inside, previous, keep))
+        labels = [(score + self.end).argmax(1)]
+        for previous in reversed(backpointers):
+            labels.append(previous.gather(1, labels[-1][:, None]).squeeze(1))
+        return torch.stack(labels[::-1], 1)
+
+    def marginals(self, emissions, mask):
+        """``p(y_t = label | emissions)``, shape (batch, max_length, n_labels).
+
+        The gradient of the log partition function with respect to the emissions is
+        exactly the per-step marginals (forward-backward by automatic differentiation).
+        """
+        with torch.inference_mode(False), torch.enable_grad():
+            emissions = emissions.detach().clone().requires_grad_(True)
+            (gradient,) = torch.autograd.grad(self.log_partition(emissions, mask).sum(), emissions)
+        return gradient
+
+
+class SequenceTagger(nn.Module):
+    """Encoder, dropout and a linear layer giving per-step label scores, plus an optional CRF.
+
+    Inputs: ``x, lengths`` as for :class:`RecurrentEncoder`.
+    Output: per-step label scores (emissions) of shape ``(batch, max_length, n_labels)``.
+    """
+
+    def __init__(self, encoder: RecurrentEncoder, n_labels: int, dropout=0.0, crf=False):
+        super().__init__()
+        self.encoder = encoder
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(encoder.output_size, n_labels)
+        self.crf = LinearChainCRF(n_labels) if crf else None
+
+    def forward(self, x, lengths):
+        outputs, _, _ = self.encoder(x, lengths)
+        return self.head(self.dropout(outputs))

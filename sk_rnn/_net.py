@@ -11,7 +11,7 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback
 
-from ._data import BucketBatchIterator
+from ._data import IGNORE_INDEX, BucketBatchIterator
 
 
 class SequenceNet(NeuralNet):
@@ -46,6 +46,23 @@ class SequenceNet(NeuralNet):
         self._set_training(False)
         with torch.inference_mode():
             return self.infer(batch[0])
+
+
+class TaggingNet(SequenceNet):
+    """SequenceNet for per-step labels (padding labelled ``IGNORE_INDEX``).
+
+    The loss is the mean cross-entropy per labelled step, or with a CRF head the
+    negative log-likelihood of the label sequences divided by the number of labelled
+    steps (so both are on the same per-token scale).
+    """
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        y_true = y_true.to(y_pred.device)
+        crf = self.module_.crf
+        if crf is None:
+            return self.criterion_(y_pred.transpose(1, 2), y_true)
+        mask = y_true != IGNORE_INDEX
+        return crf.negative_log_likelihood(y_pred, y_true, mask).sum() / mask.sum()
 
 
 class LastGoodEpoch(Callback):

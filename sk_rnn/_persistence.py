@@ -34,8 +34,9 @@ _NOT_SAVED_ATTRIBUTES = ("net_", "history_")
 def _estimator_classes() -> dict[str, type]:
     from ._classifier import RNNClassifier
     from ._regressor import RNNRegressor
+    from ._tagger import RNNTagger
 
-    return {cls.__name__: cls for cls in (RNNClassifier, RNNRegressor)}
+    return {cls.__name__: cls for cls in (RNNClassifier, RNNRegressor, RNNTagger)}
 
 
 # -- encoding values as JSON -----------------------------------------------------------

@@ -1,16 +1,49 @@
 """scikit-learn's common estimator checks, for every public estimator."""
 
+import numpy as np
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sk_rnn import RNNClassifier, RNNRegressor
+from sk_rnn import RNNClassifier, RNNRegressor, RNNTagger
+from sk_rnn._data import check_sequences
 
 # Small and quick, yet able to pass the checks' accuracy and R^2 thresholds.
 FAST = dict(hidden_size=16, max_epochs=40, lr=0.02, random_state=0)
+
+
+class TaggerOnSampleLabels(RNNTagger):
+    """RNNTagger as the common checks see it: they pass one label per sample, so each
+    sample's label goes to every one of its steps, and a sequence's prediction is the
+    label (probabilities) of its last step. Everything else is RNNTagger's own code."""
+
+    def fit(self, X, y):
+        return super().fit(X, _label_every_step(X, y))
+
+    def partial_fit(self, X, y, classes=None):
+        return super().partial_fit(X, _label_every_step(X, y), classes=classes)
+
+    def predict(self, X):
+        return np.array([labels[-1] for labels in super().predict(X)])
+
+    def predict_proba(self, X):
+        return np.array([proba[-1] for proba in super().predict_proba(X)])
+
+    def score(self, X, y, sample_weight=None):
+        return float(np.average(self.predict(X) == np.asarray(y), weights=sample_weight))
+
+
+def _label_every_step(X, y):
+    if y is None:
+        return None
+    lengths = check_sequences(X).lengths
+    return [[label] * n for label, n in zip(np.asarray(y), lengths, strict=False)]
+
 
 ESTIMATORS = [
     RNNClassifier(**FAST),
     RNNRegressor(**FAST),
     RNNClassifier(cell="gru", bidirectional=True, pooling="mean", **FAST),
+    RNNTagger(**FAST),
+    TaggerOnSampleLabels(crf=True, **FAST),
 ]
 
 # A 2-D X holds one univariate sequence per row, so n_features_in_ counts features per
@@ -27,6 +60,35 @@ PREDICT_OTHER_WIDTH = (
     "fails only where it predicts on X[:, :-1], which are valid shorter univariate "
     "sequences; the accuracy part is run in tests/test_base.py"
 )
+ONE_LABEL_PER_SAMPLE = (
+    "the check fits with one label per sample, RNNTagger needs one per step (and says so); "
+    "TaggerOnSampleLabels runs this check on RNNTagger's code"
+)
+# The checks that fit on y of shape (n_samples,).
+FITS_WITH_SAMPLE_LABELS = (
+    "check_fit_score_takes_y",
+    "check_estimators_overwrite_params",
+    "check_dont_overwrite_parameters",
+    "check_estimators_fit_returns_self",
+    "check_readonly_memmap_input",
+    "check_n_features_in_after_fitting",
+    "check_positive_only_tag_during_fit",
+    "check_estimators_dtypes",
+    "check_dtype_object",
+    "check_pipeline_consistency",
+    "check_estimators_nan_inf",
+    "check_estimators_pickle",
+    "check_f_contiguous_array_estimator",
+    "check_methods_sample_order_invariance",
+    "check_methods_subset_invariance",
+    "check_fit2d_1sample",
+    "check_fit2d_1feature",
+    "check_dict_unchanged",
+    "check_fit_idempotent",
+    "check_fit_check_is_fitted",
+    "check_n_features_in",
+    "check_fit2d_predict1d",
+)
 
 
 def expected_failed_checks(estimator):
@@ -38,6 +100,8 @@ def expected_failed_checks(estimator):
     }
     if isinstance(estimator, RNNClassifier):
         failures["check_classifiers_train"] = PREDICT_OTHER_WIDTH
+    if type(estimator) is RNNTagger:
+        failures.update(dict.fromkeys(FITS_WITH_SAMPLE_LABELS, ONE_LABEL_PER_SAMPLE))
     return failures
 
 

@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sk_rnn._data import (
+    IGNORE_INDEX,
     BucketBatchIterator,
     SequenceDataset,
     Sequences,
@@ -93,6 +94,20 @@ def test_batches_pad_to_their_own_maximum_only():
     np.testing.assert_array_equal(targets, [0, 2])
     batches = BucketBatchIterator(dataset, batch_size=2).batches()
     assert [sorted(seqs.lengths[b]) for b in batches] == [[2, 3], [8, 9]]
+
+
+def test_step_targets_are_padded_with_the_ignore_index():
+    seqs = Sequences.from_list([np.zeros((n, 1), dtype=np.float32) for n in [2, 4, 1]])
+    dataset = SequenceDataset(seqs, step_targets=np.arange(7))
+    _, targets = dataset[np.array([0, 1, 2])]
+    assert targets.tolist() == [
+        [0, 1, IGNORE_INDEX, IGNORE_INDEX],
+        [2, 3, 4, 5],
+        [6, IGNORE_INDEX, IGNORE_INDEX, IGNORE_INDEX],
+    ]
+    _, subset_targets = dataset.subset([2, 0])[np.array([0, 1])]
+    assert subset_targets.tolist() == [[6, IGNORE_INDEX], [0, 1]]
+    assert dataset.sample_targets() is None
 
 
 def test_training_batches_vary_between_epochs_and_follow_the_seed():

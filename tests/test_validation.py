@@ -5,13 +5,16 @@ import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
 
-from sk_rnn import RNNClassifier, RNNRegressor
+from sk_rnn import RNNClassifier, RNNRegressor, RNNTagger
 
-ESTIMATORS = [RNNClassifier, RNNRegressor]
+ESTIMATORS = [RNNClassifier, RNNRegressor, RNNTagger]
 GOOD_X = [np.zeros((3, 2)), np.ones((4, 2)), np.zeros((2, 2)), np.ones((5, 2))]
 
 
 def targets(estimator_class, n=4):
+    if estimator_class is RNNTagger:  # one label per step of GOOD_X
+        labels = [[(i + j) % 2 for j in range(len(x))] for i, x in enumerate(GOOD_X)]
+        return labels if n == len(GOOD_X) else [[0, 1]] * n
     return [0, 1] * (n // 2) if estimator_class is RNNClassifier else np.arange(float(n))
 
 
@@ -39,7 +42,7 @@ def test_bad_X(estimator_class, case, X, error, match):
 
 @pytest.mark.parametrize("estimator_class", ESTIMATORS)
 def test_mismatched_X_and_y(estimator_class):
-    with pytest.raises(ValueError, match="4 sequences in X, 2 targets"):
+    with pytest.raises(ValueError, match="4 sequences in X, 2 (targets|label sequences)"):
         estimator_class(max_epochs=1).fit(GOOD_X, targets(estimator_class)[:2])
 
 

@@ -1,0 +1,138 @@
+"""Named-entity tagging on hironsan_ner: RNNTagger (with and without CRF and character
+features) against a linear-chain CRF with hand-made features (sklearn-crfsuite).
+
+Fixed split: the first 240 sentences train, the last 60 are the dev set. Neural
+models are fitted with 5 seeds; the table gives the mean and the spread (min-max).
+
+Usage::
+
+    python -m pip install sklearn-crfsuite
+    python benchmarks/bench_tagging.py                      # print the table
+    python benchmarks/bench_tagging.py --write docs/benchmarks.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from common import markdown_table, write_section
+
+from sk_rnn import RNNTagger
+from sk_rnn.metrics import entity_f1_score, token_accuracy_score
+
+N_TRAIN = 240
+SEEDS = (0, 1, 2, 3, 4)
+TAGGER = dict(
+    hidden_size=64,
+    embedding_dim=64,
+    dropout=0.5,
+    token_dropout=0.5,
+    lr=5e-3,
+    batch_size=8,
+    max_epochs=60,
+)
+VARIANTS = {
+    "RNNTagger (BiLSTM, softmax)": dict(),
+    "RNNTagger + CRF": dict(crf=True),
+    "RNNTagger + character features": dict(character_features=True),
+    "RNNTagger + CRF + character features": dict(crf=True, character_features=True),
+}
+
+
+def crf_features(sentence, i):
+    """Word, prefix, suffixes, digits and the neighbours' words and suffixes."""
+    word = sentence[i]
+    features = {
+        "bias": 1.0,
+        "word": word,
+        "prefix1": word[:1],
+        "suffix1": word[-1:],
+        "suffix2": word[-2:],
+        "suffix3": word[-3:],
+        "is_digit": word.isdigit(),
+        "length": min(len(word), 5),
+    }
+    for offset in (-2, -1, 1, 2):
+        j = i + offset
+        inside = 0 <= j < len(sentence)
+        features[f"{offset}:word"] = sentence[j] if inside else "<edge>"
+        features[f"{offset}:suffix2"] = sentence[j][-2:] if inside else "<edge>"
+    return features
+
+
+def crfsuite_baseline(X_train, y_train, X_dev):
+    import sklearn_crfsuite
+
+    def featurize(X):
+        return [[crf_features(s, i) for i in range(len(s))] for s in X]
+
+    crf = sklearn_crfsuite.CRF(
+        algorithm="lbfgs", c1=0.1, c2=0.1, max_iterations=200, all_possible_transitions=True
+    )
+    start = time.perf_counter()
+    crf.fit(featurize(X_train), y_train)
+    return crf.predict(featurize(X_dev)), time.perf_counter() - start
+
+
+def spread(values, digits=3) -> str:
+    values = np.asarray(values)
+    return f"{values.mean():.{digits}f} ({values.min():.{digits}f}-{values.max():.{digits}f})"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, default=Path(__file__).parents[2] / "shared" / "data")
+    parser.add_argument("--write", type=Path)
+    args = parser.parse_args()
+    with gzip.open(args.data / "hironsan_ner" / "train.jsonl.gz", "rt") as lines:
+        records = [json.loads(line) for line in lines]
+    X = [r["tokens"] for r in records]
+    y = [r["ner"] for r in records]
+    X_train, y_train, X_dev, y_dev = X[:N_TRAIN], y[:N_TRAIN], X[N_TRAIN:], y[N_TRAIN:]
+
+    predicted, fit_time = crfsuite_baseline(X_train, y_train, X_dev)
+    rows = [
+        [
+            "sklearn-crfsuite CRF, word/affix/neighbour features",
+            f"{entity_f1_score(y_dev, predicted):.3f}",
+            f"{token_accuracy_score(y_dev, predicted):.3f}",
+            f"{fit_time:.1f}",
+        ]
+    ]
+    print(rows[-1], flush=True)
+    for name, variant in VARIANTS.items():
+        f1, accuracy, times = [], [], []
+        for seed in SEEDS:
+            tagger = RNNTagger(random_state=seed, **TAGGER, **variant)
+            start = time.perf_counter()
+            tagger.fit(X_train, y_train)
+            times.append(time.perf_counter() - start)
+            predicted = tagger.predict(X_dev)
+            f1.append(entity_f1_score(y_dev, predicted))
+            accuracy.append(token_accuracy_score(y_dev, predicted))
+        rows.append([name, spread(f1), spread(accuracy), spread(times, 1)])
+        print(rows[-1], flush=True)
+    settings = ", ".join(f"{k}={v}" for k, v in TAGGER.items())
+    table = markdown_table(["model", "entity F1 (dev)", "token accuracy (dev)", "fit s"], rows)
+    body = (
+        f"#### hironsan_ner: Japanese named entities (IOB2), {len(X_train)} training and "
+        f"{len(X_dev)} dev sentences\n\nRNNTagger settings: {settings}; "
+        f"seeds {list(SEEDS)}, mean (min-max).\n\n{table}"
+    )
+    print(body)
+    if args.write:
+        write_section(
+            args.write,
+            "tagging",
+            "python benchmarks/bench_tagging.py --write docs/benchmarks.md",
+            body,
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,261 @@
+"""RNNTagger: learning, CRF exactness, batch invariance, errors, search and persistence."""
+
+import itertools
+import pickle
+from collections import Counter
+
+import numpy as np
+import pytest
+import torch
+from sklearn.model_selection import GridSearchCV
+from tasks import neighbour_tags, suffix_tags, typed_entities
+
+import sk_rnn
+from sk_rnn import RNNTagger
+from sk_rnn._modules import CharacterEncoder, LinearChainCRF
+from sk_rnn.metrics import entity_f1_score, entity_f1_scorer
+
+FAST = dict(hidden_size=16, max_epochs=20, lr=0.02, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def entity_data():
+    rng = np.random.default_rng(0)
+    return typed_entities(200, rng), typed_entities(200, rng)
+
+
+# -- learning ------------------------------------------------------------------------------
+
+
+def test_needs_left_and_right_context():
+    rng = np.random.default_rng(0)
+    (X, y), (X_test, y_test) = neighbour_tags(300, rng), neighbour_tags(200, rng)
+    assert RNNTagger(**FAST).fit(X, y).score(X_test, y_test) > 0.97
+    # The same rule is out of reach of a left-to-right reader: the task needs both sides.
+    assert RNNTagger(bidirectional=False, **FAST).fit(X, y).score(X_test, y_test) < 0.5
+
+
+def test_crf_decodes_label_transitions(entity_data):
+    (X, y), (X_test, y_test) = entity_data
+    params = dict(bidirectional=False, **FAST)
+    with_crf = entity_f1_score(y_test, RNNTagger(crf=True, **params).fit(X, y).predict(X_test))
+    without = entity_f1_score(y_test, RNNTagger(**params).fit(X, y).predict(X_test))
+    assert with_crf > 0.98
+    assert without < 0.6
+
+
+def test_character_features_tag_unseen_words():
+    rng = np.random.default_rng(0)
+    (X, y), (X_test, y_test) = suffix_tags(300, rng), suffix_tags(200, rng)
+    seen = {w for sentence in X for w in sentence}
+    unseen = np.array([w not in seen for sentence in X_test for w in sentence])
+    assert unseen.mean() > 0.9
+    truth = np.concatenate(y_test)[unseen]
+
+    def unseen_word_accuracy(tagger):
+        return np.mean(np.concatenate(tagger.fit(X, y).predict(X_test))[unseen] == truth)
+
+    chars = RNNTagger(character_features=True, **FAST)
+    assert unseen_word_accuracy(chars) > 0.97
+    assert unseen_word_accuracy(RNNTagger(**FAST)) < 0.7
+    letters = Counter(c for sentence in X for w in sentence for c in w)
+    assert set(chars.character_vocabulary_) == {c for c, n in letters.items() if n >= 2}
+
+
+def test_numeric_sequences_with_any_labels():
+    rng = np.random.default_rng(0)
+    X = [rng.normal(size=(n, 2)).astype(np.float32) for n in rng.integers(3, 9, size=120)]
+    y = [np.where(x[:, 0] > 0, 10, -10) for x in X]
+    tagger = RNNTagger(**FAST).fit(X, y)
+    predicted = tagger.predict(X[:5])
+    assert [len(p) for p in predicted] == [len(x) for x in X[:5]]
+    assert tagger.classes_.tolist() == [-10, 10]
+    assert tagger.score(X, y) > 0.95
+    assert tagger.n_features_in_ == 2
+
+
+# -- predictions ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("crf", [False, True])
+def test_outputs_match_inputs_and_ignore_batch_mates(entity_data, crf):
+    (X, y), (X_test, _) = entity_data
+    tagger = RNNTagger(crf=crf, character_features=True, **FAST).fit(X, y)
+    proba = tagger.predict_proba(X_test)
+    labels = tagger.predict(X_test)
+    for sample, tokens in enumerate(X_test[:20]):
+        assert proba[sample].shape == (len(tokens), len(tagger.classes_))
+        np.testing.assert_allclose(proba[sample].sum(axis=1), 1.0, atol=1e-9)
+        alone_proba = tagger.predict_proba([tokens])[0]
+        np.testing.assert_allclose(alone_proba, proba[sample], atol=1e-5)
+        assert labels[sample].tolist() == tagger.predict([tokens])[0].tolist()
+
+
+def test_softmax_predict_is_argmax_of_proba(entity_data):
+    (X, y), (X_test, _) = entity_data
+    tagger = RNNTagger(**FAST).fit(X, y)
+    for p, labels in zip(tagger.predict_proba(X_test), tagger.predict(X_test), strict=True):
+        assert labels.tolist() == tagger.classes_[p.argmax(axis=1)].tolist()
+
+
+def test_reproducible(entity_data):
+    (X, y), (X_test, _) = entity_data
+    first = RNNTagger(crf=True, **FAST).fit(X, y).predict_proba(X_test)
+    second = RNNTagger(crf=True, **FAST).fit(X, y).predict_proba(X_test)
+    for a, b in zip(first, second, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+# -- the CRF against brute force -----------------------------------------------------------
+
+
+def _brute_force(crf, emissions, length):
+    """Scores of every label sequence of one sequence, by enumeration."""
+    n_labels = emissions.shape[-1]
+    paths = list(itertools.product(range(n_labels), repeat=length))
+    scores = []
+    for path in paths:
+        score = crf.start[path[0]] + crf.end[path[-1]]
+        score = score + sum(emissions[t, label] for t, label in enumerate(path))
+        score = score + sum(crf.transitions[a, b] for a, b in itertools.pairwise(path))
+        scores.append(score)
+    return paths, torch.stack(scores)
+
+
+@pytest.fixture
+def random_crf():
+    torch.manual_seed(0)
+    crf = LinearChainCRF(3).double()
+    with torch.no_grad():
+        for parameter in crf.parameters():
+            parameter.normal_()
+    lengths = torch.tensor([4, 1, 3, 2])
+    emissions = torch.randn(4, 4, 3, dtype=torch.float64)
+    mask = torch.arange(4)[None, :] < lengths[:, None]
+    return crf, emissions, mask, lengths
+
+
+def test_crf_matches_brute_force(random_crf):
+    crf, emissions, mask, lengths = random_crf
+    with torch.no_grad():
+        log_z = crf.log_partition(emissions, mask)
+        best = crf.decode(emissions, mask)
+        marginals = crf.marginals(emissions, mask)
+        for b, n in enumerate(lengths.tolist()):
+            paths, scores = _brute_force(crf, emissions[b], n)
+            torch.testing.assert_close(log_z[b], torch.logsumexp(scores, 0))
+            assert best[b, :n].tolist() == list(paths[int(scores.argmax())])
+            probabilities = torch.softmax(scores, 0)
+            for t in range(n):
+                for label in range(3):
+                    expected = sum(
+                        p for p, path in zip(probabilities, paths, strict=True) if path[t] == label
+                    )
+                    torch.testing.assert_close(marginals[b, t, label], expected)
+            labels = torch.zeros(1, 4, dtype=torch.long)
+            labels[0, :n] = torch.tensor(paths[7 % len(paths)])
+            nll = crf.negative_log_likelihood(emissions[b : b + 1], labels, mask[b : b + 1])
+            torch.testing.assert_close(nll[0], torch.logsumexp(scores, 0) - scores[7 % len(paths)])
+
+
+def test_crf_ignores_padding(random_crf):
+    crf, emissions, mask, _ = random_crf
+    noisy = emissions.clone()
+    noisy[~mask] = 1e3
+    torch.testing.assert_close(crf.log_partition(noisy, mask), crf.log_partition(emissions, mask))
+    decoded, decoded_noisy = crf.decode(emissions, mask), crf.decode(noisy, mask)
+    assert decoded[mask].tolist() == decoded_noisy[mask].tolist()
+
+
+def test_character_encoder_ignores_padding():
+    encoder = CharacterEncoder(10, n_filters=4)
+    chars = torch.tensor([[3, 4, 5, 0, 0], [3, 4, 5, 0, 0]])
+    wide = torch.tensor([[3, 4, 5, 0, 0, 0, 0]])
+    torch.testing.assert_close(encoder(chars)[0], encoder(wide)[0])
+    assert encoder(torch.zeros(1, 5, dtype=torch.long)).abs().sum() == 0
+
+
+# -- sklearn integration -------------------------------------------------------------------
+
+
+def test_grid_search_with_entity_f1(entity_data):
+    (X, y), _ = entity_data
+    search = GridSearchCV(
+        RNNTagger(bidirectional=False, **FAST),
+        {"crf": [False, True]},
+        scoring=entity_f1_scorer,
+        cv=2,
+    ).fit(X, y)
+    assert search.best_params_ == {"crf": True}
+    assert search.best_score_ > 0.95
+
+
+@pytest.mark.parametrize("crf", [False, True])
+def test_pickle_and_safe_round_trips(entity_data, tmp_path, crf):
+    (X, y), (X_test, _) = entity_data
+    tagger = RNNTagger(crf=crf, character_features=8, lowercase=False, **FAST).fit(X, y)
+    expected = tagger.predict_proba(X_test)
+    tagger.save(tmp_path / "tagger.safetensors")
+    for restored in (
+        pickle.loads(pickle.dumps(tagger)),
+        sk_rnn.load(tmp_path / "tagger.safetensors"),
+    ):
+        for a, b in zip(restored.predict_proba(X_test), expected, strict=True):
+            np.testing.assert_array_equal(a, b)
+        assert restored.classes_.tolist() == tagger.classes_.tolist()
+
+
+def test_partial_fit_with_classes(entity_data):
+    (X, y), _ = entity_data
+    labels = sorted({t for tags in y for t in tags})
+    tagger = RNNTagger(**FAST)
+    tagger.partial_fit(X[:5], y[:5], classes=labels)
+    tagger.partial_fit(X, y)
+    assert tagger.classes_.tolist() == labels
+    assert len(tagger.history_) == 2
+
+
+# -- errors --------------------------------------------------------------------------------
+
+GOOD_X = [["a", "b"], ["c"], ["a", "c", "b"]]
+GOOD_Y = [["X", "Y"], ["Y"], ["X", "X", "Y"]]
+
+
+@pytest.mark.parametrize(
+    "y, error, match",
+    [
+        (
+            [["X", "Y"], ["Y", "X"], ["X", "X", "Y"]],
+            ValueError,
+            "Sample 1 of y has 2 labels.*1 step",
+        ),
+        ([["X", "Y"], ["Y"]], ValueError, "3 sequences in X, 2 label sequences"),
+        (["X", "Y", "X"], ValueError, "Sample 0 of y is 'X', not a sequence"),
+        ([["X", "Y"], [1], ["X", "X", "Y"]], TypeError, "mixes strings and numbers"),
+        ([["X", "X"], ["X"], ["X", "X", "X"]], ValueError, "only one class of label"),
+        ("XYY", TypeError, "list of label sequences"),
+    ],
+)
+def test_bad_y(y, error, match):
+    with pytest.raises(error, match=match):
+        RNNTagger(max_epochs=1).fit(GOOD_X, y)
+
+
+def test_empty_sentence():
+    with pytest.raises(ValueError, match="Sample 1 of X has no tokens"):
+        RNNTagger(max_epochs=1).fit(["a b", "", "c"], GOOD_Y)
+
+
+def test_label_unseen_in_fit_at_score():
+    tagger = RNNTagger(max_epochs=1, hidden_size=4).fit(GOOD_X, GOOD_Y)
+    with pytest.raises(ValueError, match=r"\['Z'\] that were not seen in fit"):
+        tagger.score(GOOD_X, [["X", "Z"], ["Y"], ["X", "X", "Y"]])
+
+
+def test_invalid_settings():
+    with pytest.raises(ValueError, match="frame_size must be 1"):
+        RNNTagger(frame_size=2, max_epochs=1).fit([np.zeros((3, 1))] * 2, [[0, 1, 0]] * 2)
+    with pytest.raises(ValueError, match="character_features applies to text"):
+        RNNTagger(character_features=True, max_epochs=1).fit(
+            [np.zeros((3, 1)), np.ones((3, 1))], [[0, 1, 0]] * 2
+        )
