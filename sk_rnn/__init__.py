@@ -6,11 +6,13 @@ from ._preprocessing import SequenceScaler
 from ._regressor import RNNRegressor
 from ._tagger import RNNTagger
 from ._text import SequenceVectorizer
+from .forecasting import RNNForecaster
 
 __version__ = "0.1.0"
 
 __all__ = [
     "RNNClassifier",
+    "RNNForecaster",
     "RNNRegressor",
     "RNNTagger",
     "SequenceScaler",

@@ -8,7 +8,7 @@ from importlib import resources
 
 import numpy as np
 
-__all__ = ["load_fortunes", "load_hironsan_ner", "load_japanese_vowels"]
+__all__ = ["load_airline", "load_fortunes", "load_hironsan_ner", "load_japanese_vowels"]
 
 _SUBSETS = ("train", "test")
 
@@ -127,3 +127,32 @@ def load_hironsan_ner(*, tags: str = "ner"):
         raise ValueError(f"tags must be one of {_TAG_SETS}, got {tags!r}.")
     records = _records("hironsan_ner.jsonl.gz")
     return [r["tokens"] for r in records], [r[tags] for r in records]
+
+
+def load_airline():
+    """Load the monthly totals of international airline passengers, 1949-1960.
+
+    144 months of a trend with a multiplicative yearly season: the classic series for
+    forecasting, and the one Box and Jenkins' "airline model", SARIMA (0,1,1)(0,1,1)12 on
+    the log series, is named after.
+
+    Source: G. E. P. Box and G. M. Jenkins (1976), "Time Series Analysis: Forecasting and
+    Control", series G (public domain data).
+
+    Returns
+    -------
+    months : ndarray of shape (144,), dtype str
+        "1949-01" to "1960-12".
+    passengers : ndarray of shape (144,), dtype float64
+        Thousands of passengers.
+
+    Examples
+    --------
+    >>> from sk_rnn.datasets import load_airline
+    >>> months, passengers = load_airline()
+    >>> print(months[0], passengers[0], months[-1], passengers[-1])
+    1949-01 112.0 1960-12 432.0
+    """
+    records = _records("airline.jsonl.gz")
+    months = np.asarray([r["month"] for r in records])
+    return months, np.asarray([r["passengers"] for r in records], dtype=np.float64)

@@ -1,0 +1,138 @@
+"""Sliding windows and RNNForecaster: learning, covariates, time-ordered search, errors."""
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, TimeSeriesSplit, cross_val_score
+
+from sk_rnn import RNNRegressor
+from sk_rnn.forecasting import RNNForecaster, make_windows
+
+TINY = dict(hidden_size=16, max_epochs=60, lr=0.01, batch_size=16, random_state=0)
+
+
+def seasonal_series(n=156, seed=0):
+    """Monthly-like series: trend times a 12-step season, with a little noise."""
+    t = np.arange(n)
+    noise = np.random.default_rng(seed).normal(scale=0.01, size=n)
+    return (100 + t) * (1 + 0.2 * np.sin(2 * np.pi * t / 12)) * (1 + noise)
+
+
+def mape(truth, forecast):
+    return np.mean(np.abs(forecast - truth) / truth)
+
+
+def test_make_windows_layout():
+    X, Y = make_windows(np.arange(10.0), window=4, horizon=3)
+    assert X.shape == (4, 4, 1) and Y.shape == (4, 3)
+    assert X[1, :, 0].tolist() == [1, 2, 3, 4] and Y[1].tolist() == [5, 6, 7]
+    exog = np.arange(20.0).reshape(10, 2)
+    X, Y = make_windows(np.arange(10.0), window=4, horizon=3, exog=exog)
+    assert X.shape == (4, 7, 4)
+    # Past steps: target, covariates, flag 0; future steps: 0, their covariates, flag 1.
+    assert X[1, :4, 0].tolist() == [1, 2, 3, 4] and X[1, 4:, 0].tolist() == [0, 0, 0]
+    assert X[1, :, 1].tolist() == exog[1:8, 0].tolist()
+    assert X[1, :, 3].tolist() == [0, 0, 0, 0, 1, 1, 1]
+
+
+def test_make_windows_from_several_series():
+    X, Y = make_windows([np.arange(5.0), 10 + np.arange(4.0)], window=2, horizon=1)
+    assert X[:, :, 0].tolist() == [[0, 1], [1, 2], [2, 3], [10, 11], [11, 12]]
+    assert Y[:, 0].tolist() == [2, 3, 4, 12, 13]
+    with pytest.raises(ValueError, match="1 tables for 2 series"):
+        make_windows([np.arange(5.0)] * 2, 2, 1, exog=[np.zeros((5, 1))])
+
+
+def test_learns_trend_and_season():
+    series = seasonal_series()
+    train, test = series[:-24], series[-24:]
+    model = RNNForecaster(
+        window=24, horizon=12, log=True, difference=12, regressor=RNNRegressor(**TINY)
+    )
+    forecast = model.fit(train).forecast(24)
+    assert mape(test, forecast) < 0.03
+    # The seasonal naive forecast misses the trend: the network must do better.
+    assert mape(test, np.resize(train[-12:], 24)) > 2 * mape(test, forecast)
+    np.testing.assert_allclose(model.predict(test), forecast)
+    assert model.score(test) == pytest.approx(-mape(test, forecast))
+
+
+def test_recursive_one_step_model():
+    series = seasonal_series()
+    model = RNNForecaster(window=24, horizon=1, difference=12, regressor=RNNRegressor(**TINY))
+    forecast = model.fit(series[:-12]).forecast(12)
+    assert forecast.shape == (12,)
+    assert mape(series[-12:], forecast) < 0.05
+
+
+def test_covariates_known_in_advance():
+    rng = np.random.default_rng(0)
+    promotion = rng.random(200) < 0.3
+    sales = 50 + 30 * promotion + rng.normal(scale=1, size=200)
+    table = np.column_stack([sales, promotion])
+    model = RNNForecaster(window=12, horizon=6, regressor=RNNRegressor(**TINY))
+    model.fit(table[:-12])
+    with_covariates = model.predict(table[-12:])
+    assert model.n_covariates_ == 1
+    assert np.mean(np.abs(with_covariates - sales[-12:])) < 4
+    blind = RNNForecaster(window=12, horizon=6, regressor=RNNRegressor(**TINY)).fit(sales[:-12])
+    assert np.mean(np.abs(blind.forecast(12) - sales[-12:])) > 8
+    # The target column of the future block is not used: unknown values are fine.
+    future = table[-12:].copy()
+    future[:, 0] = np.nan
+    np.testing.assert_allclose(model.predict(future), with_covariates)
+
+
+def test_time_series_split_search_fits_only_on_the_past():
+    series = seasonal_series(120)
+    forecaster = RNNForecaster(window=12, horizon=6, difference=12, regressor=RNNRegressor(**TINY))
+    cv = TimeSeriesSplit(n_splits=2, test_size=12)
+    scores = cross_val_score(forecaster, series, cv=cv)
+    for score, (train, test) in zip(scores, cv.split(series), strict=True):
+        assert train.max() < test.min()
+        manual = clone(forecaster).fit(series[train]).score(series[test])
+        assert score == pytest.approx(manual)
+    search = GridSearchCV(forecaster, {"window": [12, 24]}, cv=cv).fit(series)
+    assert search.best_params_["window"] in (12, 24)
+    assert search.best_estimator_.history_.shape == (120, 1)
+
+
+def test_pickle_round_trip():
+    series = seasonal_series(80)
+    model = RNNForecaster(window=12, horizon=6, regressor=RNNRegressor(**TINY)).fit(series)
+    restored = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(restored.forecast(8), model.forecast(8))
+    assert clone(model).get_params()["window"] == 12
+
+
+@pytest.mark.parametrize(
+    "X, params, match",
+    [
+        (np.arange(20.0), dict(window=12, horizon=6, difference=12), "needs at least 30"),
+        (np.r_[np.arange(40.0), np.nan], {}, "NaN or infinity at step 40"),
+        (pd.Series(np.arange(50.0), index=np.arange(50)[::-1]), {}, "not in time order"),
+        (pd.Series(np.arange(50.0), index=[0] * 50), {}, "not in time order"),
+        (np.r_[np.arange(40.0), -1.0], dict(log=True), "strictly positive"),
+        (np.zeros((50, 2, 2)), {}, "1-D series or a 2-D table"),
+    ],
+)
+def test_bad_series(X, params, match):
+    with pytest.raises(ValueError, match=match):
+        RNNForecaster(**dict(dict(window=12, horizon=6), **params)).fit(X)
+
+
+def test_bad_forecast_requests():
+    table = np.column_stack([np.arange(60.0) + 1, np.arange(60.0) % 2])
+    model = RNNForecaster(window=12, horizon=6, regressor=RNNRegressor(**dict(TINY, max_epochs=1)))
+    model.fit(table)
+    with pytest.raises(ValueError, match="pass their values for the 5 forecast steps"):
+        model.forecast(5)
+    with pytest.raises(ValueError, match=r"expected \(5, 1\)"):
+        model.forecast(5, exog=np.zeros((4, 1)))
+    with pytest.raises(ValueError, match="X has 1 columns"):
+        model.predict(np.arange(5.0))
+    with pytest.raises(ValueError, match="steps must be a positive integer"):
+        model.forecast(0, exog=np.zeros((0, 1)))
