@@ -120,6 +120,13 @@ class RNNForecaster(BaseEstimator):
         The network (cloned at fit); None uses ``RNNRegressor(cell="gru",
         hidden_size=32, max_epochs=200, lr=3e-3)``. Its parameters are searchable as
         ``regressor__hidden_size`` etc.
+    interval_windows : int, default=0
+        Calibrate prediction intervals (:meth:`predict_interval`) on this many forecast
+        origins at the end of the training series: a first network, fitted on the
+        series before them, forecasts ``horizon`` steps from each, and the errors it
+        makes at each step ahead set the interval widths (split conformal prediction,
+        relative errors with ``log=True``). The final network is then fitted on the
+        whole series, so fitting takes twice as long. 0 disables intervals.
 
     Attributes
     ----------
@@ -129,6 +136,9 @@ class RNNForecaster(BaseEstimator):
         Number of exogenous columns seen in fit.
     history_ : ndarray of shape (n_steps, 1 + n_covariates_)
         The training series (target first), from which forecasts continue.
+    interval_errors_ : ndarray of shape (interval_windows, horizon) or None
+        Calibration errors of each origin at each step ahead (absolute, or relative to
+        the forecast with ``log=True``).
 
     Examples
     --------
@@ -149,14 +159,25 @@ class RNNForecaster(BaseEstimator):
         "log": ["boolean"],
         "difference": [Interval(Integral, 1, None, closed="left"), None],
         "regressor": [RNNRegressor, None],
+        "interval_windows": [Interval(Integral, 0, None, closed="left")],
     }
 
-    def __init__(self, window=24, horizon=12, *, log=False, difference=None, regressor=None):
+    def __init__(
+        self,
+        window=24,
+        horizon=12,
+        *,
+        log=False,
+        difference=None,
+        regressor=None,
+        interval_windows=0,
+    ):
         self.window = window
         self.horizon = horizon
         self.log = log
         self.difference = difference
         self.regressor = regressor
+        self.interval_windows = interval_windows
 
     def fit(self, X, y=None):
         """Fit on the series ``X``.
@@ -183,6 +204,30 @@ class RNNForecaster(BaseEstimator):
                 f"horizon={self.horizon} and difference={self.difference}: it needs at "
                 f"least {minimum}."
             )
+        self.interval_errors_ = None
+        if self.interval_windows:
+            first_origin = len(table) - self.interval_windows - self.horizon + 1
+            if first_origin < minimum:
+                raise ValueError(
+                    f"X has {len(table)} steps, too short to calibrate intervals on "
+                    f"interval_windows={self.interval_windows} origins: it needs at least "
+                    f"{minimum + self.interval_windows + self.horizon - 1}."
+                )
+            self._fit_network(table[:first_origin])
+            errors = []
+            for origin in range(first_origin, len(table) - self.horizon + 1):
+                future = table[origin : origin + self.horizon]
+                forecast = self._continue(table[:origin], self.horizon, future[:, 1:])
+                error = np.abs(future[:, 0] - forecast)
+                errors.append(error / np.abs(forecast) if self.log else error)
+            interval_errors = np.asarray(errors)
+        self._fit_network(table)
+        if self.interval_windows:
+            self.interval_errors_ = interval_errors
+        return self
+
+    def _fit_network(self, table):
+        """Fit the scaling and the network on ``table``, which forecasts then continue."""
         self.history_ = table
         target = self._transform(table[:, 0])
         self.target_mean_, self.target_scale_ = _mean_and_scale(target)
@@ -200,7 +245,6 @@ class RNNForecaster(BaseEstimator):
         if regressor is None:
             regressor = RNNRegressor(cell="gru", hidden_size=32, max_epochs=200, lr=3e-3)
         self.regressor_ = clone(regressor).fit(windows, targets)
-        return self
 
     def forecast(self, steps: int, exog=None) -> np.ndarray:
         """The next ``steps`` values after the training series.
@@ -220,11 +264,16 @@ class RNNForecaster(BaseEstimator):
         check_is_fitted(self)
         if not isinstance(steps, Integral) or steps < 1:
             raise ValueError(f"steps must be a positive integer, got {steps!r}.")
-        covariates = self._check_future_covariates(exog, steps)
-        target = (self._transform(self.history_[:, 0]) - self.target_mean_) / self.target_scale_
+        return self._continue(self.history_, steps, self._check_future_covariates(exog, steps))
+
+    def _continue(self, history, steps, covariates):
+        """Forecast ``steps`` values after the series ``history`` (a table)."""
+        target = (self._transform(history[:, 0]) - self.target_mean_) / self.target_scale_
         n_blocks = -(-steps // self.horizon)
+        if not self.n_covariates_:
+            covariates = None
         if covariates is not None:
-            past = self.history_[len(self.history_) - len(target) :, 1:]
+            past = history[len(history) - len(target) :, 1:]
             future = np.concatenate(
                 [covariates, np.repeat(covariates[-1:], n_blocks * self.horizon - steps, 0)]
             )
@@ -237,7 +286,42 @@ class RNNForecaster(BaseEstimator):
             block = self.regressor_.predict(inputs).reshape(-1)
             target = np.concatenate([target, block])
         forecast = target[len(target) - n_blocks * self.horizon :][:steps]
-        return self._inverse_transform(forecast * self.target_scale_ + self.target_mean_)
+        return self._inverse_transform(forecast * self.target_scale_ + self.target_mean_, history)
+
+    def predict_interval(self, X, coverage=0.9):
+        """Prediction intervals for the forecast of ``len(X)`` steps (at most ``horizon``).
+
+        The interval of step ``h`` ahead is the forecast plus or minus the calibration
+        errors' conformal quantile at step ``h``: with calibration errors exchangeable
+        with future ones, it holds the truth with probability at least ``coverage``.
+        Needs ``interval_windows > 0``; the more origins, the tighter (with ``n``
+        origins, ``coverage`` above ``n / (n + 1)`` gives the largest error seen).
+
+        Parameters
+        ----------
+        X : array-like, as for :meth:`predict`
+        coverage : float in (0, 1), default=0.9
+
+        Returns
+        -------
+        lower, upper : ndarrays of shape (n_steps,)
+        """
+        check_is_fitted(self)
+        if self.interval_errors_ is None:
+            raise ValueError("Prediction intervals need interval_windows > 0 at fit.")
+        if not 0 < coverage < 1:
+            raise ValueError(f"coverage must be in (0, 1), got {coverage!r}.")
+        forecast = self.predict(X)
+        if len(forecast) > self.horizon:
+            raise ValueError(
+                f"Intervals are calibrated up to horizon={self.horizon} steps ahead; X asks "
+                f"for {len(forecast)}."
+            )
+        n = len(self.interval_errors_)
+        level = min(1.0, np.ceil((n + 1) * coverage) / n)
+        width = np.quantile(self.interval_errors_, level, axis=0, method="higher")
+        width = width[: len(forecast)] * (np.abs(forecast) if self.log else 1.0)
+        return forecast - width, forecast + width
 
     def predict(self, X) -> np.ndarray:
         """Forecast ``len(X)`` steps after the training series.
@@ -280,9 +364,9 @@ class RNNForecaster(BaseEstimator):
             values = values[self.difference :] - values[: -self.difference]
         return values
 
-    def _inverse_transform(self, forecast):
+    def _inverse_transform(self, forecast, history):
         if self.difference:
-            level = self.history_[:, 0]
+            level = history[:, 0]
             level = np.log(level) if self.log else level
             extended = list(level)
             for change in forecast:

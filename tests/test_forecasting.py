@@ -100,6 +100,39 @@ def test_time_series_split_search_fits_only_on_the_past():
     assert search.best_estimator_.history_.shape == (120, 1)
 
 
+def test_prediction_intervals_follow_the_noise():
+    rng = np.random.default_rng(0)
+    t = np.arange(240)
+    season = 10 * np.sin(2 * np.pi * t / 12)
+    widths, covered = [], []
+    for noise in (0.5, 5.0):
+        series = 100 + season + rng.normal(scale=noise, size=240)
+        model = RNNForecaster(
+            window=24, horizon=6, interval_windows=40, regressor=RNNRegressor(**TINY)
+        ).fit(series[:-6])
+        lower, upper = model.predict_interval(series[-6:], coverage=0.9)
+        assert np.all(lower < model.predict(series[-6:])) and np.all(
+            model.predict(series[-6:]) < upper
+        )
+        assert model.interval_errors_.shape == (40, 6)
+        widths.append(np.mean(upper - lower))
+        covered.append(np.mean((lower <= series[-6:]) & (series[-6:] <= upper)))
+    # Ten times the noise gives several times wider intervals; most truths fall inside.
+    assert widths[1] > 4 * widths[0]
+    assert np.mean(covered) >= 0.75
+    with pytest.raises(ValueError, match="calibrated up to horizon=6"):
+        model.predict_interval(np.zeros(7))
+
+
+def test_prediction_interval_errors():
+    series = seasonal_series(80)
+    model = RNNForecaster(window=12, horizon=6, regressor=RNNRegressor(**dict(TINY, max_epochs=1)))
+    with pytest.raises(ValueError, match="need interval_windows > 0"):
+        model.fit(series).predict_interval(np.zeros(3))
+    with pytest.raises(ValueError, match="too short to calibrate intervals"):
+        model.set_params(interval_windows=70).fit(series)
+
+
 def test_pickle_round_trip():
     series = seasonal_series(80)
     model = RNNForecaster(window=12, horizon=6, regressor=RNNRegressor(**TINY)).fit(series)
