@@ -1,6 +1,7 @@
 """sk_rnn: recurrent neural networks as scikit-learn estimators."""
 
 from ._classifier import RNNClassifier
+from ._language_model import RNNLanguageModel
 from ._persistence import load
 from ._preprocessing import SequenceScaler
 from ._regressor import RNNRegressor
@@ -13,6 +14,7 @@ __version__ = "0.1.0"
 __all__ = [
     "RNNClassifier",
     "RNNForecaster",
+    "RNNLanguageModel",
     "RNNRegressor",
     "RNNTagger",
     "SequenceScaler",

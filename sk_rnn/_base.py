@@ -261,6 +261,10 @@ class RNNBase(BaseEstimator):
         """Token lists as model input (ids from ``vectorizer_``, fitted already)."""
         return self.vectorizer_.encode_tokens(tokens)
 
+    def _net_params(self) -> dict:
+        """Extra keyword arguments of ``_net_class``."""
+        return {}
+
     _stratify_validation = False
     _net_class = SequenceNet
 
@@ -347,7 +351,7 @@ class RNNBase(BaseEstimator):
         return self.warm_start and hasattr(self, "net_")
 
     def _fit(self, X, y, *, epochs: int, reset: bool, classes=None):
-        if y is None:
+        if y is None and self.__sklearn_tags__().target_tags.required:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
@@ -488,6 +492,7 @@ class RNNBase(BaseEstimator):
             device=device,
             verbose=self.verbose,
             shuffle_seed=seed,
+            **self._net_params(),
             **{f"criterion__{k}": v for k, v in criterion_params.items()},
             **{f"optimizer__{k}": v for k, v in (self.optimizer_params or {}).items()},
         )

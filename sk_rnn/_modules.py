@@ -17,6 +17,7 @@ __all__ = [
     "CELLS",
     "POOLINGS",
     "CharacterEncoder",
+    "LanguageModelHead",
     "LinearChainCRF",
     "RecurrentEncoder",
     "SequencePredictor",
@@ -331,3 +332,52 @@ class SequenceTagger(nn.Module):
     def forward(self, x, lengths):
         outputs, _, _ = self.encoder(x, lengths)
         return self.head(self.dropout(outputs))
+
+
+class LanguageModelHead(nn.Module):
+    """A unidirectional encoder with a linear layer over the vocabulary.
+
+    ``forward(x, lengths)`` is for training on streams: it starts from the hidden state
+    its previous call left (detached, so gradients stop at the chunk boundary) whenever
+    the batch size matches, until :meth:`reset_state`. ``step(x, hidden)`` is stateless.
+
+    Inputs: token ids ``x`` of shape ``(batch, steps)``.
+    Output: next-token logits of shape ``(batch, steps, vocabulary_size)``.
+    """
+
+    def __init__(self, encoder: RecurrentEncoder, dropout=0.0, tie_weights=False):
+        super().__init__()
+        self.encoder = encoder
+        self.dropout = nn.Dropout(dropout)
+        embedding = encoder.embedding
+        self.head = nn.Linear(encoder.output_size, embedding.num_embeddings)
+        if tie_weights:
+            self.head.weight = embedding.weight
+        self.state = None
+
+    def reset_state(self):
+        self.state = None
+
+    def step(self, x, hidden=None):
+        """Logits for ``x`` read from ``hidden`` (None: zeros), and the state after it."""
+        lengths = torch.full((x.size(0),), x.size(1), dtype=torch.long)
+        outputs, _, hidden = self.encoder(x, lengths, hidden)
+        return self.head(self.dropout(outputs)), hidden
+
+    def forward(self, x, lengths):
+        state = self.state
+        if state is not None and _batch_size(state) != x.size(0):
+            state = None
+        logits, state = self.step(x, state)
+        self.state = _detach(state)
+        return logits
+
+
+def _batch_size(state) -> int:
+    return (state[0] if isinstance(state, tuple) else state).size(1)
+
+
+def _detach(state):
+    if isinstance(state, tuple):
+        return tuple(s.detach() for s in state)
+    return state.detach()

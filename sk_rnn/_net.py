@@ -12,6 +12,7 @@ from skorch import NeuralNet
 from skorch.callbacks import Callback
 
 from ._data import IGNORE_INDEX, BucketBatchIterator
+from ._text import EOS_INDEX
 
 
 class SequenceNet(NeuralNet):
@@ -63,6 +64,81 @@ class TaggingNet(SequenceNet):
             return self.criterion_(y_pred.transpose(1, 2), y_true)
         mask = y_true != IGNORE_INDEX
         return crf.negative_log_likelihood(y_pred, y_true, mask).sum() / mask.sum()
+
+
+class StreamNet(SequenceNet):
+    """SequenceNet for language models: truncated back-propagation through time.
+
+    Each pass joins the texts of the dataset (shuffled when training), each after an
+    ``<eos>``, cuts the token stream into ``batch_size`` parallel streams and yields them
+    ``bptt`` steps at a time, in order, so that the module carries its hidden state from
+    one chunk to the next (it is reset at the start of every pass).
+    """
+
+    def __init__(self, *args, bptt=35, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.bptt = bptt
+
+    def get_iterator(self, dataset, training=False):
+        return StreamIterator(
+            dataset,
+            self.batch_size,
+            self.bptt,
+            shuffle=training,
+            epoch_seed=self._epoch_seed,
+            on_start=self.module_.reset_state,
+        )
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        return self.criterion_(y_pred.transpose(1, 2), y_true.to(y_pred.device))
+
+
+class StreamIterator:
+    """Chunks of parallel token streams over the texts of a SequenceDataset (see StreamNet)."""
+
+    def __init__(self, dataset, n_streams, bptt, shuffle, epoch_seed, on_start):
+        self.dataset = dataset
+        self.n_streams = n_streams
+        self.bptt = bptt
+        self.shuffle = shuffle
+        self.epoch_seed = epoch_seed
+        self.on_start = on_start
+
+    def streams(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """Inputs and next-token targets, each of shape (n_streams, stream_length)."""
+        dataset = self.dataset
+        rows = dataset.indices
+        if self.shuffle:
+            generator = torch.Generator().manual_seed(self.epoch_seed())
+            rows = rows[torch.randperm(len(rows), generator=generator)]
+        lengths = dataset.lengths[rows]
+        # Text i starts after its <eos> at starts[i]; one final <eos> ends the stream.
+        starts = torch.cumsum(lengths + 1, 0) - (lengths + 1)
+        stream = torch.full((int(lengths.sum()) + len(rows) + 1,), EOS_INDEX)
+        text = torch.repeat_interleave(torch.arange(len(rows)), lengths)
+        step = torch.arange(len(text)) - torch.repeat_interleave(
+            torch.cumsum(lengths, 0) - lengths, lengths
+        )
+        stream[starts[text] + 1 + step] = dataset.values[dataset.offsets[rows][text] + step]
+        n_streams = max(1, min(self.n_streams, (len(stream) - 1) // 2))
+        length = (len(stream) - 1) // n_streams
+        inputs = stream[: n_streams * length].view(n_streams, length)
+        targets = stream[1 : n_streams * length + 1].view(n_streams, length)
+        return inputs, targets
+
+    def __len__(self) -> int:
+        total = int(self.dataset.lengths[self.dataset.indices].sum()) + len(self.dataset) + 1
+        n_streams = max(1, min(self.n_streams, (total - 1) // 2))
+        return -(-((total - 1) // n_streams) // self.bptt)
+
+    def __iter__(self):
+        inputs, targets = self.streams()
+        self.on_start()
+        n_streams = inputs.size(0)
+        for start in range(0, inputs.size(1), self.bptt):
+            x = inputs[:, start : start + self.bptt]
+            lengths = torch.full((n_streams,), x.size(1), dtype=torch.long)
+            yield {"x": x, "lengths": lengths}, targets[:, start : start + self.bptt]
 
 
 class LastGoodEpoch(Callback):

@@ -33,10 +33,12 @@ _NOT_SAVED_ATTRIBUTES = ("net_", "history_")
 
 def _estimator_classes() -> dict[str, type]:
     from ._classifier import RNNClassifier
+    from ._language_model import RNNLanguageModel
     from ._regressor import RNNRegressor
     from ._tagger import RNNTagger
 
-    return {cls.__name__: cls for cls in (RNNClassifier, RNNRegressor, RNNTagger)}
+    estimators = (RNNClassifier, RNNRegressor, RNNTagger, RNNLanguageModel)
+    return {cls.__name__: cls for cls in estimators}
 
 
 # -- encoding values as JSON -----------------------------------------------------------

@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sk_rnn import RNNClassifier, RNNRegressor, RNNTagger
+from sk_rnn import RNNClassifier, RNNLanguageModel, RNNRegressor, RNNTagger
 from sk_rnn._data import check_sequences
 
 # Small and quick, yet able to pass the checks' accuracy and R^2 thresholds.
@@ -44,6 +44,9 @@ ESTIMATORS = [
     RNNClassifier(cell="gru", bidirectional=True, pooling="mean", **FAST),
     RNNTagger(**FAST),
     TaggerOnSampleLabels(crf=True, **FAST),
+    # Text only, like scikit-learn's CountVectorizer: the checks that feed 2-D numeric
+    # arrays do not apply; tests/test_language_model.py runs the API checks below on it.
+    RNNLanguageModel(**FAST),
 ]
 
 # A 2-D X holds one univariate sequence per row, so n_features_in_ counts features per

@@ -1,0 +1,386 @@
+"""RNNLanguageModel: score how likely texts are, and generate new ones."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import RNNBase, fill_shared_doc
+from ._data import IGNORE_INDEX, BucketBatchIterator, SequenceDataset, Sequences
+from ._modules import LanguageModelHead
+from ._net import StreamNet
+from ._text import BOS_INDEX, EOS_INDEX, PAD_INDEX, UNK_INDEX, is_text_input, tokenize
+
+
+@fill_shared_doc
+class RNNLanguageModel(RNNBase):
+    """Recurrent language model over words or characters.
+
+    Learns the probability of the next token given the ones before it. ``score_samples``
+    gives the log-probability of whole texts, ``perplexity`` the classic evaluation,
+    ``sample`` generates new text.
+
+    Training uses the efficient stream form: the texts, each followed by ``<eos>``, are
+    joined and cut into ``batch_size`` parallel streams, which are read ``bptt`` tokens at
+    a time with the hidden state carried (and detached) from one chunk to the next
+    (truncated back-propagation through time). The order of the texts is shuffled at
+    every epoch. Every text is scored as if it followed an ``<eos>``, as in training.
+
+    Parameters
+    ----------
+    bptt : int, default=35
+        Tokens per training chunk: gradients flow back at most this far.
+    tie_weights : bool, default=False
+        Share the input embedding and the output layer's weights (Press & Wolf 2017):
+        fewer parameters and often lower perplexity. Needs ``embedding_dim`` equal to
+        ``hidden_size``.
+    %(shared_parameters)s
+
+    Notes
+    -----
+    Word-level models map rare and unseen words to ``<unk>``, and ``<unk>`` is then
+    scored as one token. A model with a smaller vocabulary (higher ``min_frequency``) has
+    more ``<unk>`` and so a lower perplexity on the same text: compare perplexities only
+    between models with the same vocabulary, or compare bits per character.
+    ``bidirectional=True`` is an error: a language model must not see the future.
+
+    Attributes
+    ----------
+    vectorizer_ : SequenceVectorizer
+        The tokenizer and vocabulary (``vocabulary_``).
+    net_ : skorch.NeuralNet
+        The trained skorch net holding the torch module.
+    history_ : skorch.History
+        Per-epoch losses: mean negative log-likelihood per token (``exp`` of the
+        validation loss is the validation perplexity).
+
+    Examples
+    --------
+    >>> from sk_rnn import RNNLanguageModel
+    >>> texts = ["abab", "ababab", "ab"] * 30
+    >>> lm = RNNLanguageModel(tokenizer="char", hidden_size=16, max_epochs=30, lr=0.02,
+    ...                       bptt=10, batch_size=4, random_state=0).fit(texts)
+    >>> lm.score_samples(["abab", "bbaa"]).round(1)  # log-probabilities
+    array([ -0.9, -31.8])
+    >>> lm.sample(2, max_length=10, temperature=0, random_state=0)
+    ['abab', 'abab']
+    """
+
+    _parameter_constraints: dict = {
+        **RNNBase._parameter_constraints,
+        "bptt": [Interval(Integral, 1, None, closed="left")],
+        "tie_weights": ["boolean"],
+    }
+    _net_class = StreamNet
+
+    def __init__(
+        self,
+        *,
+        bptt=35,
+        tie_weights=False,
+        cell="lstm",
+        hidden_size=64,
+        num_layers=1,
+        bidirectional=False,
+        dropout=0.0,
+        tokenizer="word",
+        lowercase=True,
+        min_frequency=1,
+        max_vocabulary=None,
+        embedding_dim=None,
+        embeddings=None,
+        freeze_embeddings=False,
+        token_dropout=0.0,
+        frame_size=1,
+        max_epochs=50,
+        batch_size=32,
+        lr=1e-3,
+        optimizer=torch.optim.Adam,
+        optimizer_params=None,
+        clip_grad_norm=5.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        callbacks=None,
+        device="cpu",
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+    ):
+        super().__init__(
+            cell=cell,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            bidirectional=bidirectional,
+            dropout=dropout,
+            tokenizer=tokenizer,
+            lowercase=lowercase,
+            min_frequency=min_frequency,
+            max_vocabulary=max_vocabulary,
+            embedding_dim=embedding_dim,
+            embeddings=embeddings,
+            freeze_embeddings=freeze_embeddings,
+            token_dropout=token_dropout,
+            frame_size=frame_size,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            optimizer=optimizer,
+            optimizer_params=optimizer_params,
+            clip_grad_norm=clip_grad_norm,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            callbacks=callbacks,
+            device=device,
+            random_state=random_state,
+            warm_start=warm_start,
+            verbose=verbose,
+        )
+        self.bptt = bptt
+        self.tie_weights = tie_weights
+
+    def fit(self, X, y=None):
+        """Fit the language model on texts.
+
+        Parameters
+        ----------
+        X : list of str or list of token lists
+            The training texts.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : RNNLanguageModel
+        """
+        return super().fit(X, y)
+
+    def _encode_inputs(self, X, *, reset, first_index=0):
+        if reset:
+            if self.bidirectional:
+                raise ValueError(
+                    "bidirectional=True is not possible for a language model: it would read "
+                    "the tokens it has to predict."
+                )
+            if self.tie_weights and self._embedding_size() != self.hidden_size:
+                raise ValueError(
+                    f"tie_weights=True needs embedding_dim ({self._embedding_size()}) equal to "
+                    f"hidden_size ({self.hidden_size})."
+                )
+        if not is_text_input(X):
+            raise TypeError("RNNLanguageModel needs text: a list of strings or of token lists.")
+        return super()._encode_inputs(X, reset=reset, first_index=first_index)
+
+    def _make_dataset(self, sequences, y, *, reset, classes=None):
+        return SequenceDataset(sequences)
+
+    def _build_head(self, encoder):
+        return LanguageModelHead(encoder, self.dropout, self.tie_weights)
+
+    def _criterion(self):
+        return torch.nn.CrossEntropyLoss, {}
+
+    def _net_params(self) -> dict:
+        return {"bptt": self.bptt}
+
+    # -- scoring -----------------------------------------------------------------------
+
+    def _token_log_probabilities(self, X):
+        """Log-probability of every token of every text (its ``<eos>`` included), as
+        (samples, flat log-probabilities, lengths) per inference batch."""
+        check_is_fitted(self)
+        texts = self._encode_inputs(X, reset=False)
+        # Each text is read after an <eos> and must predict its tokens, then <eos>.
+        lengths = texts.lengths + 1
+        offsets = np.zeros_like(lengths)
+        np.cumsum(lengths[:-1], out=offsets[1:])
+        inputs = np.full(lengths.sum(), EOS_INDEX, dtype=np.int64)
+        targets = np.full(lengths.sum(), EOS_INDEX, dtype=np.int64)
+        sample = np.repeat(np.arange(len(texts)), texts.lengths)
+        step = np.arange(len(texts.values)) - np.repeat(texts.offsets, texts.lengths)
+        inputs[offsets[sample] + step + 1] = texts.values
+        targets[offsets[sample] + step] = texts.values
+        dataset = SequenceDataset(Sequences(inputs, lengths, offsets), step_targets=targets)
+        module = self.net_.module_
+        device = self.net_.device
+        module.eval()
+        for positions in BucketBatchIterator(dataset, self.batch_size).batches():
+            batch, batch_targets = dataset[positions]
+            with torch.inference_mode():
+                batch_lengths = batch["lengths"]
+                logits, _ = module.step(batch["x"].to(device))
+                log_probabilities = torch.log_softmax(logits.double(), -1)
+                batch_targets = batch_targets.to(device)
+                picked = log_probabilities.gather(
+                    2, batch_targets.clamp(min=0)[:, :, None]
+                ).squeeze(2)
+                picked = picked.masked_fill(batch_targets == IGNORE_INDEX, 0.0)
+            yield positions, picked.cpu().numpy(), batch_lengths.numpy()
+
+    def score_samples(self, X) -> np.ndarray:
+        """Natural-log probability of each whole text, including its ``<eos>``.
+
+        Parameters
+        ----------
+        X : list of str or list of token lists
+
+        Returns
+        -------
+        log_probability : ndarray of shape (n_samples,)
+        """
+        scores = np.empty(len(X))
+        for positions, picked, _ in self._token_log_probabilities(X):
+            scores[positions] = picked.sum(axis=1)
+        return scores
+
+    def _total_log_likelihood(self, X) -> tuple[float, int]:
+        total, n_tokens = 0.0, 0
+        for _, picked, lengths in self._token_log_probabilities(X):
+            total += float(picked.sum())
+            n_tokens += int(lengths.sum())
+        return total, n_tokens
+
+    def score(self, X, y=None) -> float:
+        """Mean log-likelihood per token (``<eos>`` included); higher is better."""
+        total, n_tokens = self._total_log_likelihood(X)
+        return total / n_tokens
+
+    def perplexity(self, X) -> float:
+        """``exp`` of the mean negative log-likelihood per token (``<eos>`` included)."""
+        return float(np.exp(-self.score(X)))
+
+    # -- generation --------------------------------------------------------------------
+
+    def sample(
+        self,
+        n_samples=1,
+        *,
+        prompt="",
+        max_length=100,
+        temperature=1.0,
+        top_k=None,
+        top_p=None,
+        random_state=None,
+    ) -> list:
+        """Generate texts, each continuing ``prompt`` until ``<eos>`` or ``max_length`` tokens.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+        prompt : str or list of str, default=""
+            Text (or tokens) to continue; it is read after an ``<eos>``, as every
+            training text was, and included in the output.
+        max_length : int, default=100
+            Most tokens generated after the prompt.
+        temperature : float, default=1.0
+            Divides the logits: below 1 more conservative, above 1 more varied; 0 is
+            greedy decoding (always the most likely token).
+        top_k : int or None, default=None
+            Sample only among the ``top_k`` most likely tokens.
+        top_p : float in (0, 1] or None, default=None
+            Nucleus sampling: only among the most likely tokens whose probabilities sum
+            to ``top_p``.
+        random_state : int, RandomState instance or None, default=None
+            Same value, same texts.
+
+        Returns
+        -------
+        texts : list of str
+            Tokens joined with "" for ``tokenizer="char"``, else with spaces. ``<unk>``,
+            ``<pad>`` and ``<bos>`` are never generated.
+        """
+        check_is_fitted(self)
+        if not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
+        if not isinstance(max_length, Integral) or max_length < 1:
+            raise ValueError(f"max_length must be a positive integer, got {max_length!r}.")
+        if not isinstance(temperature, Real) or temperature < 0:
+            raise ValueError(f"temperature must be >= 0, got {temperature!r}.")
+        if top_k is not None and (not isinstance(top_k, Integral) or top_k < 1):
+            raise ValueError(f"top_k must be a positive integer or None, got {top_k!r}.")
+        if top_p is not None and not (isinstance(top_p, Real) and 0 < top_p <= 1):
+            raise ValueError(f"top_p must be in (0, 1] or None, got {top_p!r}.")
+        prompt_tokens = self._prompt_tokens(prompt)
+        vocabulary = self.vectorizer_.get_feature_names_out()
+        ids = [self.vectorizer_.vocabulary_.get(t, UNK_INDEX) for t in prompt_tokens]
+        seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+        generator = torch.Generator(device="cpu").manual_seed(seed)
+        generated = self._generate(ids, n_samples, max_length, temperature, top_k, top_p, generator)
+        separator = "" if self.vectorizer_.tokenizer == "char" else " "
+        texts = []
+        for row in generated:
+            tokens = list(prompt_tokens) + [str(vocabulary[i]) for i in row]
+            texts.append(separator.join(tokens))
+        return texts
+
+    def _prompt_tokens(self, prompt) -> list[str]:
+        if prompt in ("", [], ()):
+            return []
+        tokens = tokenize(
+            [prompt], self.vectorizer_.tokenizer, self.vectorizer_.lowercase, "prompt"
+        )[0]
+        known = [t for t in tokens if t in self.vectorizer_.vocabulary_]
+        if tokens and not known:
+            raise ValueError(
+                f"Every token of the prompt is unknown to the model ({tokens[:5]}); the "
+                "model cannot continue it. Use words from the training texts."
+            )
+        return tokens
+
+    def _generate(self, ids, n_samples, max_length, temperature, top_k, top_p, generator):
+        module = self.net_.module_
+        device = self.net_.device
+        module.eval()
+        banned = torch.tensor([PAD_INDEX, UNK_INDEX, BOS_INDEX], device=device)
+        context = torch.tensor([[EOS_INDEX, *ids]] * n_samples, device=device)
+        done = torch.zeros(n_samples, dtype=torch.bool, device=device)
+        out = []
+        with torch.inference_mode():
+            logits, hidden = module.step(context, None)
+            for _ in range(max_length):
+                scores = logits[:, -1].double()
+                scores[:, banned] = float("-inf")
+                token = _choose(scores, temperature, top_k, top_p, generator).to(device)
+                token = token.masked_fill(done, EOS_INDEX)
+                done |= token == EOS_INDEX
+                out.append(token)
+                if bool(done.all()):
+                    break
+                logits, hidden = module.step(token[:, None], hidden)
+        tokens = torch.stack(out, 1).cpu().numpy()
+        return [
+            row[: np.argmax(row == EOS_INDEX)] if (row == EOS_INDEX).any() else row
+            for row in tokens
+        ]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = False
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        return tags
+
+
+def _choose(scores, temperature, top_k, top_p, generator):
+    """Next token ids from logits ``scores`` (n, vocabulary), on the CPU generator."""
+    scores = scores.cpu()
+    if temperature == 0:
+        return scores.argmax(1)
+    scores = scores / temperature
+    if top_k is not None:
+        kth = scores.topk(min(top_k, scores.size(1)), dim=1).values[:, -1:]
+        scores = scores.masked_fill(scores < kth, float("-inf"))
+    probabilities = torch.softmax(scores, 1)
+    if top_p is not None:
+        sorted_p, order = probabilities.sort(1, descending=True)
+        # Keep the smallest set of most likely tokens whose mass reaches top_p.
+        outside = sorted_p.cumsum(1) - sorted_p >= top_p
+        sorted_p = sorted_p.masked_fill(outside, 0.0)
+        probabilities = torch.zeros_like(probabilities).scatter(1, order, sorted_p)
+    return torch.multinomial(probabilities, 1, generator=generator).squeeze(1)

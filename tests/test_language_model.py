@@ -1,0 +1,172 @@
+"""RNNLanguageModel: streams, learning, exact scoring, sampling, search, persistence, errors."""
+
+import pickle
+import re
+
+import numpy as np
+import pytest
+import torch
+from sklearn.model_selection import GridSearchCV
+from sklearn.utils.estimator_checks import (
+    check_get_params_invariance,
+    check_no_attributes_set_in_init,
+    check_parameters_default_constructible,
+    check_set_params,
+)
+
+import sk_rnn
+from sk_rnn import RNNLanguageModel
+from sk_rnn._data import SequenceDataset, Sequences
+from sk_rnn._net import StreamIterator
+from sk_rnn._text import EOS_INDEX
+
+FAST = dict(tokenizer="char", hidden_size=32, lr=0.02, bptt=20, batch_size=8, random_state=0)
+VALID = re.compile(r"^x(ab)+y$")
+
+
+def regular_texts(n, rng):
+    """Strings of the regular language x(ab)+y, with 1 to 5 repetitions."""
+    return ["x" + "ab" * int(k) + "y" for k in rng.integers(1, 6, size=n)]
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    texts = regular_texts(200, np.random.default_rng(0))
+    return RNNLanguageModel(max_epochs=15, **FAST).fit(texts)
+
+
+def test_scikit_learn_api_checks():
+    # parametrize_with_checks skips text-only estimators; these checks apply to them too.
+    estimator = RNNLanguageModel()
+    name = type(estimator).__name__
+    check_no_attributes_set_in_init(name, estimator)
+    check_get_params_invariance(name, estimator)
+    check_set_params(name, estimator)
+    check_parameters_default_constructible(name, estimator)
+
+
+def test_streams_join_texts_after_eos():
+    texts = Sequences.from_list([np.array([5, 6]), np.array([7]), np.array([8, 9, 10])])
+    iterator = StreamIterator(
+        SequenceDataset(texts), 2, 3, shuffle=False, epoch_seed=None, on_start=lambda: None
+    )
+    inputs, targets = iterator.streams()
+    e = EOS_INDEX
+    assert inputs.tolist() == [[e, 5, 6, e], [7, e, 8, 9]]
+    assert targets.tolist() == [[5, 6, e, 7], [e, 8, 9, 10]]
+    chunks = [batch for batch, _ in iterator]
+    assert [c["x"].shape[1] for c in chunks] == [3, 1]
+    assert len(iterator) == 2
+
+
+def test_learns_a_regular_language(fitted):
+    rng = np.random.default_rng(1)
+    valid = regular_texts(50, rng)
+    shuffled = ["".join(rng.permutation(list(t))) for t in valid]
+    gap = fitted.score_samples(valid) - fitted.score_samples(shuffled)
+    assert np.mean(gap) > 5
+    samples = fitted.sample(40, max_length=20, temperature=0.7, random_state=0)
+    assert all(VALID.match(s) for s in samples), samples
+    assert fitted.perplexity(valid) < 1.5
+
+
+def test_score_samples_is_the_sum_of_step_log_probabilities(fitted):
+    texts = ["xababy", "xy", "xabababababy", "yyy"]
+    expected = []
+    module = fitted.net_.module_
+    with torch.no_grad():
+        for text in texts:
+            ids = [fitted.vocabulary_[c] for c in text] + [EOS_INDEX]
+            hidden, token, total = None, EOS_INDEX, 0.0
+            for next_id in ids:  # one token at a time, carrying the state
+                logits, hidden = module.step(torch.tensor([[token]]), hidden)
+                total += torch.log_softmax(logits[0, -1].double(), 0)[next_id].item()
+                token = next_id
+            expected.append(total)
+    np.testing.assert_allclose(fitted.score_samples(texts), expected, rtol=1e-5)
+    total, n_tokens = sum(expected), sum(len(t) + 1 for t in texts)
+    assert fitted.score(texts) == pytest.approx(total / n_tokens, rel=1e-6)
+    assert fitted.perplexity(texts) == pytest.approx(np.exp(-total / n_tokens), rel=1e-6)
+
+
+def test_sampling_is_reproducible(fitted):
+    first = fitted.sample(5, max_length=15, random_state=3)
+    assert fitted.sample(5, max_length=15, random_state=3) == first
+    assert fitted.sample(5, max_length=15, random_state=4) != first
+    greedy = fitted.sample(3, max_length=15, temperature=0, random_state=5)
+    assert greedy == fitted.sample(3, max_length=15, temperature=0, random_state=6)
+    assert len(set(greedy)) == 1
+    nucleus = fitted.sample(5, max_length=15, top_k=2, top_p=0.9, random_state=0)
+    assert all(VALID.match(s) for s in nucleus)
+    continued = fitted.sample(3, prompt="xabab", max_length=15, random_state=0)
+    assert all(s.startswith("xabab") and VALID.match(s) for s in continued)
+
+
+def test_grid_search_over_hidden_size():
+    texts = regular_texts(60, np.random.default_rng(2))
+    search = GridSearchCV(
+        RNNLanguageModel(max_epochs=3, **dict(FAST, hidden_size=8)), {"hidden_size": [4, 16]}, cv=2
+    ).fit(texts)
+    assert search.best_params_["hidden_size"] in (4, 16)
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    assert np.all(search.cv_results_["mean_test_score"] < 0)
+
+
+def test_word_level_with_tied_weights_and_round_trips(tmp_path):
+    texts = ["the cat sat", "the dog sat", "a cat ran", "a dog ran"] * 10
+    lm = RNNLanguageModel(
+        tokenizer="word",
+        embedding_dim=16,
+        hidden_size=16,
+        tie_weights=True,
+        max_epochs=5,
+        random_state=0,
+    ).fit(texts)
+    module = lm.net_.module_
+    assert module.head.weight is module.encoder.embedding.weight
+    expected = lm.score_samples(["the cat ran", "a zebra sat"])
+    lm.save(tmp_path / "lm.safetensors")
+    for restored in (pickle.loads(pickle.dumps(lm)), sk_rnn.load(tmp_path / "lm.safetensors")):
+        np.testing.assert_array_equal(
+            restored.score_samples(["the cat ran", "a zebra sat"]), expected
+        )
+        assert restored.sample(2, random_state=0) == lm.sample(2, random_state=0)
+    assert all(set(s.split()) <= set(lm.vocabulary_) for s in lm.sample(10, random_state=1))
+
+
+def test_reproducible_fits():
+    texts = regular_texts(40, np.random.default_rng(3))
+    first = RNNLanguageModel(max_epochs=2, dropout=0.2, **FAST).fit(texts).score_samples(texts)
+    second = RNNLanguageModel(max_epochs=2, dropout=0.2, **FAST).fit(texts).score_samples(texts)
+    np.testing.assert_array_equal(first, second)
+
+
+@pytest.mark.parametrize(
+    "params, X, error, match",
+    [
+        (dict(bidirectional=True), ["ab"], ValueError, "bidirectional=True is not possible"),
+        (dict(tie_weights=True, hidden_size=8), ["ab"], ValueError, "embedding_dim \\(64\\)"),
+        ({}, [np.zeros((3, 2))], TypeError, "needs text"),
+        ({}, ["ab", ""], ValueError, "Sample 1 of X has no tokens"),
+    ],
+)
+def test_bad_fits(params, X, error, match):
+    with pytest.raises(error, match=match):
+        RNNLanguageModel(max_epochs=1, **params).fit(X)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(temperature=-1), "temperature must be >= 0"),
+        (dict(top_p=0.0), "top_p must be in"),
+        (dict(top_p=1.5), "top_p must be in"),
+        (dict(top_k=0), "top_k must be a positive"),
+        (dict(max_length=0), "max_length must be"),
+        (dict(prompt="zebra giraffe"), "Every token of the prompt is unknown"),
+    ],
+)
+def test_bad_sampling_settings(kwargs, match):
+    lm = RNNLanguageModel(max_epochs=1, hidden_size=4).fit(["the cat", "a dog"])
+    with pytest.raises(ValueError, match=match):
+        lm.sample(**kwargs)
