@@ -52,14 +52,14 @@ class Sequences:
     @classmethod
     def from_list(cls, arrays: list[np.ndarray]) -> Sequences:
         lengths = np.fromiter((len(a) for a in arrays), dtype=np.int64, count=len(arrays))
-        return cls(np.concatenate(arrays), lengths, _offsets(lengths))
+        return cls(np.concatenate(arrays), lengths, offsets_of(lengths))
 
     @classmethod
     def from_padded(cls, array: np.ndarray) -> Sequences:
         """Equal-length sequences from an array of shape (n, n_steps, ...)."""
         n, n_steps = array.shape[:2]
         lengths = np.full(n, n_steps, dtype=np.int64)
-        return cls(array.reshape(n * n_steps, *array.shape[2:]), lengths, _offsets(lengths))
+        return cls(array.reshape(n * n_steps, *array.shape[2:]), lengths, offsets_of(lengths))
 
     def __len__(self) -> int:
         return len(self.lengths)
@@ -72,10 +72,18 @@ class Sequences:
         return [self.values[o : o + n] for o, n in zip(self.offsets, self.lengths, strict=True)]
 
 
-def _offsets(lengths: np.ndarray) -> np.ndarray:
+def offsets_of(lengths: np.ndarray) -> np.ndarray:
+    """Start of each sequence when sequences of these lengths are stored back to back."""
     offsets = np.zeros(len(lengths), dtype=np.int64)
     np.cumsum(lengths[:-1], out=offsets[1:])
     return offsets
+
+
+def sequence_steps(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For every step of sequences stored back to back: its sequence and its position in it."""
+    sample = np.repeat(np.arange(len(lengths)), lengths)
+    step = np.arange(len(sample)) - np.repeat(offsets_of(lengths), lengths)
+    return sample, step
 
 
 def _is_scalar_number(x) -> bool:
@@ -253,12 +261,11 @@ def frame_sequences(sequences: Sequences, frame_size: int) -> Sequences:
     if frame_size == 1:
         return sequences
     lengths = -(-sequences.lengths // frame_size)
-    offsets = _offsets(lengths)
+    offsets = offsets_of(lengths)
     n_features = sequences.n_features
     framed = np.zeros((lengths.sum() * frame_size, n_features), dtype=sequences.values.dtype)
     # Row j of sequence i lands at row offsets[i] * frame_size + j of the framed storage.
-    sample = np.repeat(np.arange(len(sequences)), sequences.lengths)
-    step = np.arange(len(sequences.values)) - np.repeat(sequences.offsets, sequences.lengths)
+    sample, step = sequence_steps(sequences.lengths)
     framed[offsets[sample] * frame_size + step] = sequences.values
     return Sequences(framed.reshape(-1, frame_size * n_features), lengths, offsets)
 

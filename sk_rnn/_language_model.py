@@ -11,7 +11,14 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import RNNBase, fill_shared_doc
-from ._data import IGNORE_INDEX, BucketBatchIterator, SequenceDataset, Sequences
+from ._data import (
+    IGNORE_INDEX,
+    BucketBatchIterator,
+    SequenceDataset,
+    Sequences,
+    offsets_of,
+    sequence_steps,
+)
 from ._modules import LanguageModelHead
 from ._net import StreamNet
 from ._text import BOS_INDEX, EOS_INDEX, PAD_INDEX, UNK_INDEX, is_text_input, tokenize
@@ -198,12 +205,10 @@ class RNNLanguageModel(RNNBase):
         texts = self._encode_inputs(X, reset=False)
         # Each text is read after an <eos> and must predict its tokens, then <eos>.
         lengths = texts.lengths + 1
-        offsets = np.zeros_like(lengths)
-        np.cumsum(lengths[:-1], out=offsets[1:])
+        offsets = offsets_of(lengths)
         inputs = np.full(lengths.sum(), EOS_INDEX, dtype=np.int64)
         targets = np.full(lengths.sum(), EOS_INDEX, dtype=np.int64)
-        sample = np.repeat(np.arange(len(texts)), texts.lengths)
-        step = np.arange(len(texts.values)) - np.repeat(texts.offsets, texts.lengths)
+        sample, step = sequence_steps(texts.lengths)
         inputs[offsets[sample] + step + 1] = texts.values
         targets[offsets[sample] + step] = texts.values
         dataset = SequenceDataset(Sequences(inputs, lengths, offsets), step_targets=targets)

@@ -11,7 +11,7 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback
 
-from ._data import IGNORE_INDEX, BucketBatchIterator
+from ._data import IGNORE_INDEX, BucketBatchIterator, sequence_steps
 from ._text import EOS_INDEX
 
 
@@ -58,12 +58,17 @@ class TaggingNet(SequenceNet):
     """
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        y_true = y_true.to(y_pred.device)
         crf = self.module_.crf
         if crf is None:
-            return self.criterion_(y_pred.transpose(1, 2), y_true)
+            return _per_step_cross_entropy(self.criterion_, y_pred, y_true)
+        y_true = y_true.to(y_pred.device)
         mask = y_true != IGNORE_INDEX
         return crf.negative_log_likelihood(y_pred, y_true, mask).sum() / mask.sum()
+
+
+def _per_step_cross_entropy(criterion, y_pred, y_true):
+    """``criterion`` on scores of shape (batch, steps, classes) and targets (batch, steps)."""
+    return criterion(y_pred.transpose(1, 2), y_true.to(y_pred.device))
 
 
 class StreamNet(SequenceNet):
@@ -90,7 +95,7 @@ class StreamNet(SequenceNet):
         )
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        return self.criterion_(y_pred.transpose(1, 2), y_true.to(y_pred.device))
+        return _per_step_cross_entropy(self.criterion_, y_pred, y_true)
 
 
 class StreamIterator:
@@ -114,22 +119,26 @@ class StreamIterator:
         lengths = dataset.lengths[rows]
         # Text i starts after its <eos> at starts[i]; one final <eos> ends the stream.
         starts = torch.cumsum(lengths + 1, 0) - (lengths + 1)
-        stream = torch.full((int(lengths.sum()) + len(rows) + 1,), EOS_INDEX)
-        text = torch.repeat_interleave(torch.arange(len(rows)), lengths)
-        step = torch.arange(len(text)) - torch.repeat_interleave(
-            torch.cumsum(lengths, 0) - lengths, lengths
-        )
+        stream = torch.full((self._stream_size(),), EOS_INDEX)
+        text, step = map(torch.from_numpy, sequence_steps(lengths.numpy()))
         stream[starts[text] + 1 + step] = dataset.values[dataset.offsets[rows][text] + step]
-        n_streams = max(1, min(self.n_streams, (len(stream) - 1) // 2))
-        length = (len(stream) - 1) // n_streams
+        n_streams, length = self._stream_shape()
         inputs = stream[: n_streams * length].view(n_streams, length)
         targets = stream[1 : n_streams * length + 1].view(n_streams, length)
         return inputs, targets
 
+    def _stream_size(self) -> int:
+        """Tokens in the joined stream: every text, an <eos> before each, one at the end."""
+        return int(self.dataset.sample_lengths().sum()) + len(self.dataset) + 1
+
+    def _stream_shape(self) -> tuple[int, int]:
+        """(number of parallel streams, tokens per stream); each stream needs 2 tokens."""
+        predicted = self._stream_size() - 1
+        n_streams = max(1, min(self.n_streams, predicted // 2))
+        return n_streams, predicted // n_streams
+
     def __len__(self) -> int:
-        total = int(self.dataset.lengths[self.dataset.indices].sum()) + len(self.dataset) + 1
-        n_streams = max(1, min(self.n_streams, (total - 1) // 2))
-        return -(-((total - 1) // n_streams) // self.bptt)
+        return -(-self._stream_shape()[1] // self.bptt)
 
     def __iter__(self):
         inputs, targets = self.streams()

@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._data import Sequences
+from ._data import Sequences, offsets_of
 
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
 SPECIAL_TOKENS = (PAD, UNK, BOS, EOS)  # indices 0, 1, 2, 3 in every vocabulary
@@ -173,8 +173,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
         ids = [[lookup(t, UNK_INDEX) for t in tokens] for tokens in token_lists]
         lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
         values = np.fromiter((i for seq in ids for i in seq), dtype=np.int64, count=lengths.sum())
-        offsets = np.zeros(len(lengths), dtype=np.int64)
-        np.cumsum(lengths[:-1], out=offsets[1:])
+        offsets = offsets_of(lengths)
         reserved = np.flatnonzero(np.isin(values, (PAD_INDEX, BOS_INDEX, EOS_INDEX)))
         if len(reserved):
             sample = int(np.searchsorted(offsets, reserved[0], side="right") - 1)
