@@ -5,6 +5,7 @@ from ._language_model import RNNLanguageModel
 from ._persistence import load
 from ._preprocessing import SequenceScaler
 from ._regressor import RNNRegressor
+from ._seq2seq import RNNSeq2Seq
 from ._tagger import RNNTagger
 from ._text import SequenceVectorizer
 from .forecasting import RNNForecaster
@@ -16,6 +17,7 @@ __all__ = [
     "RNNForecaster",
     "RNNLanguageModel",
     "RNNRegressor",
+    "RNNSeq2Seq",
     "RNNTagger",
     "SequenceScaler",
     "SequenceVectorizer",

@@ -22,12 +22,12 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import EarlyStopping, GradientNormClipping, ProgressBar
 
 from ._data import (
+    BucketBatchIterator,
     SequenceDataset,
     Sequences,
     as_indexable,
     check_sequences,
     frame_sequences,
-    length_order,
 )
 from ._modules import CELLS, RecurrentEncoder
 from ._net import HoldoutSplit, LastGoodEpoch, SequenceNet
@@ -503,12 +503,12 @@ class RNNBase(BaseEstimator):
 
     # -- prediction --------------------------------------------------------------------
 
-    def _forward_batches(self, X):
-        """Raw module outputs for ``X``, one inference batch at a time.
+    def _inference_batches(self, X):
+        """``X`` validated, encoded and batched for inference.
 
-        Yields ``(samples, outputs, lengths)``: the positions in ``X`` of the batch's
-        sequences, their outputs as a torch tensor and their lengths (in model steps).
-        ``X`` is validated and encoded a chunk at a time, so peak memory depends on
+        Yields ``(samples, inputs, lengths)``: the positions in ``X`` of the batch's
+        sequences, the module's inputs (a dict of CPU tensors) and their lengths (in model
+        steps). ``X`` is validated and encoded a chunk at a time, so peak memory depends on
         ``batch_size``, not on the number of samples.
         """
         check_is_fitted(self)
@@ -518,20 +518,23 @@ class RNNBase(BaseEstimator):
             sequences = self._encode_inputs(
                 X[start : start + chunk], reset=False, first_index=start
             )
-            order = length_order(sequences.lengths)
-            dataset = SequenceDataset(sequences)
-            done = 0
-            for outputs in self.net_.forward_iter(dataset):
-                batch = order[done : done + len(outputs)]
-                done += len(outputs)
-                yield start + batch, outputs, sequences.lengths[batch]
+            iterator = BucketBatchIterator(SequenceDataset(sequences), self.batch_size)
+            for batch in iterator.batches():
+                inputs, _ = iterator.dataset[batch]
+                yield start + batch, inputs, sequences.lengths[batch]
+
+    def _forward_batches(self, X):
+        """Raw module outputs for ``X``, one inference batch at a time: yields
+        ``(samples, outputs, lengths)`` as :meth:`_inference_batches` does."""
+        for samples, inputs, lengths in self._inference_batches(X):
+            yield samples, self.net_.evaluation_step((inputs, None)), lengths
 
     def _forward(self, X) -> np.ndarray:
         """Raw module outputs for ``X``, in the order of ``X``, as a numpy array."""
         samples, outputs = [], []
         for batch, batch_outputs, _ in self._forward_batches(X):
             samples.append(batch)
-            outputs.append(batch_outputs.float().numpy())
+            outputs.append(batch_outputs.float().cpu().numpy())
         result = np.empty((sum(map(len, samples)), *outputs[0].shape[1:]), dtype=np.float32)
         result[np.concatenate(samples)] = np.concatenate(outputs)
         return result

@@ -317,7 +317,7 @@ class SequenceDataset(torch.utils.data.Dataset):
 
     def subset(self, positions) -> SequenceDataset:
         """A view on some samples; the flat storage is shared, not copied."""
-        subset = object.__new__(SequenceDataset)
+        subset = object.__new__(type(self))
         subset.__dict__.update(self.__dict__)
         subset.indices = self.indices[torch.as_tensor(positions)]
         return subset
@@ -340,6 +340,49 @@ class SequenceDataset(torch.utils.data.Dataset):
             return {"x": padded, "lengths": lengths}, self.step_targets[gather]
         targets = None if self.targets is None else self.targets[rows]
         return {"x": padded, "lengths": lengths}, targets
+
+
+class SequencePairDataset(SequenceDataset):
+    """SequenceDataset of (source, target) sequence pairs, for sequence to sequence.
+
+    ``dataset[indices]`` returns ``({"x", "lengths", "target_in"}, target_out)``: the
+    padded sources as for SequenceDataset, the decoder inputs ``<bos>`` + target (padded
+    with 0) and the next-token targets target + ``<eos>`` (padded with
+    :data:`IGNORE_INDEX`), both of shape ``(len(indices), longest target + 1)``.
+
+    Parameters
+    ----------
+    sequences : Sequences
+        The sources.
+    targets : Sequences
+        The target token ids (one flat int64 array), without ``<bos>``/``<eos>``.
+    bos, eos : int
+        Ids of the begin and end markers.
+    """
+
+    def __init__(self, sequences: Sequences, targets: Sequences, *, bos: int, eos: int):
+        super().__init__(sequences)
+        self.target_values = _with_padding_row(torch.from_numpy(targets.values), 0)
+        self.target_lengths = torch.from_numpy(targets.lengths)
+        self.target_offsets = torch.from_numpy(targets.offsets)
+        self.bos = bos
+        self.eos = eos
+
+    def __getitem__(self, positions):
+        inputs, _ = super().__getitem__(positions)
+        rows = self.indices[torch.as_tensor(positions)]
+        lengths = self.target_lengths[rows, None]
+        steps = torch.arange(int(lengths.max()) + 1)[None, :]
+        padding_row = len(self.target_values) - 1
+        offsets = self.target_offsets[rows, None]
+        # Decoder input at step s is target token s - 1 (<bos> first); output is token s.
+        before = torch.where((steps >= 1) & (steps <= lengths), offsets + steps - 1, padding_row)
+        target_in = self.target_values[before]
+        target_in[:, 0] = self.bos
+        target_out = self.target_values[torch.where(steps < lengths, offsets + steps, padding_row)]
+        target_out = torch.where(steps == lengths, self.eos, target_out)
+        target_out = torch.where(steps > lengths, IGNORE_INDEX, target_out)
+        return {**inputs, "target_in": target_in}, target_out
 
 
 def _with_padding_row(values: torch.Tensor, fill) -> torch.Tensor:

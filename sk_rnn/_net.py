@@ -49,7 +49,15 @@ class SequenceNet(NeuralNet):
             return self.infer(batch[0])
 
 
-class TaggingNet(SequenceNet):
+class PerStepNet(SequenceNet):
+    """SequenceNet whose module predicts scores at every step: the loss is the mean
+    cross-entropy over the steps whose target is not ``IGNORE_INDEX``."""
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        return self.criterion_(y_pred.transpose(1, 2), y_true.to(y_pred.device))
+
+
+class TaggingNet(PerStepNet):
     """SequenceNet for per-step labels (padding labelled ``IGNORE_INDEX``).
 
     The loss is the mean cross-entropy per labelled step, or with a CRF head the
@@ -60,18 +68,13 @@ class TaggingNet(SequenceNet):
     def get_loss(self, y_pred, y_true, X=None, training=False):
         crf = self.module_.crf
         if crf is None:
-            return _per_step_cross_entropy(self.criterion_, y_pred, y_true)
+            return super().get_loss(y_pred, y_true)
         y_true = y_true.to(y_pred.device)
         mask = y_true != IGNORE_INDEX
         return crf.negative_log_likelihood(y_pred, y_true, mask).sum() / mask.sum()
 
 
-def _per_step_cross_entropy(criterion, y_pred, y_true):
-    """``criterion`` on scores of shape (batch, steps, classes) and targets (batch, steps)."""
-    return criterion(y_pred.transpose(1, 2), y_true.to(y_pred.device))
-
-
-class StreamNet(SequenceNet):
+class StreamNet(PerStepNet):
     """SequenceNet for language models: truncated back-propagation through time.
 
     Each pass joins the texts of the dataset (shuffled when training), each after an
@@ -93,9 +96,6 @@ class StreamNet(SequenceNet):
             epoch_seed=self._epoch_seed,
             on_start=self.module_.reset_state,
         )
-
-    def get_loss(self, y_pred, y_true, X=None, training=False):
-        return _per_step_cross_entropy(self.criterion_, y_pred, y_true)
 
 
 class StreamIterator:

@@ -35,9 +35,10 @@ def _estimator_classes() -> dict[str, type]:
     from ._classifier import RNNClassifier
     from ._language_model import RNNLanguageModel
     from ._regressor import RNNRegressor
+    from ._seq2seq import RNNSeq2Seq
     from ._tagger import RNNTagger
 
-    estimators = (RNNClassifier, RNNRegressor, RNNTagger, RNNLanguageModel)
+    estimators = (RNNClassifier, RNNRegressor, RNNTagger, RNNLanguageModel, RNNSeq2Seq)
     return {cls.__name__: cls for cls in estimators}
 
 

@@ -261,7 +261,7 @@ class RNNTagger(RNNBase):
             lengths_t = torch.as_tensor(lengths, device=device)
             mask = torch.arange(emissions.size(1), device=device)[None, :] < lengths_t[:, None]
             with torch.inference_mode():
-                decoded = decode(emissions.to(device).float(), mask, crf).cpu().numpy()
+                decoded = decode(emissions.float(), mask, crf).cpu().numpy()
             for sample, values, n in zip(samples, decoded, lengths, strict=True):
                 out[sample] = values[:n]
         return out

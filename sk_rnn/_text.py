@@ -55,10 +55,10 @@ def tokenize(texts, tokenizer, lowercase: bool, name: str = "X") -> list[list[st
                 )
         elif isinstance(sample, list | tuple | np.ndarray):
             tokens = list(sample)
-            bad = next((t for t in tokens if not isinstance(t, str)), None)
-            if bad is not None or any(t == "" for t in tokens):
+            bad = [t for t in tokens if not isinstance(t, str) or not t]
+            if bad:
                 raise TypeError(
-                    f"Sample {i} of {name} is a token list containing {bad!r}; tokens must "
+                    f"Sample {i} of {name} is a token list containing {bad[0]!r}; tokens must "
                     "be non-empty strings."
                 )
             if lowercase:
@@ -166,9 +166,9 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
     def encode(self, X, *, name: str = "X") -> Sequences:
         """Token ids of ``X`` as :class:`Sequences` (one flat int64 array)."""
         check_is_fitted(self)
-        return self.encode_tokens(tokenize(X, self.tokenizer, self.lowercase, name))
+        return self.encode_tokens(tokenize(X, self.tokenizer, self.lowercase, name), name=name)
 
-    def encode_tokens(self, token_lists) -> Sequences:
+    def encode_tokens(self, token_lists, *, name: str = "X") -> Sequences:
         lookup = self.vocabulary_.get
         ids = [[lookup(t, UNK_INDEX) for t in tokens] for tokens in token_lists]
         lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
@@ -178,7 +178,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
         if len(reserved):
             sample = int(np.searchsorted(offsets, reserved[0], side="right") - 1)
             raise ValueError(
-                f"Sample {sample} of X contains the reserved token "
+                f"Sample {sample} of {name} contains the reserved token "
                 f"{SPECIAL_TOKENS[values[reserved[0]]]!r}; <pad>, <bos> and <eos> are added by "
                 "sk_rnn and cannot appear in the data (a literal <unk> can: it means unknown)."
             )

@@ -1,7 +1,7 @@
 """Metrics for sequences of labels, and scorers for ``GridSearchCV(scoring=...)``.
 
 ``y_true`` and ``y_pred`` are lists of label sequences, as :meth:`RNNTagger.predict`
-returns them. Entity-level scores are computed by seqeval (the implementation of the
+returns them, or lists of output sequences, as :meth:`RNNSeq2Seq.predict` returns them. Entity-level scores are computed by seqeval (the implementation of the
 CoNLL ``conlleval`` script that the NER literature reports).
 
 Examples
@@ -29,6 +29,9 @@ __all__ = [
     "token_accuracy_scorer",
     "sentence_accuracy_scorer",
     "entity_f1_scorer",
+    "edit_distance",
+    "token_error_rate",
+    "token_error_rate_scorer",
 ]
 
 # Scheme name -> seqeval's class name (seqeval calls BIOES "IOBES").
@@ -143,3 +146,56 @@ sentence_accuracy_scorer = make_scorer(sentence_accuracy_score)
 #: Scorer: entity-level F1 (conlleval reading); for a strict scheme use
 #: ``make_scorer(entity_f1_score, scheme="IOB2")``.
 entity_f1_scorer = make_scorer(entity_f1_score)
+
+
+def edit_distance(a, b) -> int:
+    """Levenshtein distance between two sequences: the fewest insertions, deletions and
+    substitutions of single items that turn ``a`` into ``b``."""
+    a, b = list(a), list(b)
+    previous = list(range(len(b) + 1))
+    for i, item in enumerate(a, start=1):
+        current = [i]
+        for j, other in enumerate(b, start=1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (item != other))
+            )
+        previous = current
+    return previous[-1]
+
+
+def token_error_rate(y_true, y_pred, *, sample_weight=None) -> float:
+    """Edit distance between predicted and true sequences per true token.
+
+    The sum over samples of :func:`edit_distance` divided by the total length of the
+    true sequences: the word error rate of speech recognition, or the phoneme error
+    rate of grapheme-to-phoneme conversion. Strings are compared character by
+    character, token lists token by token. Lower is better; it can exceed 1.
+
+    ``sample_weight`` weights each sample's edits and length.
+    """
+    if len(y_true) != len(y_pred):
+        raise ValueError(
+            f"y_true has {len(y_true)} sequences but y_pred has {len(y_pred)}; they must "
+            "match one to one."
+        )
+    weights = np.ones(len(y_true)) if sample_weight is None else np.asarray(sample_weight)
+    edits = np.array([edit_distance(t, p) for t, p in zip(y_true, y_pred, strict=True)])
+    lengths = np.array([len(t) for t in y_true])
+    if not np.any(lengths * weights):
+        raise ValueError("The true sequences are all empty; the token error rate is undefined.")
+    return float(np.dot(edits, weights) / np.dot(lengths, weights))
+
+
+def token_error_rate_scorer(estimator, X, y, sample_weight=None) -> float:
+    """Scorer for ``GridSearchCV(scoring=...)``: the negated :func:`token_error_rate`.
+
+    For an :class:`~sk_rnn.RNNSeq2Seq` (not wrapped in a pipeline), predictions and
+    targets are compared token by token as the model splits them (``target_tokenizer``);
+    otherwise as :func:`token_error_rate` compares ``estimator.predict(X)`` with ``y``.
+    """
+    if hasattr(estimator, "_predict_tokens"):
+        truth = estimator._target_tokens(y, len(X))
+        predicted = estimator._predict_tokens(X)
+    else:
+        truth, predicted = y, estimator.predict(X)
+    return -token_error_rate(truth, predicted, sample_weight=sample_weight)

@@ -93,3 +93,31 @@ def suffix_tags(n_samples, rng, min_length=3, max_length=8):
         X.append(words)
         y.append(tags)
     return X, y
+
+
+def spelling_to_sound(n_samples, rng, min_length=3, max_length=7):
+    """Words over a small alphabet and their "pronunciations" (phoneme token lists).
+
+    ``c`` sounds ``S`` before ``e`` or ``i`` and ``K`` elsewhere (right context), ``ph``
+    is one phoneme ``F`` and ``sh`` one phoneme ``SH`` (outputs shorter than inputs);
+    every other letter is its upper-case self.
+    """
+    letters = list("abceihopst")
+    words = ["".join(rng.choice(letters, n)) for n in rng.integers(min_length, max_length + 1, n_samples)]
+    return words, [pronounce(w) for w in words]
+
+
+def pronounce(word):
+    phonemes, i = [], 0
+    while i < len(word):
+        pair = word[i : i + 2]
+        if pair in ("ph", "sh"):
+            phonemes.append("F" if pair == "ph" else "SH")
+            i += 2
+            continue
+        if word[i] == "c":
+            phonemes.append("S" if word[i + 1 : i + 2] in ("e", "i") else "K")
+        else:
+            phonemes.append(word[i].upper())
+        i += 1
+    return phonemes

@@ -3,7 +3,7 @@
 import numpy as np
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sk_rnn import RNNClassifier, RNNLanguageModel, RNNRegressor, RNNTagger
+from sk_rnn import RNNClassifier, RNNLanguageModel, RNNRegressor, RNNSeq2Seq, RNNTagger
 from sk_rnn._data import check_sequences
 
 # Small and quick, yet able to pass the checks' accuracy and R^2 thresholds.
@@ -31,6 +31,24 @@ class TaggerOnSampleLabels(RNNTagger):
         return float(np.average(self.predict(X) == np.asarray(y), weights=sample_weight))
 
 
+class Seq2SeqOnSampleLabels(RNNSeq2Seq):
+    """RNNSeq2Seq as the common checks see it: each sample's label becomes a one-token
+    target sequence, and the prediction is the first token decoded. Everything else is
+    RNNSeq2Seq's own code (the checks' labels are numbers)."""
+
+    def fit(self, X, y):
+        return super().fit(X, None if y is None else [[str(label)] for label in np.asarray(y)])
+
+    def predict(self, X):
+        return np.array([float(tokens[0]) if tokens else np.nan for tokens in super().predict(X)])
+
+    def score(self, X, y, sample_weight=None):
+        return super().score(X, [[str(label)] for label in np.asarray(y)], sample_weight)
+
+    def score_samples(self, X):
+        return super().score_samples(X, super().predict(X))
+
+
 def _label_every_step(X, y):
     if y is None:
         return None
@@ -44,6 +62,8 @@ ESTIMATORS = [
     RNNClassifier(cell="gru", bidirectional=True, pooling="mean", **FAST),
     RNNTagger(**FAST),
     TaggerOnSampleLabels(crf=True, **FAST),
+    RNNSeq2Seq(**FAST),
+    Seq2SeqOnSampleLabels(**FAST),
     # Text only, like scikit-learn's CountVectorizer: the checks that feed 2-D numeric
     # arrays do not apply; tests/test_language_model.py runs the API checks below on it.
     RNNLanguageModel(**FAST),
@@ -66,6 +86,10 @@ PREDICT_OTHER_WIDTH = (
 ONE_LABEL_PER_SAMPLE = (
     "the check fits with one label per sample, RNNTagger needs one per step (and says so); "
     "TaggerOnSampleLabels runs this check on RNNTagger's code"
+)
+ONE_TARGET_PER_SAMPLE = (
+    "the check fits with one number per sample, RNNSeq2Seq needs a target sequence (and "
+    "says so); Seq2SeqOnSampleLabels runs this check on RNNSeq2Seq's code"
 )
 # The checks that fit on y of shape (n_samples,).
 FITS_WITH_SAMPLE_LABELS = (
@@ -105,6 +129,8 @@ def expected_failed_checks(estimator):
         failures["check_classifiers_train"] = PREDICT_OTHER_WIDTH
     if type(estimator) is RNNTagger:
         failures.update(dict.fromkeys(FITS_WITH_SAMPLE_LABELS, ONE_LABEL_PER_SAMPLE))
+    if type(estimator) is RNNSeq2Seq:
+        failures.update(dict.fromkeys(FITS_WITH_SAMPLE_LABELS, ONE_TARGET_PER_SAMPLE))
     return failures
 
 

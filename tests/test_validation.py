@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
 
-from sk_rnn import RNNClassifier, RNNRegressor, RNNTagger
+from sk_rnn import RNNClassifier, RNNRegressor, RNNSeq2Seq, RNNTagger
 
-ESTIMATORS = [RNNClassifier, RNNRegressor, RNNTagger]
+ESTIMATORS = [RNNClassifier, RNNRegressor, RNNTagger, RNNSeq2Seq]
 GOOD_X = [np.zeros((3, 2)), np.ones((4, 2)), np.zeros((2, 2)), np.ones((5, 2))]
 
 
@@ -15,6 +15,8 @@ def targets(estimator_class, n=4):
     if estimator_class is RNNTagger:  # one label per step of GOOD_X
         labels = [[(i + j) % 2 for j in range(len(x))] for i, x in enumerate(GOOD_X)]
         return labels if n == len(GOOD_X) else [[0, 1]] * n
+    if estimator_class is RNNSeq2Seq:
+        return [["x", "y"][: 1 + i % 2] for i in range(n)]
     return [0, 1] * (n // 2) if estimator_class is RNNClassifier else np.arange(float(n))
 
 

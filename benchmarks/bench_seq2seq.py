@@ -1,0 +1,113 @@
+"""Grapheme-to-phoneme conversion on CMUdict with RNNSeq2Seq (spelling -> ARPAbet).
+
+Split: the words of ``../shared/data/cmudict`` are shuffled with seed 0; the last
+10,000 are held out for testing, the first ``--train-size`` of the rest train the
+model. Reported: word error rate (a word is wrong unless every phoneme, stress
+included, is right), phoneme error rate (edit distance per true phoneme), for greedy
+decoding and beam search, plus fit time and decoding throughput.
+
+Usage::
+
+    python benchmarks/bench_seq2seq.py                        # print the table
+    python benchmarks/bench_seq2seq.py --write docs/benchmarks.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+from common import markdown_table, write_section
+
+from sk_rnn import RNNSeq2Seq
+from sk_rnn.metrics import token_error_rate
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cmudict" / "train.jsonl.gz"
+N_TEST = 10_000
+MODEL = dict(
+    tokenizer="char",
+    cell="lstm",
+    hidden_size=128,
+    embedding_dim=64,
+    bidirectional=True,
+    attention="general",
+    dropout=0.2,
+    batch_size=64,
+    lr=2e-3,
+    random_state=0,
+)
+
+
+def load_split(train_size: int):
+    with gzip.open(DATA, "rt") as f:
+        rows = [json.loads(line) for line in f]
+    order = np.random.default_rng(0).permutation(len(rows))
+    test = [rows[i] for i in order[-N_TEST:]]
+    train = [rows[i] for i in order[: min(train_size, len(rows) - N_TEST)]]
+    split = lambda part: ([r["word"] for r in part], [r["phonemes"] for r in part])  # noqa: E731
+    return split(train), split(test)
+
+
+def evaluate(model, words, phonemes, beam_size):
+    model.set_params(beam_size=beam_size)
+    start = time.perf_counter()
+    predicted = model.predict(words)
+    seconds = time.perf_counter() - start
+    word_error = 1 - np.mean([p == t for p, t in zip(predicted, phonemes, strict=True)])
+    return word_error, token_error_rate(phonemes, predicted), len(words) / seconds
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--train-size", type=int, default=102_433)
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--beam-size", type=int, default=5)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--write", type=Path, help="write the results into this markdown file")
+    args = parser.parse_args()
+
+    (train_words, train_phonemes), (test_words, test_phonemes) = load_split(args.train_size)
+    model = RNNSeq2Seq(max_epochs=args.epochs, device=args.device, **MODEL)
+    start = time.perf_counter()
+    model.fit(train_words, train_phonemes)
+    fit_seconds = time.perf_counter() - start
+    print(f"fit on {len(train_words)} words, {args.epochs} epochs: {fit_seconds:.0f} s")
+
+    rows = []
+    for name, beam in (("greedy", 1), (f"beam search ({args.beam_size})", args.beam_size)):
+        word_error, phoneme_error, words_per_second = evaluate(
+            model, test_words, test_phonemes, beam
+        )
+        rows.append(
+            [
+                name,
+                f"{100 * word_error:.1f}%",
+                f"{100 * phoneme_error:.1f}%",
+                f"{words_per_second:,.0f}",
+            ]
+        )
+    headers = ["decoding", "word error rate", "phoneme error rate", "words/s decoded"]
+    table = markdown_table(headers, rows)
+    examples = model.set_params(beam_size=1).predict(["sklearn", "recurrent", "pytorch"])
+    print(table)
+    print("examples:", examples)
+    if args.write:
+        body = (
+            f"RNNSeq2Seq ({MODEL['cell'].upper()} {MODEL['hidden_size']} per direction, "
+            f"bidirectional encoder, {MODEL['attention']} attention, dropout "
+            f"{MODEL['dropout']}) trained on {len(train_words):,} CMUdict words for "
+            f"{args.epochs} epochs in {fit_seconds / 60:.1f} minutes on `{args.device}`; "
+            f"tested on {len(test_words):,} held-out words.\n\n{table}\n\n"
+            f"Greedy outputs for words not in the dictionary: "
+            + ", ".join(f"`{w}` → `{' '.join(p)}`" for w, p in zip(
+                ["sklearn", "recurrent", "pytorch"], examples, strict=True))
+        )
+        write_section(args.write, "seq2seq", "python benchmarks/bench_seq2seq.py", body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,327 @@
+"""RNNSeq2Seq: encoder-decoder with attention, from one sequence to another."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import RNNBase, fill_shared_doc
+from ._data import IGNORE_INDEX, BucketBatchIterator, SequencePairDataset
+from ._decoding import beam_search, greedy_decode
+from ._modules import ATTENTIONS, EncoderDecoder
+from ._net import PerStepNet
+from ._text import (
+    BOS_INDEX,
+    EOS_INDEX,
+    PAD_INDEX,
+    TOKENIZERS,
+    UNK_INDEX,
+    SequenceVectorizer,
+    tokenize,
+)
+
+# Outputs are never padding, <bos> or <unk> (every target token is in the vocabulary).
+_NEVER_OUTPUT = (PAD_INDEX, UNK_INDEX, BOS_INDEX)
+
+
+@fill_shared_doc
+class RNNSeq2Seq(RNNBase):
+    """Recurrent encoder-decoder with attention: maps a sequence to another sequence.
+
+    The encoder (the shared recurrent core, bidirectional by default) reads the whole
+    source; the decoder, started from the encoder's exact summary of the source, emits
+    the target one token at a time until ``<eos>``, attending at each step over the
+    encoder's outputs (padding masked out). Training feeds the true previous token
+    (teacher forcing). Source and target have separate vocabularies. Transliteration,
+    spelling to pronunciation, normalisation and small translation tasks fit this shape.
+
+    Parameters
+    ----------
+    attention : {"general", "dot", "additive"} or None, default="general"
+        How decoder states score encoder outputs: ``"dot"`` product, ``"general"``
+        (bilinear, Luong et al. 2015), ``"additive"`` (Bahdanau et al. 2015), or None for
+        a plain encoder-decoder that sees the source only through its initial state.
+    target_tokenizer : {"word", "char", "whitespace"} or callable, default="word"
+        How string targets are split into tokens (token-list targets are used as
+        given). Targets are never lowercased. String targets are predicted as strings:
+        tokens joined without a separator for ``"char"``, with a space otherwise.
+    teacher_forcing : float, default=1.0
+        In training, the probability of feeding the true previous target token instead
+        of the model's own prediction (scheduled sampling). 1.0 is fastest: the decoder
+        reads the whole target in one call.
+    beam_size : int, default=1
+        1 decodes greedily; more keeps that many hypotheses per sequence and returns the
+        one with the highest log-probability per token (length-normalised beam search).
+    max_output_length : int or None, default=None
+        Most tokens emitted per sequence (``<eos>`` excluded); None means twice the
+        longest training target.
+    %(shared_parameters)s
+
+    Attributes
+    ----------
+    vectorizer_ : SequenceVectorizer or None
+        The source tokenizer and vocabulary (None for numeric sources).
+    target_vectorizer_ : SequenceVectorizer
+        The target tokenizer and vocabulary (with ``<bos>`` and ``<eos>``).
+    max_target_length_ : int
+        Tokens in the longest training target.
+    n_features_in_ : int
+        Features per step of numeric sources.
+    net_ : skorch.NeuralNet
+        The trained skorch net holding the torch module.
+    history_ : skorch.History
+        Per-epoch losses: mean cross-entropy per target token (``<eos>`` included).
+
+    Examples
+    --------
+    >>> from sk_rnn import RNNSeq2Seq
+    >>> words = ["abc", "cab", "bca", "ba", "acb", "ab", "cba", "bac"] * 8
+    >>> model = RNNSeq2Seq(tokenizer="char", target_tokenizer="char", hidden_size=32,
+    ...                    max_epochs=60, lr=0.02, random_state=0)
+    >>> model.fit(words, [w[::-1] for w in words]).predict(["abc", "ca"])
+    ['cba', 'ac']
+    """
+
+    _parameter_constraints: dict = {
+        **RNNBase._parameter_constraints,
+        "attention": [StrOptions(set(ATTENTIONS)), None],
+        "target_tokenizer": [StrOptions(set(TOKENIZERS)), callable],
+        "teacher_forcing": [Interval(Real, 0, 1, closed="both")],
+        "beam_size": [Interval(Integral, 1, None, closed="left")],
+        "max_output_length": [Interval(Integral, 1, None, closed="left"), None],
+    }
+    _net_class = PerStepNet
+
+    def __init__(
+        self,
+        *,
+        attention="general",
+        target_tokenizer="word",
+        teacher_forcing=1.0,
+        beam_size=1,
+        max_output_length=None,
+        cell="lstm",
+        hidden_size=64,
+        num_layers=1,
+        bidirectional=True,
+        dropout=0.0,
+        tokenizer="word",
+        lowercase=True,
+        min_frequency=1,
+        max_vocabulary=None,
+        embedding_dim=None,
+        embeddings=None,
+        freeze_embeddings=False,
+        token_dropout=0.0,
+        frame_size=1,
+        max_epochs=50,
+        batch_size=32,
+        lr=1e-3,
+        optimizer=torch.optim.Adam,
+        optimizer_params=None,
+        clip_grad_norm=5.0,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        callbacks=None,
+        device="cpu",
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+    ):
+        super().__init__(
+            cell=cell,
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            bidirectional=bidirectional,
+            dropout=dropout,
+            tokenizer=tokenizer,
+            lowercase=lowercase,
+            min_frequency=min_frequency,
+            max_vocabulary=max_vocabulary,
+            embedding_dim=embedding_dim,
+            embeddings=embeddings,
+            freeze_embeddings=freeze_embeddings,
+            token_dropout=token_dropout,
+            frame_size=frame_size,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            lr=lr,
+            optimizer=optimizer,
+            optimizer_params=optimizer_params,
+            clip_grad_norm=clip_grad_norm,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change,
+            callbacks=callbacks,
+            device=device,
+            random_state=random_state,
+            warm_start=warm_start,
+            verbose=verbose,
+        )
+        self.attention = attention
+        self.target_tokenizer = target_tokenizer
+        self.teacher_forcing = teacher_forcing
+        self.beam_size = beam_size
+        self.max_output_length = max_output_length
+
+    def fit(self, X, y):
+        """Fit the encoder-decoder.
+
+        Parameters
+        ----------
+        X : list of str, list of token lists, or numeric sequences
+            Source sequences, in any form :class:`RNNClassifier` accepts.
+        y : list of str or list of token lists
+            Target sequences, at least one token each.
+
+        Returns
+        -------
+        self : RNNSeq2Seq
+        """
+        return super().fit(X, y)
+
+    # -- targets -------------------------------------------------------------------------
+
+    def _target_tokens(self, y, n_samples: int) -> list[list[str]]:
+        """``y`` as token lists, checked: one non-empty target per source."""
+        if isinstance(y, str) or not hasattr(y, "__len__"):
+            raise TypeError("y must be a list of target sequences (strings or token lists).")
+        if len(y) != n_samples:
+            raise ValueError(
+                f"X and y have different numbers of samples: {n_samples} sequences in X, "
+                f"{len(y)} targets in y."
+            )
+        tokenizer = self.target_tokenizer
+        if hasattr(self, "target_vectorizer_"):
+            tokenizer = self.target_vectorizer_.tokenizer
+        tokens = tokenize(y, tokenizer, lowercase=False, name="y")
+        empty = next((i for i, t in enumerate(tokens) if not t), None)
+        if empty is not None:
+            raise ValueError(
+                f"Sample {empty} of y is an empty target; every target needs at least one token."
+            )
+        return tokens
+
+    def _make_dataset(self, sequences, y, *, reset, classes=None):
+        tokens = self._target_tokens(y, len(sequences))
+        if reset:
+            self.target_vectorizer_ = SequenceVectorizer(
+                tokenizer=self.target_tokenizer, lowercase=False
+            )
+            self.target_vectorizer_._fit_tokens(tokens)
+            self.targets_are_text_ = isinstance(y[0], str)
+            self.max_target_length_ = max(map(len, tokens))
+        targets = self._target_ids(tokens)
+        return SequencePairDataset(sequences, targets, bos=BOS_INDEX, eos=EOS_INDEX)
+
+    def _target_ids(self, tokens: list[list[str]]):
+        vocabulary = self.target_vectorizer_.vocabulary_
+        for i, target in enumerate(tokens):
+            unknown = next((t for t in target if t not in vocabulary), None)
+            if unknown is not None:
+                raise ValueError(
+                    f"Sample {i} of y contains the token {unknown!r}, which no target had in "
+                    "fit; the model can never produce it."
+                )
+        return self.target_vectorizer_.encode_tokens(tokens, name="y")
+
+    def _build_head(self, encoder):
+        return EncoderDecoder(
+            encoder,
+            len(self.target_vectorizer_.vocabulary_),
+            self._embedding_size(),
+            self.cell,
+            self.num_layers,
+            self.attention,
+            self.dropout,
+            self.teacher_forcing,
+        )
+
+    def _criterion(self):
+        return torch.nn.CrossEntropyLoss, {}
+
+    # -- prediction ----------------------------------------------------------------------
+
+    def _predict_tokens(self, X) -> list[list[str]]:
+        check_is_fitted(self)
+        names = self.target_vectorizer_.get_feature_names_out()
+        module = self.net_.module_
+        module.eval()
+        device = self.net_.device
+        settings = dict(
+            max_length=self.max_output_length or 2 * self.max_target_length_,
+            bos=BOS_INDEX,
+            eos=EOS_INDEX,
+            banned=_NEVER_OUTPUT,
+        )
+        if self.beam_size > 1:
+            settings["beam_size"] = self.beam_size
+        decode = beam_search if self.beam_size > 1 else greedy_decode
+        out = [None] * len(X)
+        for samples, inputs, _ in self._inference_batches(X):
+            with torch.inference_mode():
+                ids = decode(module, inputs["x"].to(device), inputs["lengths"], **settings)
+            for sample, row in zip(samples, ids.cpu().numpy(), strict=True):
+                end = np.flatnonzero((row == EOS_INDEX) | (row == PAD_INDEX))
+                out[sample] = names[row[: end[0] if len(end) else len(row)]].tolist()
+        return out
+
+    def predict(self, X) -> list:
+        """Decode a target for every source (greedy, or beam search with ``beam_size``).
+
+        Returns
+        -------
+        y_pred : list of str or list of token lists
+            Strings if the training targets were strings, else token lists.
+        """
+        tokens = self._predict_tokens(X)
+        if not self.targets_are_text_:
+            return tokens
+        separator = "" if self.target_vectorizer_.tokenizer == "char" else " "
+        return [separator.join(t) for t in tokens]
+
+    def score_samples(self, X, y) -> np.ndarray:
+        """Log-probability (natural log) of each target given its source.
+
+        Sums the log-probabilities of the target's tokens and of the final ``<eos>``.
+
+        Returns
+        -------
+        log_probabilities : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self)
+        sequences = self._encode_inputs(X, reset=False)
+        dataset = self._make_dataset(sequences, y, reset=False)
+        result = np.empty(len(dataset))
+        iterator = BucketBatchIterator(dataset, self.batch_size)
+        for batch in iterator.batches():
+            inputs, target = dataset[batch]
+            logits = self.net_.evaluation_step((inputs, None))
+            target = target.to(logits.device)
+            log_probs = torch.log_softmax(logits.double(), 2)
+            picked = log_probs.gather(2, target.clamp(min=0)[:, :, None]).squeeze(2)
+            result[batch] = picked.masked_fill(target == IGNORE_INDEX, 0).sum(1).cpu().numpy()
+        return result
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Exact-match accuracy: the fraction of targets predicted token for token.
+
+        See :func:`sk_rnn.metrics.token_error_rate_scorer` for a finer measure.
+        """
+        check_is_fitted(self)
+        truth = self._target_tokens(y, len(X))
+        self._target_ids(truth)
+        predicted = self._predict_tokens(X)
+        correct = [p == t for p, t in zip(predicted, truth, strict=True)]
+        return float(np.average(correct, weights=sample_weight))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        tags.input_tags.string = True
+        return tags
