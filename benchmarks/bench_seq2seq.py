@@ -103,8 +103,10 @@ def main():
             f"{args.epochs} epochs in {fit_seconds / 60:.1f} minutes on `{args.device}`; "
             f"tested on {len(test_words):,} held-out words.\n\n{table}\n\n"
             f"Greedy outputs for words not in the dictionary: "
-            + ", ".join(f"`{w}` → `{' '.join(p)}`" for w, p in zip(
-                ["sklearn", "recurrent", "pytorch"], examples, strict=True))
+            + ", ".join(
+                f"`{w}` → `{' '.join(p)}`"
+                for w, p in zip(["sklearn", "recurrent", "pytorch"], examples, strict=True)
+            )
         )
         write_section(args.write, "seq2seq", "python benchmarks/bench_seq2seq.py", body)
 

@@ -39,6 +39,53 @@ print(f"entity F1 {entity_f1_score(y_test, predicted):.3f}")
 print(f"token accuracy {tagger.score(X_test, y_test):.3f}")
 print(f"sentences entirely right {sentence_accuracy_score(y_test, predicted):.3f}")
 
-# One held-out sentence, token by token: true and predicted tags.
+# %%
+# One held-out sentence, rendered
+# -------------------------------
+# The entities the tagger found, coloured by type (in the gallery's HTML; as
+# ``token/TAG`` text in a terminal), then the true tags token by token.
+
+COLOURS = {"DAT": "#c6dbef", "LOC": "#c7e9c0", "ORG": "#fdd0a2", "PSN": "#fcbba1"}
+
+
+class TaggedSentence:
+    """A sentence with IOB2 tags: HTML with coloured entities, or token/TAG text."""
+
+    def __init__(self, tokens, tags):
+        self.tokens, self.tags = list(tokens), list(tags)
+
+    def entities(self):
+        """(type or None, text) pieces of the sentence, entities joined."""
+        pieces = []
+        for token, tag in zip(self.tokens, self.tags, strict=True):
+            kind = None if tag == "O" else tag[2:]
+            if pieces and kind is not None and tag.startswith("I-") and pieces[-1][0] == kind:
+                pieces[-1] = (kind, pieces[-1][1] + token)
+            else:
+                pieces.append((kind, token))
+        return pieces
+
+    def _repr_html_(self):
+        html = []
+        for kind, text in self.entities():
+            if kind is None:
+                html.append(text)
+            else:
+                colour = COLOURS.get(kind, "#e0e0e0")
+                html.append(
+                    f'<span style="background:{colour};padding:2px 4px;border-radius:4px">'
+                    f"{text} <small><b>{kind}</b></small></span>"
+                )
+        return '<p style="font-size:1.2em;line-height:2">' + "".join(html) + "</p>"
+
+    def __repr__(self):
+        return " ".join(
+            text if kind is None else f"[{text}]/{kind}" for kind, text in self.entities()
+        )
+
+
+TaggedSentence(X_test[1], predicted[1])
+
+# %%
 for token, truth, guess in zip(X_test[1], y_test[1], predicted[1], strict=True):
     print(f"{token:<12}{truth:<8}{guess}")

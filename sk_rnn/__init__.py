@@ -9,6 +9,7 @@ from ._seq2seq import RNNSeq2Seq
 from ._tagger import RNNTagger
 from ._text import SequenceVectorizer
 from .forecasting import RNNForecaster
+from .plotting import plot_history
 
 __version__ = "0.1.0"
 
@@ -22,5 +23,6 @@ __all__ = [
     "SequenceScaler",
     "SequenceVectorizer",
     "load",
+    "plot_history",
     "__version__",
 ]

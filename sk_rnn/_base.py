@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import EarlyStopping, GradientNormClipping, ProgressBar
 
@@ -30,7 +30,8 @@ from ._data import (
     frame_sequences,
 )
 from ._modules import CELLS, RecurrentEncoder
-from ._net import HoldoutSplit, LastGoodEpoch, SequenceNet
+from ._net import ACCELERATED_NETS, PRECISIONS, HoldoutSplit, LastGoodEpoch, SequenceNet
+from ._parallel import worker_slot
 from ._text import (
     TOKENIZERS,
     SequenceVectorizer,
@@ -113,6 +114,20 @@ cell : {"lstm", "gru", "rnn", "rnn_relu"}, default="lstm"
         "cpu", "cuda", "cuda:N", "mps", or "auto" (CUDA if available, then MPS, else CPU).
         Predictions always come back as numpy arrays, and a model trained on a GPU
         loads and predicts on a CPU-only machine.
+    precision : {"32", "bf16", "fp16"}, default="32"
+        Floating-point precision of the forward pass. "bf16" and "fp16" run it in mixed
+        precision (``torch.autocast``: matrix products in 16 bits, weights, losses and
+        sums in 32), which is faster on GPUs with tensor cores and halves the memory of
+        activations. "fp16" needs a CUDA device and scales the loss against underflow;
+        "bf16" works on CUDA devices that support it (Ampere and newer) and on CPUs.
+        Outputs are returned at full precision (never 16-bit arrays).
+    accelerator : accelerate.Accelerator or None, default=None
+        Train through Hugging Face Accelerate (skorch's ``AccelerateMixin``): for
+        data-parallel training on several GPUs or machines, run the script with
+        ``accelerate launch`` and pass ``Accelerator()``; each process then trains on its
+        own share of every epoch's batches. The accelerator chooses the device
+        (``device`` is ignored) and its ``mixed_precision`` replaces ``precision``.
+        Not saved by :meth:`save` (it is only needed to fit).
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, dropout and batch shuffling. With a fixed value,
         two fits on CPU give bit-identical predictions. sk_rnn never changes torch's
@@ -164,6 +179,8 @@ class RNNBase(BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "callbacks": [list, None],
         "device": [str, torch.device],
+        "precision": [StrOptions(set(PRECISIONS))],
+        "accelerator": [HasMethods(["prepare", "backward"]), None],
         "random_state": ["random_state"],
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
@@ -197,6 +214,8 @@ class RNNBase(BaseEstimator):
         n_iter_no_change=10,
         callbacks=None,
         device="cpu",
+        precision="32",
+        accelerator=None,
         random_state=None,
         warm_start=False,
         verbose=0,
@@ -226,6 +245,8 @@ class RNNBase(BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.callbacks = callbacks
         self.device = device
+        self.precision = precision
+        self.accelerator = accelerator
         self.random_state = random_state
         self.warm_start = warm_start
         self.verbose = verbose
@@ -385,7 +406,16 @@ class RNNBase(BaseEstimator):
 
     def _initialize_net(self) -> None:
         """Build the torch module and the skorch net from fitted attributes."""
-        device = torch.device(self._resolve_device())
+        if self.accelerator is not None:
+            if self.precision != "32":
+                raise ValueError(
+                    "With an accelerator, set mixed precision on it "
+                    "(Accelerator(mixed_precision=...)) and leave precision='32'."
+                )
+            device = torch.device(self.accelerator.device)
+        else:
+            device = torch.device(self._resolve_device())
+            self._check_precision(str(device))
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         with _seeded(device, seed):
             module = self._build_module()
@@ -440,7 +470,7 @@ class RNNBase(BaseEstimator):
         device = str(self.device)
         if device == "auto":
             if torch.cuda.is_available():
-                return "cuda"
+                return _worker_gpu()
             if torch.backends.mps.is_available():
                 return "mps"
             return "cpu"
@@ -456,11 +486,30 @@ class RNNBase(BaseEstimator):
                 f"device={self.device!r} but CUDA is not available on this machine; use "
                 "device='cpu', or device='auto' to take a GPU only when there is one."
             )
+        if device == "cuda":
+            return _worker_gpu()
         if kind == "mps" and not torch.backends.mps.is_available():
             raise ValueError(f"device={self.device!r} but MPS is not available on this machine.")
         if kind not in ("cpu", "cuda", "mps"):
             raise ValueError(f"device={self.device!r} is not supported; use cpu, cuda or mps.")
         return device
+
+    def _check_precision(self, device: str) -> None:
+        kind = torch.device(device).type
+        if self.precision == "32":
+            return
+        if kind == "mps":
+            raise ValueError(f"precision={self.precision!r} is not supported on MPS; use '32'.")
+        if self.precision == "fp16" and kind != "cuda":
+            raise ValueError(
+                f"precision='fp16' needs a CUDA device (device is {device!r}); on a CPU use "
+                "precision='bf16'."
+            )
+        if self.precision == "bf16" and kind == "cuda" and not torch.cuda.is_bf16_supported():
+            raise ValueError(
+                "precision='bf16' is not supported by this GPU (it needs compute capability "
+                "8.0, Ampere, or newer); use precision='fp16'."
+            )
 
     @property
     def device_(self) -> str:
@@ -480,7 +529,14 @@ class RNNBase(BaseEstimator):
             train_split = HoldoutSplit(self.validation_fraction, seed, self._stratify_validation)
         if self.verbose:
             callbacks.append(("progress_bar", ProgressBar()))
-        return self._net_class(
+        net_class, accelerate = self._net_class, {}
+        if self.accelerator is not None:
+            net_class = ACCELERATED_NETS[net_class]
+            # skorch prints with any sink but print even when verbose=0; print on the main
+            # process only (accelerator.print) when asked to print.
+            sink = self.accelerator.print if self.verbose else print
+            accelerate = {"accelerator": self.accelerator, "callbacks__print_log__sink": sink}
+        return net_class(
             module,
             criterion=criterion,
             optimizer=self.optimizer,
@@ -490,8 +546,13 @@ class RNNBase(BaseEstimator):
             train_split=train_split,
             callbacks=callbacks,
             device=device,
+            # A model fitted in fp16 on a GPU predicts in float32 where it is loaded on a CPU.
+            precision="32"
+            if self.precision == "fp16" and device.type != "cuda"
+            else self.precision,
             verbose=self.verbose,
             shuffle_seed=seed,
+            **accelerate,
             **self._net_params(),
             **{f"criterion__{k}": v for k, v in criterion_params.items()},
             **{f"optimizer__{k}": v for k, v in (self.optimizer_params or {}).items()},
@@ -538,6 +599,18 @@ class RNNBase(BaseEstimator):
         result = np.empty((sum(map(len, samples)), *outputs[0].shape[1:]), dtype=np.float32)
         result[np.concatenate(samples)] = np.concatenate(outputs)
         return result
+
+
+def _worker_gpu() -> str:
+    """ "cuda" in the main process; in a parallel worker, the worker's own GPU.
+
+    Worker ``k`` of a search (joblib processes, or a dask ``LocalCluster``) takes GPU
+    ``k % n_gpus``, so ``GridSearchCV(n_jobs=n_gpus)`` puts one fit on each GPU.
+    """
+    slot = worker_slot()
+    if slot is None:
+        return "cuda"
+    return f"cuda:{slot % torch.cuda.device_count()}"
 
 
 @contextlib.contextmanager

@@ -406,17 +406,25 @@ class BucketBatchIterator:
         Called at the start of each shuffled pass for the seed of that pass. Seeding by
         epoch number makes 3 + 3 epochs of continued training shuffle exactly like 6.
     pool_batches : int, default=50
+    shard : (int, int), default=(0, 1)
+        ``(rank, world_size)`` for data-parallel training: every process draws the same
+        shuffled batches and keeps every ``world_size``-th one from ``rank`` on (the last
+        few are dropped so that all processes take the same number of steps).
     """
 
-    def __init__(self, dataset, batch_size, shuffle=False, epoch_seed=None, pool_batches=50):
+    def __init__(
+        self, dataset, batch_size, shuffle=False, epoch_seed=None, pool_batches=50, shard=(0, 1)
+    ):
         self.dataset = dataset
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.epoch_seed = epoch_seed
         self.pool_batches = pool_batches
+        self.shard = shard
 
     def __len__(self) -> int:
-        return -(-len(self.dataset) // self.batch_size)
+        n_batches = -(-len(self.dataset) // self.batch_size)
+        return n_batches // self.shard[1] if self.shard[1] > 1 else n_batches
 
     def batches(self) -> list[np.ndarray]:
         """Positions (into the dataset) of each batch, in iteration order."""
@@ -434,7 +442,11 @@ class BucketBatchIterator:
             chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
             batches.extend(chunk[i : i + size] for i in range(0, len(chunk), size))
         shuffled = torch.randperm(len(batches), generator=generator).numpy()
-        return [batches[i] for i in shuffled]
+        batches = [batches[i] for i in shuffled]
+        rank, world_size = self.shard
+        if world_size > 1:
+            batches = batches[rank : len(batches) // world_size * world_size : world_size]
+        return batches
 
     def __iter__(self):
         for positions in self.batches():

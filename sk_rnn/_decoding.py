@@ -29,7 +29,9 @@ def greedy_decode(model, x, lengths, *, max_length, bos, eos, banned=()):
     finished = torch.zeros(n, dtype=torch.bool, device=device)
     for step in range(max_length):
         logits, state = model.decode(tokens, state, memory)
-        next_tokens = _allowed(logits[:, -1], banned).argmax(1).masked_fill(finished, PAD_ID)
+        next_tokens = (
+            _allowed(logits[:, -1].float(), banned).argmax(1).masked_fill(finished, PAD_ID)
+        )
         out[:, step] = next_tokens
         finished |= next_tokens == eos
         if finished.all():

@@ -115,6 +115,8 @@ class RNNLanguageModel(RNNBase):
         n_iter_no_change=10,
         callbacks=None,
         device="cpu",
+        precision="32",
+        accelerator=None,
         random_state=None,
         warm_start=False,
         verbose=0,
@@ -145,6 +147,8 @@ class RNNLanguageModel(RNNBase):
             n_iter_no_change=n_iter_no_change,
             callbacks=callbacks,
             device=device,
+            precision=precision,
+            accelerator=accelerator,
             random_state=random_state,
             warm_start=warm_start,
             verbose=verbose,
@@ -217,7 +221,7 @@ class RNNLanguageModel(RNNBase):
         module.eval()
         for positions in BucketBatchIterator(dataset, self.batch_size).batches():
             batch, batch_targets = dataset[positions]
-            with torch.inference_mode():
+            with torch.inference_mode(), self.net_.autocast():
                 batch_lengths = batch["lengths"]
                 logits, _ = module.step(batch["x"].to(device))
                 log_probabilities = torch.log_softmax(logits.double(), -1)
@@ -346,7 +350,7 @@ class RNNLanguageModel(RNNBase):
         context = torch.tensor([[EOS_INDEX, *ids]] * n_samples, device=device)
         done = torch.zeros(n_samples, dtype=torch.bool, device=device)
         out = []
-        with torch.inference_mode():
+        with torch.inference_mode(), self.net_.autocast():
             logits, hidden = module.step(context, None)
             for _ in range(max_length):
                 scores = logits[:, -1].double()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import warnings
@@ -10,13 +11,18 @@ import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback
+from skorch.hf import AccelerateMixin
 
 from ._data import IGNORE_INDEX, BucketBatchIterator, sequence_steps
 from ._text import EOS_INDEX
 
+# precision parameter -> autocast dtype (None: plain float32).
+PRECISIONS = {"32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
 
 class SequenceNet(NeuralNet):
-    """skorch's NeuralNet with length-bucketed batches and inference-mode evaluation.
+    """skorch's NeuralNet with length-bucketed batches, inference-mode evaluation and
+    optional mixed precision.
 
     Parameters
     ----------
@@ -24,18 +30,66 @@ class SequenceNet(NeuralNet):
         Seeds the order of training batches, offset by the epoch number, so that each
         epoch differs and continued training (``warm_start``, ``partial_fit``) shuffles
         as one long run would.
+    precision : {"32", "bf16", "fp16"}
+        The module's forward pass runs under ``torch.autocast`` with this dtype; losses
+        and outputs are float32. "fp16" scales the loss (``torch.amp.GradScaler``) and
+        unscales the gradients before callbacks (gradient clipping) see them.
     **kwargs
         As for :class:`skorch.NeuralNet`.
     """
 
-    def __init__(self, *args, shuffle_seed=0, **kwargs):
+    def __init__(self, *args, shuffle_seed=0, precision="32", **kwargs):
         super().__init__(*args, **kwargs)
         self.shuffle_seed = shuffle_seed
+        self.precision = precision
+
+    def initialize(self):
+        super().initialize()
+        device_type = torch.device(self.device).type
+        self.grad_scaler_ = torch.amp.GradScaler(device_type, enabled=self.precision == "fp16")
+        return self
+
+    def autocast(self):
+        """The mixed-precision context of the forward pass (none for "32")."""
+        dtype = PRECISIONS[self.precision]
+        if dtype is None:
+            return contextlib.nullcontext()
+        return torch.autocast(torch.device(self.device).type, dtype=dtype)
+
+    def train_step_single(self, batch, **fit_params):
+        self._set_training(True)
+        inputs, targets = batch
+        with self.autocast():
+            y_pred = self.infer(inputs, **fit_params)
+        loss = self.get_loss(y_pred.float(), targets, X=inputs, training=True)
+        scaler = self.grad_scaler_
+        scaler.scale(loss).backward()
+        if scaler.is_enabled():
+            for name in self._optimizers:
+                scaler.unscale_(getattr(self, name + "_"))
+        return {"loss": loss, "y_pred": y_pred}
+
+    def _step_optimizer(self, step_fn):
+        scaler = self.grad_scaler_
+        if not scaler.is_enabled():
+            return super()._step_optimizer(step_fn)
+        step_fn()  # GradScaler cannot step with a closure
+        for name in self._optimizers:
+            scaler.step(getattr(self, name + "_"))
+        scaler.update()
 
     def get_iterator(self, dataset, training=False):
         return BucketBatchIterator(
-            dataset, self.batch_size, shuffle=training, epoch_seed=self._epoch_seed
+            dataset,
+            self.batch_size,
+            shuffle=training,
+            epoch_seed=self._epoch_seed,
+            shard=self._shard() if training else (0, 1),
         )
+
+    def _shard(self) -> tuple[int, int]:
+        """(rank, number of processes) of data-parallel training."""
+        return (0, 1)
 
     def _epoch_seed(self) -> int:
         return self.shuffle_seed + len(self.history)
@@ -45,8 +99,8 @@ class SequenceNet(NeuralNet):
             return super().evaluation_step(batch, training=True)
         self.check_is_fitted()
         self._set_training(False)
-        with torch.inference_mode():
-            return self.infer(batch[0])
+        with torch.inference_mode(), self.autocast():
+            return self.infer(batch[0]).float()
 
 
 class PerStepNet(SequenceNet):
@@ -259,3 +313,61 @@ class HoldoutSplit:
                 positions, test_size=self.fraction, random_state=self.seed
             )
         return dataset.subset(train), dataset.subset(valid)
+
+
+class _AccelerateSequenceMixin(AccelerateMixin):
+    """skorch's AccelerateMixin, fitted to sk_rnn's nets.
+
+    skorch keeps the accelerator's device (so batches move there as usual), each process
+    trains on its own share of the batches, and predictions are not gathered across
+    processes: every process predicts on all of its own input.
+    """
+
+    def _validate_params(self):
+        super(AccelerateMixin, self)._validate_params()
+        if self.device is not None and torch.device(self.device) != self.accelerator.device:
+            raise ValueError("With an accelerator, the device is the accelerator's.")
+
+    def _initialize_accelerator(self):
+        # DDP refuses modules without trainable parameters, like sk_rnn's losses: prepare
+        # only the criteria that have some.
+        all_criteria = self._criteria
+        self._criteria = [
+            name
+            for name in all_criteria
+            if any(p.requires_grad for p in getattr(self, name + "_").parameters())
+        ]
+        try:
+            return super()._initialize_accelerator()
+        finally:
+            self._criteria = all_criteria
+
+    def _shard(self):
+        return (self.accelerator.process_index, self.accelerator.num_processes)
+
+    def evaluation_step(self, batch, training=False):
+        return super(AccelerateMixin, self).evaluation_step(batch, training=training)
+
+
+class AcceleratedSequenceNet(_AccelerateSequenceMixin, SequenceNet):
+    pass
+
+
+class AcceleratedPerStepNet(_AccelerateSequenceMixin, PerStepNet):
+    pass
+
+
+class AcceleratedTaggingNet(_AccelerateSequenceMixin, TaggingNet):
+    pass
+
+
+class AcceleratedStreamNet(_AccelerateSequenceMixin, StreamNet):
+    pass
+
+
+ACCELERATED_NETS = {
+    SequenceNet: AcceleratedSequenceNet,
+    PerStepNet: AcceleratedPerStepNet,
+    TaggingNet: AcceleratedTaggingNet,
+    StreamNet: AcceleratedStreamNet,
+}

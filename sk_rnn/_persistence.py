@@ -111,7 +111,7 @@ def save(estimator, path) -> None:
     check_is_fitted(estimator)
     path = Path(path)
     params = estimator.get_params(deep=False)
-    for name in ("callbacks", "embeddings"):  # only needed to fit; the weights hold them
+    for name in ("callbacks", "embeddings", "accelerator"):  # only needed to fit
         if params.get(name) is not None:
             warnings.warn(
                 f"{name} only matter for fitting and are not saved; the loaded model has "

@@ -82,8 +82,8 @@ class RNNSeq2Seq(RNNBase):
     >>> words = ["abc", "cab", "bca", "ba", "acb", "ab", "cba", "bac"] * 8
     >>> model = RNNSeq2Seq(tokenizer="char", target_tokenizer="char", hidden_size=32,
     ...                    max_epochs=60, lr=0.02, random_state=0)
-    >>> model.fit(words, [w[::-1] for w in words]).predict(["abc", "ca"])
-    ['cba', 'ac']
+    >>> model.fit(words, [w[::-1] for w in words]).predict(["abc", "ba"])
+    ['cba', 'ab']
     """
 
     _parameter_constraints: dict = {
@@ -129,6 +129,8 @@ class RNNSeq2Seq(RNNBase):
         n_iter_no_change=10,
         callbacks=None,
         device="cpu",
+        precision="32",
+        accelerator=None,
         random_state=None,
         warm_start=False,
         verbose=0,
@@ -159,6 +161,8 @@ class RNNSeq2Seq(RNNBase):
             n_iter_no_change=n_iter_no_change,
             callbacks=callbacks,
             device=device,
+            precision=precision,
+            accelerator=accelerator,
             random_state=random_state,
             warm_start=warm_start,
             verbose=verbose,
@@ -264,7 +268,7 @@ class RNNSeq2Seq(RNNBase):
         decode = beam_search if self.beam_size > 1 else greedy_decode
         out = [None] * len(X)
         for samples, inputs, _ in self._inference_batches(X):
-            with torch.inference_mode():
+            with torch.inference_mode(), self.net_.autocast():
                 ids = decode(module, inputs["x"].to(device), inputs["lengths"], **settings)
             for sample, row in zip(samples, ids.cpu().numpy(), strict=True):
                 end = np.flatnonzero((row == EOS_INDEX) | (row == PAD_INDEX))

@@ -1,7 +1,8 @@
 """Metrics for sequences of labels, and scorers for ``GridSearchCV(scoring=...)``.
 
 ``y_true`` and ``y_pred`` are lists of label sequences, as :meth:`RNNTagger.predict`
-returns them, or lists of output sequences, as :meth:`RNNSeq2Seq.predict` returns them. Entity-level scores are computed by seqeval (the implementation of the
+returns them, or lists of output sequences, as :meth:`RNNSeq2Seq.predict` returns them.
+Entity-level scores are computed by seqeval (the implementation of the
 CoNLL ``conlleval`` script that the NER literature reports).
 
 Examples

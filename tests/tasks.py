@@ -103,7 +103,9 @@ def spelling_to_sound(n_samples, rng, min_length=3, max_length=7):
     every other letter is its upper-case self.
     """
     letters = list("abceihopst")
-    words = ["".join(rng.choice(letters, n)) for n in rng.integers(min_length, max_length + 1, n_samples)]
+    words = [
+        "".join(rng.choice(letters, n)) for n in rng.integers(min_length, max_length + 1, n_samples)
+    ]
     return words, [pronounce(w) for w in words]
 
 

@@ -19,7 +19,9 @@ FAST = dict(hidden_size=32, embedding_dim=16, lr=0.01, batch_size=32, random_sta
 
 
 def random_words(n, rng, letters="abcdef", min_length=2, max_length=7):
-    return ["".join(rng.choice(list(letters), k)) for k in rng.integers(min_length, max_length + 1, n)]
+    return [
+        "".join(rng.choice(list(letters), k)) for k in rng.integers(min_length, max_length + 1, n)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +46,9 @@ def test_learns_copy_with_length_change():
     test = [list(w) for w in random_words(100, np.random.default_rng(3), max_length=5)]
     predicted = model.predict(test)
     assert isinstance(predicted[0], list)
-    exact = np.mean([p == [t for t in x for _ in range(2)] for p, x in zip(predicted, test)])
+    exact = np.mean(
+        [p == [t for t in x for _ in range(2)] for p, x in zip(predicted, test, strict=True)]
+    )
     assert exact > 0.85
 
 
@@ -82,8 +86,12 @@ def test_output_ignores_batch_mates(cell, attention):
     rng = np.random.default_rng(8)
     words = random_words(60, rng)
     model = RNNSeq2Seq(
-        tokenizer="char", target_tokenizer="char", cell=cell, attention=attention,
-        max_epochs=2, **FAST,
+        tokenizer="char",
+        target_tokenizer="char",
+        cell=cell,
+        attention=attention,
+        max_epochs=2,
+        **FAST,
     ).fit(words, [w[::-1] for w in words])
     short, long = ["ab", "f"], ["abcdefabcdefabcdef" * 3, "fedcba" * 10]
     targets = ["ba", "f"]
@@ -177,9 +185,11 @@ def test_beam_search_in_the_estimator(reverser):
     greedy = reverser.predict(test)
     beam = reverser.set_params(beam_size=4).predict(test)
     reverser.set_params(beam_size=1)
-    assert np.mean([p == w[::-1] for p, w in zip(beam, test)]) >= np.mean(
-        [p == w[::-1] for p, w in zip(greedy, test)]
-    ) - 0.02
+    assert (
+        np.mean([p == w[::-1] for p, w in zip(beam, test, strict=True)])
+        >= np.mean([p == w[::-1] for p, w in zip(greedy, test, strict=True)]) - 0.02
+    )
+
     # Beam search keeps per-token log-likelihood at least as good, on average.
     def per_token(predictions):
         scores = reverser.score_samples(test, predictions)
@@ -205,7 +215,10 @@ def test_max_output_length(reverser):
 def test_reproducible():
     words = random_words(100, np.random.default_rng(10))
     y = [w[::-1] for w in words]
-    make = lambda: RNNSeq2Seq(tokenizer="char", target_tokenizer="char", max_epochs=2, **FAST)
+
+    def make():
+        return RNNSeq2Seq(tokenizer="char", target_tokenizer="char", max_epochs=2, **FAST)
+
     first, second = make().fit(words, y), make().fit(words, y)
     np.testing.assert_array_equal(first.score_samples(words, y), second.score_samples(words, y))
 
@@ -214,7 +227,10 @@ def test_pickle_and_safe_round_trips(reverser, tmp_path):
     test = random_words(30, np.random.default_rng(11))
     expected = reverser.predict(test)
     reverser.save(tmp_path / "model.safetensors")
-    for restored in (pickle.loads(pickle.dumps(reverser)), sk_rnn.load(tmp_path / "model.safetensors")):
+    for restored in (
+        pickle.loads(pickle.dumps(reverser)),
+        sk_rnn.load(tmp_path / "model.safetensors"),
+    ):
         assert restored.predict(test) == expected
         np.testing.assert_array_equal(
             restored.score_samples(test, expected), reverser.score_samples(test, expected)

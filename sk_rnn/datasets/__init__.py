@@ -8,7 +8,13 @@ from importlib import resources
 
 import numpy as np
 
-__all__ = ["load_airline", "load_fortunes", "load_hironsan_ner", "load_japanese_vowels"]
+__all__ = [
+    "load_airline",
+    "load_cmudict",
+    "load_fortunes",
+    "load_hironsan_ner",
+    "load_japanese_vowels",
+]
 
 _SUBSETS = ("train", "test")
 
@@ -156,3 +162,33 @@ def load_airline():
     records = _records("airline.jsonl.gz")
     months = np.asarray([r["month"] for r in records])
     return months, np.asarray([r["passengers"] for r in records], dtype=np.float64)
+
+
+def load_cmudict():
+    """Load 20,000 English words with their pronunciations in ARPAbet phonemes.
+
+    A grapheme-to-phoneme (spelling to pronunciation) task for sequence to sequence
+    models: ``"abandon"`` is ``AH0 B AE1 N D AH0 N``. Phonemes carry stress marks on
+    vowels (0 none, 1 primary, 2 secondary); a word has its first listed pronunciation.
+    The words are a random sample of the dictionary (the first 20,000 of the training part
+    of ``benchmarks/bench_seq2seq.py``'s split, so none of its test words).
+
+    Source: The CMU Pronouncing Dictionary (Carnegie Mellon University, BSD-style
+    licence), as distributed in the ``cmudict`` package.
+
+    Returns
+    -------
+    words : list of str
+        Lower-case spellings.
+    phonemes : list of list of str
+        The pronunciation of each word.
+
+    Examples
+    --------
+    >>> from sk_rnn.datasets import load_cmudict
+    >>> words, phonemes = load_cmudict()
+    >>> print(len(words), words[0], phonemes[0])
+    20000 masterful ['M', 'AE1', 'S', 'T', 'ER0', 'F', 'AH0', 'L']
+    """
+    records = _records("cmudict_20k.jsonl.gz")
+    return [r["word"] for r in records], [r["phonemes"] for r in records]
