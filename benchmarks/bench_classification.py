@@ -275,7 +275,7 @@ def run(name, cfg, data, repeats):
         "per seed",
         "predict seq/s",
     ]
-    return f"#### {title}\n\n" + markdown_table(headers, table)
+    return f"### {title}\n\n" + markdown_table(headers, table)
 
 
 # The settings documented in the README and examples, run over 5 seeds.
@@ -325,7 +325,7 @@ def documented_accuracy(datasets, seeds=5):
         f"per seed (random_state=0..{seeds - 1})",
         "fit s (median)",
     ]
-    return "#### Accuracy with the documented settings\n\n" + markdown_table(headers, rows)
+    return "### Accuracy with the documented settings\n\n" + markdown_table(headers, rows)
 
 
 def long_sequences(n_samples=400, n_features=8, seed=0):

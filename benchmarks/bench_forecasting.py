@@ -153,7 +153,7 @@ def main():
     settings = ", ".join(f"{k}={v}" for k, v in {**FORECASTER, **REGRESSOR}.items())
     table = markdown_table(["model", "MAPE % (last 24 months)", "fit + forecast s"], rows)
     body = (
-        f"#### Airline passengers, {len(train)} training months, {N_TEST} forecast at once\n\n"
+        f"### Airline passengers, {len(train)} training months, {N_TEST} forecast at once\n\n"
         f"RNNForecaster settings: {settings}; seeds {list(SEEDS)}, mean (min-max).\n\n{table}"
         f"\n\n{intervals}"
     )

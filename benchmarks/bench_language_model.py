@@ -203,7 +203,7 @@ def main():
         for s in lm.sample(1, max_length=160, temperature=t, random_state=0)
     )
     body = (
-        f"#### fortunes: {len(train)} training texts ({n_train_chars:,} chars), "
+        f"### fortunes: {len(train)} training texts ({n_train_chars:,} chars), "
         f"{len(valid)} validation texts\n\nRNNLanguageModel settings: {settings} (CPU "
         f"budget {BUDGET_S} s).\n\n{quality}\n\nTraining throughput, one epoch's training "
         f"loop, best of five (interleaved):\n\n"

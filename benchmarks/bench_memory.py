@@ -70,7 +70,7 @@ def main():
         "added by predict, MB",
     ]
     body = (
-        "#### predict_proba peak memory (LSTM-64, batch_size=64, 10-60 steps x 12 features)\n\n"
+        "### predict_proba peak memory (LSTM-64, batch_size=64, 10-60 steps x 12 features)\n\n"
         + markdown_table(headers, rows)
     )
     print(body)

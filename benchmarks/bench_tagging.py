@@ -120,7 +120,7 @@ def main():
     settings = ", ".join(f"{k}={v}" for k, v in TAGGER.items())
     table = markdown_table(["model", "entity F1 (dev)", "token accuracy (dev)", "fit s"], rows)
     body = (
-        f"#### hironsan_ner: Japanese named entities (IOB2), {len(X_train)} training and "
+        f"### hironsan_ner: Japanese named entities (IOB2), {len(X_train)} training and "
         f"{len(X_dev)} dev sentences\n\nRNNTagger settings: {settings}; "
         f"seeds {list(SEEDS)}, mean (min-max).\n\n{table}"
     )

@@ -72,7 +72,7 @@ def main():
         print(rows[-1], flush=True)
     table = markdown_table(["model", "test accuracy", "fit s"], rows)
     body = (
-        f"#### fortunes: category of a text, 10 classes, {len(X_train)} training and "
+        f"### fortunes: category of a text, 10 classes, {len(X_train)} training and "
         f"{len(X_test)} test texts\n\n{table}"
     )
     print(body)

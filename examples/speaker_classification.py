@@ -37,7 +37,7 @@ model = make_pipeline(
     ),
 )
 model.fit(X_train, y_train)
-print(f"stopped after {len(model[-1].history_)} epochs")
+print(f"trained for {len(model[-1].history_)} epochs")
 print(f"test accuracy: {model.score(X_test, y_test):.3f}")
 
 # %%

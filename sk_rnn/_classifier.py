@@ -208,6 +208,21 @@ class RNNClassifier(ClassifierMixin, RNNBase):
 
     _stratify_validation = True
 
+    def score(self, X, y, sample_weight=None) -> float:
+        """Accuracy: the fraction of sequences whose class is predicted correctly.
+
+        Parameters
+        ----------
+        X : sequences, as for :meth:`predict`
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,) or None
+
+        Returns
+        -------
+        score : float
+        """
+        return super().score(X, y, sample_weight=sample_weight)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = False

@@ -37,7 +37,7 @@ class RNNRegressor(RegressorMixin, RNNBase):
     vectorizer_ : SequenceVectorizer or None
         The tokenizer and vocabulary learned from text input (None for numeric input);
         ``vocabulary_`` is its token-to-id mapping.
-    target_mean_, target_scale_ : ndarray of shape (n_outputs_,)
+    target_mean_, target_scale_ : ndarray of shape (n_outputs,)
         Standardisation of the targets learned in fit.
     single_output_ : bool
         Whether ``y`` was 1-D, so that ``predict`` returns shape (n_samples,).
@@ -172,7 +172,7 @@ class RNNRegressor(RegressorMixin, RNNBase):
         return ((y2d - self.target_mean_) / self.target_scale_).astype(np.float32)
 
     def predict(self, X) -> np.ndarray:
-        """Predicted targets, shape (n_samples,) or (n_samples, n_outputs_)."""
+        """Predicted targets, shape (n_samples,) or (n_samples, n_outputs)."""
         outputs = self._forward(X).astype(np.float64) * self.target_scale_ + self.target_mean_
         return outputs.ravel() if self.single_output_ else outputs
 
@@ -181,6 +181,21 @@ class RNNRegressor(RegressorMixin, RNNBase):
 
     def _criterion(self):
         return torch.nn.MSELoss, {}
+
+    def score(self, X, y, sample_weight=None) -> float:
+        """Coefficient of determination R^2 of the predictions (1 is perfect).
+
+        Parameters
+        ----------
+        X : sequences, as for :meth:`predict`
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        sample_weight : array-like of shape (n_samples,) or None
+
+        Returns
+        -------
+        score : float
+        """
+        return super().score(X, y, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

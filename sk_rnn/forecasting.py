@@ -134,7 +134,7 @@ class RNNForecaster(BaseEstimator):
         The fitted network.
     n_covariates_ : int
         Number of exogenous columns seen in fit.
-    history_ : ndarray of shape (n_steps, 1 + n_covariates_)
+    history_ : ndarray of shape (n_steps, 1 + n_covariates)
         The training series (target first), from which forecasts continue.
     interval_errors_ : ndarray of shape (interval_windows, horizon) or None
         Calibration errors of each origin at each step ahead (absolute, or relative to
@@ -254,7 +254,7 @@ class RNNForecaster(BaseEstimator):
         steps : int
             Number of steps to forecast (any number; beyond ``horizon`` the model
             continues from its own forecasts).
-        exog : array-like of shape (steps, n_covariates_) or None
+        exog : array-like of shape (steps, n_covariates) or None
             The covariates of the forecast steps; required if fit saw covariates.
 
         Returns
@@ -328,7 +328,7 @@ class RNNForecaster(BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_steps,) or (n_steps, 1 + n_covariates_)
+        X : array-like of shape (n_steps,) or (n_steps, 1 + n_covariates)
             The steps to forecast, in the layout of fit: only its covariate columns are
             used (the target column may hold anything, NaN included).
 

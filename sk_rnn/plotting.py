@@ -109,5 +109,5 @@ def _metric_names(epochs: list[dict]) -> list[str]:
         if name not in _LOSSES + _NOT_CURVES
         and isinstance(value, numbers.Real)
         and not isinstance(value, bool)
-        and not name.endswith(("_best", "_dur"))
+        and not name.endswith(("_best", "_dur", "_batch_count"))
     ]
