@@ -1,0 +1,149 @@
+"""Training throughput on a GPU: RNNClassifier against a hand-written cuDNN loop.
+
+Same data (synthetic, 20,000 sequences of 20 to 400 steps x 16 features), same batches
+policy (length buckets), same model size. The hand-written loop is what a PyTorch
+expert writes for CUDA: data moved to the GPU once, ``torch.nn.LSTM`` with
+``pack_padded_sequence`` (cuDNN's fast variable-length path), Adam, gradient clipping.
+Reported: training sequences per second (median of ``--repeats`` epochs after a warm-up
+epoch) and the ratio sk_rnn / hand-written, for uni- and bidirectional LSTMs, in float32
+and in mixed precision (``precision="bf16"`` vs ``torch.autocast``).
+
+Usage (on a CUDA machine)::
+
+    python benchmarks/bench_gpu.py
+    python benchmarks/bench_gpu.py --write docs/benchmarks.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from common import markdown_table, write_section
+from skorch.callbacks import Callback
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_sequence
+
+from sk_rnn import RNNClassifier
+
+N_SEQUENCES, N_FEATURES, HIDDEN, BATCH = 20_000, 16, 256, 128
+
+
+def synthetic(seed=0):
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(20, 401, N_SEQUENCES)
+    X = [rng.normal(size=(n, N_FEATURES)).astype(np.float32) for n in lengths]
+    y = np.array([int(x[: n // 2, 0].sum() > 0) for x, n in zip(X, lengths, strict=True)])
+    return X, y
+
+
+class EpochTimes(Callback):
+    def on_train_begin(self, net, **kwargs):
+        self.times = []
+
+    def on_epoch_begin(self, net, **kwargs):
+        torch.cuda.synchronize()
+        self.start = time.perf_counter()
+
+    def on_epoch_end(self, net, **kwargs):
+        torch.cuda.synchronize()
+        self.times.append(time.perf_counter() - self.start)
+
+
+def sk_rnn_throughput(X, y, bidirectional, precision, epochs):
+    timer = EpochTimes()
+    RNNClassifier(
+        hidden_size=HIDDEN,
+        bidirectional=bidirectional,
+        batch_size=BATCH,
+        max_epochs=epochs,
+        device="cuda",
+        precision=precision,
+        callbacks=[timer],
+        random_state=0,
+    ).fit(X, y)
+    return len(X) / np.median(timer.times[1:])
+
+
+class PackedLSTM(nn.Module):
+    def __init__(self, bidirectional):
+        super().__init__()
+        self.rnn = nn.LSTM(N_FEATURES, HIDDEN, batch_first=True, bidirectional=bidirectional)
+        self.head = nn.Linear(HIDDEN * (2 if bidirectional else 1), 2)
+
+    def forward(self, x, lengths):
+        packed = pack_padded_sequence(x, lengths.cpu(), batch_first=True, enforce_sorted=False)
+        _, (h, _) = self.rnn(packed)
+        last = torch.cat([h[-2], h[-1]], 1) if self.rnn.bidirectional else h[-1]
+        return self.head(last)
+
+
+def hand_written_throughput(X, y, bidirectional, precision, epochs):
+    torch.manual_seed(0)
+    device = torch.device("cuda")
+    lengths = torch.tensor([len(x) for x in X])
+    padded = pad_sequence([torch.from_numpy(x) for x in X], batch_first=True).to(device)
+    targets = torch.from_numpy(y).to(device)
+    model = PackedLSTM(bidirectional).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    loss_fn = nn.CrossEntropyLoss()
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+    times = []
+    for _ in range(epochs):
+        torch.cuda.synchronize()
+        start = time.perf_counter()
+        perm = torch.randperm(len(X))
+        batches = []
+        for chunk in perm.split(BATCH * 50):
+            chunk = chunk[torch.argsort(lengths[chunk], stable=True)]
+            batches += list(chunk.split(BATCH))
+        for i in torch.randperm(len(batches)).tolist():
+            idx = batches[i]
+            batch_lengths = lengths[idx]
+            xb = padded[idx.to(device), : int(batch_lengths.max())]
+            optimizer.zero_grad()
+            with torch.autocast("cuda", dtype=dtype, enabled=dtype is not None):
+                logits = model(xb, batch_lengths)
+            loss = loss_fn(logits.float(), targets[idx.to(device)])
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            optimizer.step()
+        torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return len(X) / np.median(times[1:])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="timed epochs after a warm-up")
+    parser.add_argument("--write", type=Path, help="write the results into this markdown file")
+    args = parser.parse_args()
+    if not torch.cuda.is_available():
+        raise SystemExit("bench_gpu.py needs a CUDA device; none is available here.")
+    X, y = synthetic()
+    epochs = args.repeats + 1
+    rows = []
+    for bidirectional in (False, True):
+        for precision in ("32", "bf16"):
+            ours = sk_rnn_throughput(X, y, bidirectional, precision, epochs)
+            theirs = hand_written_throughput(X, y, bidirectional, precision, epochs)
+            name = f"LSTM-{HIDDEN} {'bi' if bidirectional else 'uni'}directional, {precision}"
+            rows.append([name, f"{ours:,.0f}", f"{theirs:,.0f}", f"{ours / theirs:.2f}"])
+            print(rows[-1])
+    headers = ["model", "sk_rnn (seq/s)", "hand-written cuDNN loop (seq/s)", "ratio"]
+    table = markdown_table(headers, rows)
+    print(table)
+    if args.write:
+        body = (
+            f"GPU: {torch.cuda.get_device_name()}. {N_SEQUENCES:,} sequences of 20-400 steps "
+            f"x {N_FEATURES} features, batch {BATCH}, training throughput (median of "
+            f"{args.repeats} epochs after a warm-up).\n\n{table}"
+        )
+        write_section(args.write, "gpu", "python benchmarks/bench_gpu.py", body)
+
+
+if __name__ == "__main__":
+    main()
