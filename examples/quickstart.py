@@ -4,12 +4,15 @@ Quick start: recognise speakers from variable-length recordings
 
 Japanese Vowels (shipped with sk_rnn): nine speakers each say /ae/; every utterance is a
 sequence of 7-29 frames of 12 cepstrum coefficients. ``RNNClassifier`` takes the ragged
-list of sequences as it is: no padding, truncation or reshaping by hand.
+list of sequences as it is: no padding, truncation or reshaping by hand. As in speech
+recognition, each frame also gets its coefficients' change over time (delta features).
 """
 
 import time
 
+import numpy as np
 from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import FunctionTransformer
 
 from sk_rnn import RNNClassifier, SequenceScaler
 from sk_rnn.datasets import load_japanese_vowels
@@ -21,8 +24,15 @@ print(
     f"{min(map(len, X_train))}-{max(map(len, X_train))} steps of {X_train[0].shape[1]} features"
 )
 
+
+def with_deltas(sequences):
+    """Append each coefficient's change over time (central differences per sequence)."""
+    return [np.hstack([x, np.gradient(x, axis=0) if len(x) > 1 else 0 * x]) for x in sequences]
+
+
 model = make_pipeline(
-    SequenceScaler(),  # standardise each of the 12 coefficients
+    FunctionTransformer(with_deltas),  # 12 coefficients + their 12 deltas
+    SequenceScaler(),  # standardise each of the 24 features
     RNNClassifier(
         cell="gru",
         bidirectional=True,
