@@ -288,3 +288,16 @@ def test_invalid_settings():
         RNNSeq2Seq(beam_size=0).fit(["ab"], ["ba"])
     with pytest.raises(ValueError, match="teacher_forcing"):
         RNNSeq2Seq(teacher_forcing=1.5).fit(["ab"], ["ba"])
+
+
+def test_early_stopping_and_warm_start():
+    words = random_words(120, np.random.default_rng(13))
+    y = [w[::-1] for w in words]
+    model = RNNSeq2Seq(
+        tokenizer="char", target_tokenizer="char", early_stopping=True, max_epochs=3, **FAST
+    ).fit(words, y)
+    assert np.isfinite(model.history_[:, "valid_loss"]).all()
+    model.set_params(warm_start=True, early_stopping=False, max_epochs=2).fit(words, y)
+    assert len(model.history_) == 5
+    with pytest.raises(ValueError, match="Sample 0 of y contains the token 'z'"):
+        model.fit(["ab"], ["z"])  # continuing keeps the target vocabulary
