@@ -423,8 +423,7 @@ class BucketBatchIterator:
         self.shard = shard
 
     def __len__(self) -> int:
-        n_batches = -(-len(self.dataset) // self.batch_size)
-        return n_batches // self.shard[1] if self.shard[1] > 1 else n_batches
+        return -(-len(self.dataset) // self.batch_size) // self.shard[1]
 
     def batches(self) -> list[np.ndarray]:
         """Positions (into the dataset) of each batch, in iteration order."""
@@ -444,9 +443,7 @@ class BucketBatchIterator:
         shuffled = torch.randperm(len(batches), generator=generator).numpy()
         batches = [batches[i] for i in shuffled]
         rank, world_size = self.shard
-        if world_size > 1:
-            batches = batches[rank : len(batches) // world_size * world_size : world_size]
-        return batches
+        return batches[rank : len(batches) // world_size * world_size : world_size]
 
     def __iter__(self):
         for positions in self.batches():

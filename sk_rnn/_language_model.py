@@ -12,7 +12,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import RNNBase, fill_shared_doc
 from ._data import (
-    IGNORE_INDEX,
     BucketBatchIterator,
     SequenceDataset,
     Sequences,
@@ -20,8 +19,8 @@ from ._data import (
     sequence_steps,
 )
 from ._modules import LanguageModelHead
-from ._net import StreamNet
-from ._text import BOS_INDEX, EOS_INDEX, PAD_INDEX, UNK_INDEX, is_text_input, tokenize
+from ._net import StreamNet, target_log_likelihoods
+from ._text import EOS_INDEX, NEVER_GENERATED, UNK_INDEX, is_text_input, tokenize
 
 
 @fill_shared_doc
@@ -224,12 +223,7 @@ class RNNLanguageModel(RNNBase):
             with torch.inference_mode(), self.net_.autocast():
                 batch_lengths = batch["lengths"]
                 logits, _ = module.step(batch["x"].to(device))
-                log_probabilities = torch.log_softmax(logits.double(), -1)
-                batch_targets = batch_targets.to(device)
-                picked = log_probabilities.gather(
-                    2, batch_targets.clamp(min=0)[:, :, None]
-                ).squeeze(2)
-                picked = picked.masked_fill(batch_targets == IGNORE_INDEX, 0.0)
+                picked = target_log_likelihoods(logits, batch_targets)
             yield positions, picked.cpu().numpy(), batch_lengths.numpy()
 
     def score_samples(self, X) -> np.ndarray:
@@ -346,7 +340,7 @@ class RNNLanguageModel(RNNBase):
         module = self.net_.module_
         device = self.net_.device
         module.eval()
-        banned = torch.tensor([PAD_INDEX, UNK_INDEX, BOS_INDEX], device=device)
+        banned = torch.tensor(NEVER_GENERATED, device=device)
         context = torch.tensor([[EOS_INDEX, *ids]] * n_samples, device=device)
         done = torch.zeros(n_samples, dtype=torch.bool, device=device)
         out = []

@@ -180,13 +180,17 @@ class RecurrentEncoder(nn.Module):
         return layer_input, torch.cat([forward_last, backward_last], dim=1), None
 
 
+def length_mask(lengths: torch.Tensor, n_steps: int) -> torch.Tensor:
+    """Mask of shape (batch, n_steps), True at the steps inside each sequence."""
+    return torch.arange(n_steps, device=lengths.device)[None, :] < lengths[:, None]
+
+
 def pool_outputs(outputs, last, lengths, pooling):
     """Many-to-one readout of encoder outputs, ignoring padding."""
     if pooling == "last":
         return last
     lengths = lengths.to(outputs.device)
-    inside = torch.arange(outputs.size(1), device=outputs.device)[None, :] < lengths[:, None]
-    inside = inside[:, :, None]
+    inside = length_mask(lengths, outputs.size(1))[:, :, None]
     if pooling == "mean":
         return (outputs * inside).sum(1) / lengths[:, None].to(outputs.dtype)
     if pooling == "max":
@@ -488,8 +492,7 @@ class EncoderDecoder(nn.Module):
     def encode(self, x, lengths):
         """The decoder's memory ``(outputs, keys, mask)`` and initial state."""
         outputs, last, _ = self.encoder(x, lengths)
-        lengths = lengths.to(outputs.device)
-        mask = torch.arange(outputs.size(1), device=outputs.device)[None, :] < lengths[:, None]
+        mask = length_mask(lengths.to(outputs.device), outputs.size(1))
         keys = None if self.attention is None else self.attention.keys(outputs)
         state = torch.tanh(self.bridge(last)).view(len(last), self.num_layers, -1)
         state = state.transpose(0, 1).contiguous()

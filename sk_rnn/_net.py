@@ -111,6 +111,15 @@ class PerStepNet(SequenceNet):
         return self.criterion_(y_pred.transpose(1, 2), y_true.to(y_pred.device))
 
 
+def target_log_likelihoods(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Log-probability (float64) of each per-step target under ``logits`` of shape
+    (batch, steps, classes); 0 where the target is ``IGNORE_INDEX``."""
+    targets = targets.to(logits.device)
+    log_probabilities = torch.log_softmax(logits.double(), -1)
+    picked = log_probabilities.gather(2, targets.clamp(min=0)[:, :, None]).squeeze(2)
+    return picked.masked_fill(targets == IGNORE_INDEX, 0.0)
+
+
 class TaggingNet(PerStepNet):
     """SequenceNet for per-step labels (padding labelled ``IGNORE_INDEX``).
 

@@ -10,22 +10,19 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import RNNBase, fill_shared_doc
-from ._data import IGNORE_INDEX, BucketBatchIterator, SequencePairDataset
+from ._data import BucketBatchIterator, SequencePairDataset
 from ._decoding import beam_search, greedy_decode
 from ._modules import ATTENTIONS, EncoderDecoder
-from ._net import PerStepNet
+from ._net import PerStepNet, target_log_likelihoods
 from ._text import (
     BOS_INDEX,
     EOS_INDEX,
+    NEVER_GENERATED,
     PAD_INDEX,
     TOKENIZERS,
-    UNK_INDEX,
     SequenceVectorizer,
     tokenize,
 )
-
-# Outputs are never padding, <bos> or <unk> (every target token is in the vocabulary).
-_NEVER_OUTPUT = (PAD_INDEX, UNK_INDEX, BOS_INDEX)
 
 
 @fill_shared_doc
@@ -261,7 +258,7 @@ class RNNSeq2Seq(RNNBase):
             max_length=self.max_output_length or 2 * self.max_target_length_,
             bos=BOS_INDEX,
             eos=EOS_INDEX,
-            banned=_NEVER_OUTPUT,
+            banned=NEVER_GENERATED,
         )
         if self.beam_size > 1:
             settings["beam_size"] = self.beam_size
@@ -306,10 +303,7 @@ class RNNSeq2Seq(RNNBase):
         for batch in iterator.batches():
             inputs, target = dataset[batch]
             logits = self.net_.evaluation_step((inputs, None))
-            target = target.to(logits.device)
-            log_probs = torch.log_softmax(logits.double(), 2)
-            picked = log_probs.gather(2, target.clamp(min=0)[:, :, None]).squeeze(2)
-            result[batch] = picked.masked_fill(target == IGNORE_INDEX, 0).sum(1).cpu().numpy()
+            result[batch] = target_log_likelihoods(logits, target).sum(1).cpu().numpy()
         return result
 
     def score(self, X, y, sample_weight=None) -> float:

@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import RNNBase, fill_shared_doc
 from ._data import SequenceDataset, Sequences
-from ._modules import CharacterEncoder, SequenceTagger
+from ._modules import CharacterEncoder, SequenceTagger, length_mask
 from ._net import TaggingNet
 
 # Reserved character ids: padding, characters unseen in fit, and the start and end
@@ -262,8 +262,7 @@ class RNNTagger(RNNBase):
         crf = self.net_.module_.crf
         device = self.net_.device
         for samples, emissions, lengths in self._forward_batches(X):
-            lengths_t = torch.as_tensor(lengths, device=device)
-            mask = torch.arange(emissions.size(1), device=device)[None, :] < lengths_t[:, None]
+            mask = length_mask(torch.as_tensor(lengths, device=device), emissions.size(1))
             with torch.inference_mode():
                 decoded = decode(emissions.float(), mask, crf).cpu().numpy()
             for sample, values, n in zip(samples, decoded, lengths, strict=True):

@@ -16,6 +16,8 @@ from ._data import Sequences, offsets_of
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
 SPECIAL_TOKENS = (PAD, UNK, BOS, EOS)  # indices 0, 1, 2, 3 in every vocabulary
 PAD_INDEX, UNK_INDEX, BOS_INDEX, EOS_INDEX = range(4)
+# Ids a generating model never emits: padding, <bos>, and <unk> (not a real output).
+NEVER_GENERATED = (PAD_INDEX, UNK_INDEX, BOS_INDEX)
 TOKENIZERS = ("char", "word", "whitespace")
 
 # Words (letters, digits, underscore in any script) or single other non-space characters.
