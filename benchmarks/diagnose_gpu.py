@@ -6,7 +6,8 @@ For each setting, throughput (training sequences/s, median of 3 epochs after a w
 - sk_rnn's own module in a plain PyTorch loop, batches taken from GPU-resident data, with
   and without reading the loss back every batch (``loss.item()``, as skorch does);
 - the same module and loop, batches gathered on the CPU by sk_rnn's ``BucketBatchIterator``
-  and copied to the GPU per batch;
+  and copied to the GPU per batch, either when needed from pageable memory or (as ``fit``
+  does) ahead of time by a background thread, from pinned memory;
 - the two hand-written loops of ``bench_gpu.py``;
 
 then a cProfile of two epochs of ``fit``. The differences locate the overhead: module,
@@ -84,11 +85,17 @@ def main():
         for inputs, batch_targets in iterator:
             yield inputs["x"].to(device), inputs["lengths"], batch_targets.to(device)
 
+    def prefetched_batches(epoch):
+        iterator = BucketBatchIterator(dataset, bench.BATCH, True, lambda: epoch, device=device)
+        for inputs, batch_targets in iterator:
+            yield inputs["x"], inputs["lengths"], batch_targets
+
     variants = [
         ("module, GPU-resident batches", gpu_batches, False),
         ("module, GPU-resident batches, loss read back", gpu_batches, True),
         ("module, CPU-gathered batches", cpu_batches, False),
         ("module, CPU-gathered batches, loss read back", cpu_batches, True),
+        ("module, batches gathered ahead and pinned, loss read back", prefetched_batches, True),
     ]
     for bidirectional, precision in [(True, "32"), (False, "bf16")]:
         print(f"== bidirectional={bidirectional} precision={precision}", flush=True)

@@ -8,6 +8,9 @@ vectorised tensor operations per batch; no per-sample Python runs inside the tra
 from __future__ import annotations
 
 import numbers
+import queue
+import threading
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -410,10 +413,22 @@ class BucketBatchIterator:
         ``(rank, world_size)`` for data-parallel training: every process draws the same
         shuffled batches and keeps every ``world_size``-th one from ``rank`` on (the last
         few are dropped so that all processes take the same number of steps).
+    device : str, torch.device or None, default=None
+        Where the batches go. On a CUDA device, each batch is gathered by a background
+        thread into pinned memory while the previous one trains, and copied without
+        blocking, so the GPU does not wait for the CPU between batches. Otherwise
+        batches stay on the CPU (the net moves them).
     """
 
     def __init__(
-        self, dataset, batch_size, shuffle=False, epoch_seed=None, pool_batches=50, shard=(0, 1)
+        self,
+        dataset,
+        batch_size,
+        shuffle=False,
+        epoch_seed=None,
+        pool_batches=50,
+        shard=(0, 1),
+        device=None,
     ):
         self.dataset = dataset
         self.batch_size = batch_size
@@ -421,6 +436,7 @@ class BucketBatchIterator:
         self.epoch_seed = epoch_seed
         self.pool_batches = pool_batches
         self.shard = shard
+        self.device = device
 
     def __len__(self) -> int:
         return -(-len(self.dataset) // self.batch_size) // self.shard[1]
@@ -446,5 +462,78 @@ class BucketBatchIterator:
         return batches[rank : len(batches) // world_size * world_size : world_size]
 
     def __iter__(self):
-        for positions in self.batches():
-            yield self.dataset[positions]
+        # The order is drawn here, in the caller's thread, where the epoch seed is current.
+        gathered = (self.dataset[positions] for positions in self.batches())
+        if self.device is None or torch.device(self.device).type != "cuda":
+            yield from gathered
+            return
+        for batch in in_background(map(pin_memory, gathered)):
+            yield to_device(batch, self.device, non_blocking=True)
+
+
+def _map_tensors(function, batch):
+    """``function`` applied to every tensor in nested tuples, lists and dicts."""
+    if isinstance(batch, torch.Tensor):
+        return function(batch)
+    if isinstance(batch, dict):
+        return {key: _map_tensors(function, value) for key, value in batch.items()}
+    if isinstance(batch, tuple | list):
+        return type(batch)(_map_tensors(function, value) for value in batch)
+    return batch
+
+
+def pin_memory(batch):
+    """The batch with every tensor in page-locked memory (needed for asynchronous copies)."""
+    return _map_tensors(torch.Tensor.pin_memory, batch)
+
+
+def to_device(batch, device, non_blocking=False):
+    """The batch with every tensor on ``device``."""
+    return _map_tensors(lambda t: t.to(device, non_blocking=non_blocking), batch)
+
+
+_DONE = object()
+
+
+def in_background(items: Iterable, ahead: int = 2) -> Iterator:
+    """Iterate ``items`` in a background thread, at most ``ahead`` items in advance.
+
+    Torch releases the GIL inside its kernels, so the thread's tensor work overlaps the
+    caller's. An exception raised by ``items`` is raised to the caller; closing the
+    returned generator early (``break``, an exception in the caller) stops the thread.
+    """
+    ready: queue.Queue = queue.Queue(maxsize=ahead)
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce():
+        try:
+            for item in items:
+                if not put((item, None)):
+                    return
+        except BaseException as error:  # handed to the caller, raised there
+            put((_DONE, error))
+            return
+        put((_DONE, None))
+
+    thread = threading.Thread(target=produce, name="sk_rnn-batches", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = ready.get()
+            if error is not None:
+                raise error
+            if item is _DONE:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()

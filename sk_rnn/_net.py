@@ -85,6 +85,7 @@ class SequenceNet(NeuralNet):
             shuffle=training,
             epoch_seed=self._epoch_seed,
             shard=self._shard() if training else (0, 1),
+            device=self.device,
         )
 
     def _shard(self) -> tuple[int, int]:

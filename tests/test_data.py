@@ -1,3 +1,5 @@
+import threading
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,6 +14,7 @@ from sk_rnn._data import (
     Sequences,
     check_sequences,
     frame_sequences,
+    in_background,
     length_order,
 )
 
@@ -150,3 +153,83 @@ def test_encode_pad_batch_unpad_loses_nothing(lengths, n_features, batch_size, d
     assert sorted(seen) == list(range(len(X)))
     order = length_order(np.array(lengths))
     assert list(np.array(lengths)[order]) == sorted(lengths)
+
+
+def _batch_threads():
+    return [t for t in threading.enumerate() if t.name == "sk_rnn-batches"]
+
+
+def test_in_background_keeps_order_and_runs_ahead_of_the_caller():
+    produced = []
+
+    def items():
+        for i in range(20):
+            produced.append(i)
+            yield i
+
+    iterator = in_background(items(), ahead=2)
+    assert next(iterator) == 0
+    # Item 0 was taken; items 1 and 2 wait in the queue and 3 is made, then it blocks.
+    for _ in range(500):
+        if len(produced) == 4:
+            break
+        threading.Event().wait(0.01)
+    threading.Event().wait(0.05)
+    assert len(produced) == 4
+    assert list(iterator) == list(range(1, 20))
+    assert not _batch_threads()
+
+
+def test_in_background_raises_the_producers_error_in_the_caller():
+    def items():
+        yield 1
+        raise KeyError("bad batch")
+
+    iterator = in_background(items())
+    assert next(iterator) == 1
+    with pytest.raises(KeyError, match="bad batch"):
+        next(iterator)
+    assert not _batch_threads()
+
+
+def test_in_background_stops_its_thread_when_the_caller_stops_early():
+    iterator = in_background(iter(range(1000)), ahead=1)
+    for i in iterator:
+        if i == 3:
+            break
+    iterator.close()
+    assert not _batch_threads()
+
+
+def test_batches_for_a_cuda_device_are_pinned_in_the_background_and_copied_without_blocking(
+    monkeypatch,
+):
+    import sk_rnn._data as data
+
+    pinned_in, moves = [], []
+
+    def fake_pin(batch):
+        pinned_in.append(threading.current_thread().name)
+        return batch
+
+    def fake_move(batch, device, non_blocking=False):
+        moves.append((device, non_blocking))
+        return batch
+
+    monkeypatch.setattr(data, "pin_memory", fake_pin)
+    monkeypatch.setattr(data, "to_device", fake_move)
+    X = [np.full((n, 2), n, dtype=np.float32) for n in range(1, 40)]
+    dataset = SequenceDataset(check_sequences(X), np.arange(39))
+
+    def epoch(device):
+        seeds = iter([3])
+        iterator = BucketBatchIterator(dataset, 4, True, seeds.__next__, device=device)
+        return [(inputs["x"].numpy(), targets.numpy()) for inputs, targets in iterator]
+
+    on_cpu = epoch(None)
+    assert not pinned_in and not moves
+    for (x, targets), (expected_x, expected_targets) in zip(epoch("cuda"), on_cpu, strict=True):
+        np.testing.assert_array_equal(x, expected_x)
+        np.testing.assert_array_equal(targets, expected_targets)
+    assert pinned_in == ["sk_rnn-batches"] * len(on_cpu)
+    assert moves == [("cuda", True)] * len(on_cpu)

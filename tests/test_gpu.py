@@ -6,6 +6,7 @@ import torch
 
 import sk_rnn
 from sk_rnn import RNNClassifier, RNNLanguageModel, RNNSeq2Seq, RNNTagger
+from sk_rnn._data import BucketBatchIterator, SequenceDataset, check_sequences
 
 from .tasks import delayed_recall, neighbour_tags
 
@@ -46,3 +47,21 @@ def test_accelerator_on_the_gpu():
     model = RNNClassifier(accelerator=accelerate.Accelerator(), **fast).fit(X, y)
     assert model.device_.startswith("cuda")
     assert np.isfinite(model.predict_proba(X)).all()
+
+
+def test_batches_are_prepared_ahead_and_arrive_on_the_gpu_unchanged():
+    rng = np.random.default_rng(0)
+    X = [rng.normal(size=(n, 3)) for n in rng.integers(1, 30, 200)]
+    dataset = SequenceDataset(check_sequences(X), np.arange(200))
+
+    def epoch(device):
+        seed = iter([7])
+        return list(BucketBatchIterator(dataset, 16, True, seed.__next__, device=device))
+
+    for (on_gpu, gpu_targets), (on_cpu, cpu_targets) in zip(
+        epoch("cuda"), epoch(None), strict=True
+    ):
+        assert on_gpu["x"].is_cuda and on_gpu["lengths"].is_cuda and gpu_targets.is_cuda
+        torch.testing.assert_close(on_gpu["x"].cpu(), on_cpu["x"], rtol=0, atol=0)
+        assert on_gpu["lengths"].tolist() == on_cpu["lengths"].tolist()
+        assert gpu_targets.tolist() == cpu_targets.tolist()
