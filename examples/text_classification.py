@@ -6,8 +6,13 @@ Which of ten fortune files does a quotation come from? ``RNNClassifier`` takes t
 strings: it tokenizes them, learns a vocabulary (rare words become ``<unk>``) and trains
 word embeddings with the recurrent network. A TF-IDF + logistic regression model is the
 classic baseline for this kind of task.
+
+The built-in ``"word"`` tokenizer drops whitespace, but in this corpus layout is a clue:
+poems and songs come in lines, and many fortunes end in a tab-indented "-- Author". A
+one-line tokenizer function keeps line breaks and tabs as tokens.
 """
 
+import re
 import time
 
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -23,17 +28,29 @@ X_train, X_test, y_train, y_test = train_test_split(
     texts, categories, test_size=0.2, stratify=categories, random_state=0
 )
 
+WORDS_AND_LAYOUT = re.compile(r"\w+|[^\w\s]|\n|\t")
+
+
+def words_and_layout(text):
+    """Words, punctuation marks, line breaks and tabs."""
+    return WORDS_AND_LAYOUT.findall(text)
+
+
+print(words_and_layout(texts[5]))
+
 rnn = RNNClassifier(
-    tokenizer="word",
+    tokenizer=words_and_layout,
+    lowercase=False,
     min_frequency=2,
-    embedding_dim=64,
+    embedding_dim=128,
+    token_dropout=0.2,  # trains the <unk> embedding on real contexts
     cell="gru",
     bidirectional=True,
     hidden_size=64,
     pooling="max",
-    dropout=0.3,
+    dropout=0.5,
     lr=3e-3,
-    max_epochs=8,
+    max_epochs=12,
     random_state=0,
 )
 start = time.perf_counter()
@@ -43,9 +60,17 @@ print(
     f"{time.perf_counter() - start:.0f} s, test accuracy {rnn.score(X_test, y_test):.3f}"
 )
 
-tfidf = make_pipeline(TfidfVectorizer(sublinear_tf=True), LogisticRegression(C=10, max_iter=2000))
+tfidf = make_pipeline(
+    TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True),
+    LogisticRegression(C=10, max_iter=2000),
+)
 tfidf.fit(X_train, y_train)
-print(f"TF-IDF + logistic regression: test accuracy {tfidf.score(X_test, y_test):.3f}")
+print(f"TF-IDF on character n-grams: test accuracy {tfidf.score(X_test, y_test):.3f}")
+
+# %%
+# One network lands within a point of the TF-IDF model, depending on its seed; a soft vote
+# of three (``sklearn.ensemble.VotingClassifier``) scores 0.63 against 0.60 (see the
+# benchmarks page).
 
 for text in ["Beam me up, Scotty!", "The best things in life are free."]:
     print(f"{text!r} -> {rnn.predict([text])[0]}")

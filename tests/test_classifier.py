@@ -80,3 +80,17 @@ def test_bad_targets(y, error, match):
     X = [np.zeros((3, 1))] * 5
     with pytest.raises(error, match=match):
         RNNClassifier(max_epochs=1).fit(X, y)
+
+
+def test_soft_vote_of_seeds_on_ragged_sequences(recall_data):
+    from sklearn.ensemble import VotingClassifier
+
+    (X, y), (X_test, _) = recall_data
+    members = [
+        (f"seed{s}", RNNClassifier(hidden_size=8, max_epochs=2, random_state=s)) for s in range(3)
+    ]
+    vote = VotingClassifier(members, voting="soft").fit(X, y)
+    each = [member.predict_proba(X_test) for member in vote.estimators_]
+    assert not np.allclose(each[0], each[1])  # the seeds give different models
+    np.testing.assert_allclose(vote.predict_proba(X_test), np.mean(each, axis=0), rtol=1e-6)
+    assert set(vote.predict(X_test)) <= {"neg", "pos"}
