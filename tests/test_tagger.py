@@ -259,3 +259,19 @@ def test_invalid_settings():
         RNNTagger(character_features=True, max_epochs=1).fit(
             [np.zeros((3, 1)), np.ones((3, 1))], [[0, 1, 0]] * 2
         )
+
+
+def test_soft_vote_of_crf_taggers_as_the_guide_shows():
+    X, y = neighbour_tags(60, np.random.default_rng(3))
+    params = dict(FAST, crf=True, max_epochs=3)
+    taggers = [RNNTagger(**{**params, "random_state": seed}).fit(X, y) for seed in range(2)]
+    probabilities = [tagger.predict_proba(X[:10]) for tagger in taggers]
+    predicted = [
+        taggers[0].classes_[np.mean(sentence, axis=0).argmax(axis=1)]
+        for sentence in zip(*probabilities, strict=True)
+    ]
+    for sentence, labels, first, second in zip(X, predicted, *probabilities, strict=False):
+        assert len(labels) == len(sentence)
+        np.testing.assert_allclose(first.sum(1), 1.0, rtol=1e-5)  # CRF marginals
+        np.testing.assert_array_equal(labels, taggers[0].classes_[(first + second).argmax(1)])
+    np.testing.assert_array_equal(taggers[0].classes_, taggers[1].classes_)
