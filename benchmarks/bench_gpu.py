@@ -33,6 +33,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_sequence
 from sk_rnn import RNNClassifier
 
 N_SEQUENCES, N_FEATURES, HIDDEN, BATCH = 20_000, 16, 256, 128
+DEVICE = "cuda"
 
 
 def synthetic(seed=0):
@@ -62,7 +63,7 @@ def sk_rnn_throughput(X, y, bidirectional, precision, epochs):
         bidirectional=bidirectional,
         batch_size=BATCH,
         max_epochs=epochs,
-        device="cuda",
+        device=DEVICE,
         precision=precision,
         callbacks=[("epoch_times", EpochTimes())],
         random_state=0,
@@ -106,39 +107,61 @@ class PaddedLSTM(nn.Module):
         return self.head(torch.cat(last, 1))
 
 
-def hand_written_throughput(X, y, bidirectional, precision, epochs, module):
-    torch.manual_seed(0)
-    device = torch.device("cuda")
-    lengths = torch.tensor([len(x) for x in X])
-    padded = pad_sequence([torch.from_numpy(x) for x in X], batch_first=True).to(device)
-    targets = torch.from_numpy(y).to(device)
-    model = module(bidirectional).to(device)
+class ResidentData:
+    """The whole data set padded once and kept on the GPU, as the hand-written loops keep it."""
+
+    def __init__(self, X, y):
+        self.lengths = torch.tensor([len(x) for x in X])
+        self.padded = pad_sequence([torch.from_numpy(x) for x in X], batch_first=True).to(DEVICE)
+        self.targets = torch.from_numpy(y).to(DEVICE)
+
+    def batches(self):
+        """One epoch of ``(x, lengths, targets)``: shuffled pools of 50 batches, each pool
+        sorted by length, batches trimmed to their longest sequence, in random order."""
+        perm = torch.randperm(len(self.lengths))
+        buckets = []
+        for chunk in perm.split(BATCH * 50):
+            chunk = chunk[torch.argsort(self.lengths[chunk], stable=True)]
+            buckets += list(chunk.split(BATCH))
+        for i in torch.randperm(len(buckets)).tolist():
+            rows = buckets[i]
+            on_device = rows.to(DEVICE)
+            lengths = self.lengths[rows]
+            yield self.padded[on_device, : int(lengths.max())], lengths, self.targets[on_device]
+
+
+def train_throughput(model, batches, precision, epochs, n_sequences, read_loss=False):
+    """Training sequences/s of a plain loop (Adam, gradient clipping) over ``batches(epoch)``,
+    median of the epochs after the first. ``read_loss`` reads the loss back every batch, as
+    skorch does."""
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     loss_fn = nn.CrossEntropyLoss()
     dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+    device_type = torch.device(DEVICE).type
     times = []
-    for _ in range(epochs):
+    for epoch in range(epochs):
         torch.cuda.synchronize()
         start = time.perf_counter()
-        perm = torch.randperm(len(X))
-        batches = []
-        for chunk in perm.split(BATCH * 50):
-            chunk = chunk[torch.argsort(lengths[chunk], stable=True)]
-            batches += list(chunk.split(BATCH))
-        for i in torch.randperm(len(batches)).tolist():
-            idx = batches[i]
-            batch_lengths = lengths[idx]
-            xb = padded[idx.to(device), : int(batch_lengths.max())]
+        for x, lengths, targets in batches(epoch):
             optimizer.zero_grad()
-            with torch.autocast("cuda", dtype=dtype, enabled=dtype is not None):
-                logits = model(xb, batch_lengths)
-            loss = loss_fn(logits.float(), targets[idx.to(device)])
+            with torch.autocast(device_type, dtype=dtype, enabled=dtype is not None):
+                logits = model(x=x, lengths=lengths)
+            loss = loss_fn(logits.float(), targets)
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             optimizer.step()
+            if read_loss:
+                loss.item()
         torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
-    return len(X) / np.median(times[1:])
+    return n_sequences / np.median(times[1:])
+
+
+def hand_written_throughput(X, y, bidirectional, precision, epochs, module):
+    torch.manual_seed(0)
+    data = ResidentData(X, y)
+    model = module(bidirectional).to(DEVICE)
+    return train_throughput(model, lambda epoch: data.batches(), precision, epochs, len(X))
 
 
 def main():

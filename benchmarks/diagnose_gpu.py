@@ -22,13 +22,10 @@ from __future__ import annotations
 
 import cProfile
 import pstats
-import time
 
 import bench_gpu as bench
-import numpy as np
 import torch
 from torch import nn
-from torch.nn.utils.rnn import pad_sequence
 
 from sk_rnn import RNNClassifier
 from sk_rnn._data import BucketBatchIterator, SequenceDataset, Sequences
@@ -36,49 +33,16 @@ from sk_rnn._data import BucketBatchIterator, SequenceDataset, Sequences
 EPOCHS = 4
 
 
-def plain_loop(module, batches, precision, read_loss, n_sequences):
-    optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
-    loss_fn = nn.CrossEntropyLoss()
-    dtype = {"bf16": torch.bfloat16}.get(precision)
-    times = []
-    for epoch in range(EPOCHS):
-        torch.cuda.synchronize()
-        start = time.perf_counter()
-        for x, lengths, targets in batches(epoch):
-            optimizer.zero_grad()
-            with torch.autocast("cuda", dtype=dtype, enabled=dtype is not None):
-                logits = module(x=x, lengths=lengths)
-            loss = loss_fn(logits.float(), targets)
-            loss.backward()
-            nn.utils.clip_grad_norm_(module.parameters(), 5.0)
-            optimizer.step()
-            if read_loss:
-                loss.item()
-        torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return n_sequences / np.median(times[1:])
-
-
 def main():
     if not torch.cuda.is_available():
         raise SystemExit("diagnose_gpu.py needs a CUDA device; none is available here.")
     X, y = bench.synthetic()
-    device = torch.device("cuda")
-    lengths = torch.tensor([len(x) for x in X])
-    padded = pad_sequence([torch.from_numpy(x) for x in X], batch_first=True).to(device)
-    targets = torch.from_numpy(y).to(device)
+    device = torch.device(bench.DEVICE)
+    resident = bench.ResidentData(X, y)
     dataset = SequenceDataset(Sequences.from_list(X), y)
 
     def gpu_batches(epoch):
-        perm = torch.randperm(len(X))
-        batches = []
-        for chunk in perm.split(bench.BATCH * 50):
-            chunk = chunk[torch.argsort(lengths[chunk], stable=True)]
-            batches += list(chunk.split(bench.BATCH))
-        for i in torch.randperm(len(batches)).tolist():
-            rows = batches[i]
-            on_gpu = rows.to(device)
-            yield padded[on_gpu, : int(lengths[rows].max())], lengths[rows], targets[on_gpu]
+        return resident.batches()
 
     def cpu_batches(epoch):
         iterator = BucketBatchIterator(dataset, bench.BATCH, True, lambda: epoch)
@@ -102,14 +66,17 @@ def main():
         ours = bench.sk_rnn_throughput(X, y, bidirectional, precision, EPOCHS)
         print(f"RNNClassifier.fit: {ours:,.0f}", flush=True)
         template = RNNClassifier(
-            hidden_size=bench.HIDDEN, bidirectional=bidirectional, max_epochs=1, device="cuda"
+            hidden_size=bench.HIDDEN,
+            bidirectional=bidirectional,
+            max_epochs=1,
+            device=bench.DEVICE,
         ).fit(X[:256], y[:256])
         for name, batches, read_loss in variants:
             torch.manual_seed(0)
             module = template.net_.module_
             for parameter in module.parameters():
                 nn.init.uniform_(parameter, -0.06, 0.06)
-            speed = plain_loop(module, batches, precision, read_loss, len(X))
+            speed = bench.train_throughput(module, batches, precision, EPOCHS, len(X), read_loss)
             print(f"{name}: {speed:,.0f}", flush=True)
         for module in (bench.PackedLSTM, bench.PaddedLSTM):
             speed = bench.hand_written_throughput(X, y, bidirectional, precision, EPOCHS, module)
@@ -121,7 +88,7 @@ def main():
         bidirectional=True,
         batch_size=bench.BATCH,
         max_epochs=2,
-        device="cuda",
+        device=bench.DEVICE,
     )
     profile.enable()
     model.fit(X, y)
