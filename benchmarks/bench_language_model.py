@@ -25,7 +25,7 @@ import torch
 from common import markdown_table, write_section
 
 from sk_rnn import RNNLanguageModel
-from sk_rnn._text import EOS_INDEX
+from sk_rnn._tokens import EOS_ID
 from sk_rnn.datasets import load_fortunes
 
 END = "\x00"  # the end-of-text symbol of the n-gram model
@@ -135,7 +135,7 @@ def throughput(train, n_chars, repeats=5):
         ids = model.vectorizer_.encode(train)
         pieces = zip(ids.offsets, ids.lengths, strict=True)
         stream = np.concatenate(
-            [np.r_[EOS_INDEX, ids.values[o : o + n]] for o, n in pieces] + [[EOS_INDEX]]
+            [np.r_[EOS_ID, ids.values[o : o + n]] for o, n in pieces] + [[EOS_ID]]
         )
         length = (len(stream) - 1) // MODEL["batch_size"]
         inputs = torch.from_numpy(stream[: MODEL["batch_size"] * length].reshape(-1, length))

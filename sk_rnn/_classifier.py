@@ -10,11 +10,12 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
-from ._base import RNNBase, fill_shared_doc
+from ._base import RNNBase
 from ._modules import POOLINGS, SequencePredictor
+from ._parameters import document_parameters, store_parameters
 
 
-@fill_shared_doc
+@document_parameters
 class RNNClassifier(ClassifierMixin, RNNBase):
     """Recurrent neural network classifier for variable-length sequences.
 
@@ -106,40 +107,7 @@ class RNNClassifier(ClassifierMixin, RNNBase):
         warm_start=False,
         verbose=0,
     ):
-        super().__init__(
-            cell=cell,
-            hidden_size=hidden_size,
-            num_layers=num_layers,
-            bidirectional=bidirectional,
-            dropout=dropout,
-            tokenizer=tokenizer,
-            lowercase=lowercase,
-            min_frequency=min_frequency,
-            max_vocabulary=max_vocabulary,
-            embedding_dim=embedding_dim,
-            embeddings=embeddings,
-            freeze_embeddings=freeze_embeddings,
-            token_dropout=token_dropout,
-            frame_size=frame_size,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            optimizer_params=optimizer_params,
-            clip_grad_norm=clip_grad_norm,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            callbacks=callbacks,
-            device=device,
-            precision=precision,
-            accelerator=accelerator,
-            random_state=random_state,
-            warm_start=warm_start,
-            verbose=verbose,
-        )
-        self.pooling = pooling
-        self.class_weight = class_weight
+        store_parameters(self, locals())
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y, classes=None):
@@ -159,23 +127,35 @@ class RNNClassifier(ClassifierMixin, RNNBase):
         -------
         self : RNNClassifier
         """
-        return self._fit(X, y, epochs=1, reset=not hasattr(self, "net_"), classes=classes)
+        first_call = not hasattr(self, "net_")
+        if first_call and classes is not None and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' needs the class frequencies of all of y, which "
+                "partial_fit does not see; pass class_weight as a dict, or use fit."
+            )
+        declared = classes if first_call else None
+        return self._fit(X, y, epochs=1, reset=first_call, fit_targets_on=declared)
 
-    def _encode_targets(self, y, *, reset, classes=None):
-        labels = y if hasattr(y, "dtype") else np.asarray(y, dtype=object)
-        if labels.dtype == object and len({isinstance(v, str) for v in labels.ravel()}) > 1:
-            # np.asarray would silently turn the numbers into strings.
-            raise TypeError("y mixes strings and numbers; use one type for all labels.")
-        y = column_or_1d(y, warn=True)
-        check_classification_targets(y)
-        if reset:
-            self.classes_ = np.unique(y if classes is None else np.asarray(classes))
-            if len(self.classes_) < 2:
-                raise ValueError(
-                    f"y has only one class ({self.classes_[0]!r}); a classifier needs at "
-                    "least 2 classes."
-                )
-            self.class_weight_ = self._compute_class_weight(y)
+    def _fit_targets(self, y):
+        y = _check_labels(y)
+        self.classes_ = np.unique(y)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"y has only one class ({self.classes_[0]!r}); a classifier needs at "
+                "least 2 classes."
+            )
+        if self.class_weight is None:
+            self.class_weight_ = np.ones(len(self.classes_))
+        else:
+            self.class_weight_ = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+
+    def _encode_targets(self, y, sequences):
+        y = _check_labels(y)
+        if len(y) != len(sequences):
+            raise ValueError(
+                f"X and y have different numbers of samples: {len(sequences)} sequences "
+                f"in X, {len(y)} targets in y."
+            )
         unknown = np.setdiff1d(y, self.classes_)
         if len(unknown):
             raise ValueError(
@@ -183,11 +163,6 @@ class RNNClassifier(ClassifierMixin, RNNBase):
                 f"{self.classes_.tolist()}."
             )
         return np.searchsorted(self.classes_, y)
-
-    def _compute_class_weight(self, y):
-        if self.class_weight is None:
-            return np.ones(len(self.classes_))
-        return compute_class_weight(self.class_weight, classes=self.classes_, y=y)
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order."""
@@ -199,12 +174,15 @@ class RNNClassifier(ClassifierMixin, RNNBase):
         logits = self._forward(X)
         return self.classes_[logits.argmax(axis=1)]
 
-    def _build_head(self, encoder):
-        return SequencePredictor(encoder, len(self.classes_), self.pooling, self.dropout)
-
-    def _criterion(self):
-        weight = torch.as_tensor(self.class_weight_, dtype=torch.float32)
-        return torch.nn.CrossEntropyLoss, {"weight": weight}
+    def _build_task_module(self, encoder):
+        return SequencePredictor(
+            encoder,
+            len(self.classes_),
+            self.pooling,
+            self.dropout,
+            task="classification",
+            class_weight=torch.as_tensor(self.class_weight_, dtype=torch.float32),
+        )
 
     _stratify_validation = True
 
@@ -227,3 +205,14 @@ class RNNClassifier(ClassifierMixin, RNNBase):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = False
         return tags
+
+
+def _check_labels(y) -> np.ndarray:
+    """``y`` as a 1-D array of classification labels."""
+    labels = y if hasattr(y, "dtype") else np.asarray(y, dtype=object)
+    if labels.dtype == object and len({isinstance(v, str) for v in labels.ravel()}) > 1:
+        # np.asarray would silently turn the numbers into strings.
+        raise TypeError("y mixes strings and numbers; use one type for all labels.")
+    y = column_or_1d(y, warn=True)
+    check_classification_targets(y)
+    return y

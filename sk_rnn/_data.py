@@ -18,18 +18,18 @@ import scipy.sparse as sp
 import torch
 from sklearn.utils.validation import check_array
 
+from ._tokens import BOS_ID, EOS_ID, IGNORE_INDEX, PAD_ID
+
 __all__ = [
     "Sequences",
     "SequenceDataset",
+    "StepTargets",
     "BucketBatchIterator",
     "check_sequences",
     "frame_sequences",
     "length_order",
-    "IGNORE_INDEX",
+    "make_dataset",
 ]
-
-# Target of padding steps in per-step targets: torch's cross-entropy ignores it by default.
-IGNORE_INDEX = -100
 
 
 @dataclass(frozen=True)
@@ -278,21 +278,49 @@ def length_order(lengths: np.ndarray) -> np.ndarray:
     return np.argsort(lengths, kind="stable")
 
 
+@dataclass(frozen=True)
+class StepTargets:
+    """One target per step, aligned with a :class:`Sequences`' ``values``.
+
+    Integer targets (labels) are padded with ``IGNORE_INDEX`` in batches, so losses skip
+    padding; float targets are padded with 0 (their losses mask padding by length).
+    """
+
+    values: np.ndarray
+
+
+def make_dataset(sequences: Sequences, targets=None, weights=None) -> SequenceDataset:
+    """The training or scoring dataset of ``sequences`` and their encoded ``targets``.
+
+    ``targets`` is None, an array with one target per sequence, :class:`StepTargets`, or
+    :class:`Sequences` of target token ids (sequence to sequence); ``weights`` is None or
+    one weight per sequence.
+    """
+    if isinstance(targets, Sequences):
+        return SequencePairDataset(sequences, targets, weights=weights)
+    if isinstance(targets, StepTargets):
+        return SequenceDataset(sequences, step_targets=targets.values, weights=weights)
+    return SequenceDataset(sequences, targets, weights=weights)
+
+
 class SequenceDataset(torch.utils.data.Dataset):
     """Torch dataset over :class:`Sequences` that is indexed by whole batches.
 
-    ``dataset[indices]`` returns ``({"x": padded, "lengths": lengths}, targets)`` where
-    ``padded`` has shape ``(len(indices), max_length, n_features)``: each batch is padded
-    only to its own longest sequence.
+    ``dataset[indices]`` returns ``({"x": padded, "lengths": lengths}, {"target": targets,
+    "weight": weights})`` where ``padded`` has shape ``(len(indices), max_length,
+    n_features)``: each batch is padded only to its own longest sequence. ``targets`` and
+    ``weights`` are None when the dataset has none.
 
     Parameters
     ----------
     sequences : Sequences
     targets : array of shape (n_sequences, ...) or None
         One target per sequence.
-    step_targets : int array of shape (total_steps,) or None
+    step_targets : array of shape (total_steps, ...) or None
         One target per step instead, aligned with ``sequences.values``; batches hold them
-        padded with :data:`IGNORE_INDEX` to shape ``(len(indices), max_length)``.
+        padded to shape ``(len(indices), max_length, ...)`` (see :class:`StepTargets`).
+    weights : array of shape (n_sequences,) or None
+        Sample weights, applied to every unit of a sample's loss.
     """
 
     def __init__(
@@ -301,18 +329,22 @@ class SequenceDataset(torch.utils.data.Dataset):
         targets: np.ndarray | None = None,
         *,
         step_targets: np.ndarray | None = None,
+        weights: np.ndarray | None = None,
     ):
         if targets is not None and step_targets is not None:
             raise ValueError("Pass targets or step_targets, not both.")
         # A padding row after the data: padding positions gather it, so one indexing
         # operation builds a padded batch.
-        self.values = _with_padding_row(torch.from_numpy(sequences.values), 0)
+        self.values = _with_padding_row(torch.from_numpy(sequences.values), PAD_ID)
         self.lengths = torch.from_numpy(sequences.lengths)
         self.offsets = torch.from_numpy(sequences.offsets)
         self.targets = None if targets is None else torch.as_tensor(targets)
         self.step_targets = None
         if step_targets is not None:
-            self.step_targets = _with_padding_row(torch.as_tensor(step_targets), IGNORE_INDEX)
+            step_targets = torch.as_tensor(step_targets)
+            fill = 0 if step_targets.is_floating_point() else IGNORE_INDEX
+            self.step_targets = _with_padding_row(step_targets, fill)
+        self.weights = None if weights is None else torch.as_tensor(weights, dtype=torch.float32)
         self.indices = torch.arange(len(sequences))
 
     def __len__(self) -> int:
@@ -331,27 +363,34 @@ class SequenceDataset(torch.utils.data.Dataset):
     def sample_targets(self) -> np.ndarray | None:
         return None if self.targets is None else self.targets[self.indices].numpy()
 
-    def __getitem__(self, positions):
-        rows = self.indices[torch.as_tensor(positions)]
+    def _gather_positions(self, rows):
+        """Row of the flat storage of each step of a padded batch of ``rows``."""
         lengths = self.lengths[rows]
         steps = torch.arange(int(lengths.max()))
         inside = steps[None, :] < lengths[:, None]
         padding_row = len(self.values) - 1
-        gather = torch.where(inside, self.offsets[rows, None] + steps, padding_row)
-        padded = self.values[gather]
+        return torch.where(inside, self.offsets[rows, None] + steps, padding_row)
+
+    def __getitem__(self, positions):
+        rows = self.indices[torch.as_tensor(positions)]
+        gather = self._gather_positions(rows)
+        inputs = {"x": self.values[gather], "lengths": self.lengths[rows]}
         if self.step_targets is not None:
-            return {"x": padded, "lengths": lengths}, self.step_targets[gather]
-        targets = None if self.targets is None else self.targets[rows]
-        return {"x": padded, "lengths": lengths}, targets
+            targets = self.step_targets[gather]
+        else:
+            targets = None if self.targets is None else self.targets[rows]
+        weights = None if self.weights is None else self.weights[rows]
+        return inputs, {"target": targets, "weight": weights}
 
 
 class SequencePairDataset(SequenceDataset):
     """SequenceDataset of (source, target) sequence pairs, for sequence to sequence.
 
-    ``dataset[indices]`` returns ``({"x", "lengths", "target_in"}, target_out)``: the
-    padded sources as for SequenceDataset, the decoder inputs ``<bos>`` + target (padded
-    with 0) and the next-token targets target + ``<eos>`` (padded with
-    :data:`IGNORE_INDEX`), both of shape ``(len(indices), longest target + 1)``.
+    ``dataset[indices]`` returns ``({"x", "lengths", "target_in"}, {"target": target_out,
+    "weight": weights})``: the padded sources as for SequenceDataset, the decoder inputs
+    ``<bos>`` + target (padded with ``PAD_ID``) and the next-token targets target +
+    ``<eos>`` (padded with ``IGNORE_INDEX``), both of shape ``(len(indices), longest
+    target + 1)``.
 
     Parameters
     ----------
@@ -359,20 +398,17 @@ class SequencePairDataset(SequenceDataset):
         The sources.
     targets : Sequences
         The target token ids (one flat int64 array), without ``<bos>``/``<eos>``.
-    bos, eos : int
-        Ids of the begin and end markers.
+    weights : array of shape (n_sequences,) or None
     """
 
-    def __init__(self, sequences: Sequences, targets: Sequences, *, bos: int, eos: int):
-        super().__init__(sequences)
-        self.target_values = _with_padding_row(torch.from_numpy(targets.values), 0)
+    def __init__(self, sequences: Sequences, targets: Sequences, *, weights=None):
+        super().__init__(sequences, weights=weights)
+        self.target_values = _with_padding_row(torch.from_numpy(targets.values), PAD_ID)
         self.target_lengths = torch.from_numpy(targets.lengths)
         self.target_offsets = torch.from_numpy(targets.offsets)
-        self.bos = bos
-        self.eos = eos
 
     def __getitem__(self, positions):
-        inputs, _ = super().__getitem__(positions)
+        inputs, targets = super().__getitem__(positions)
         rows = self.indices[torch.as_tensor(positions)]
         lengths = self.target_lengths[rows, None]
         steps = torch.arange(int(lengths.max()) + 1)[None, :]
@@ -381,11 +417,11 @@ class SequencePairDataset(SequenceDataset):
         # Decoder input at step s is target token s - 1 (<bos> first); output is token s.
         before = torch.where((steps >= 1) & (steps <= lengths), offsets + steps - 1, padding_row)
         target_in = self.target_values[before]
-        target_in[:, 0] = self.bos
+        target_in[:, 0] = BOS_ID
         target_out = self.target_values[torch.where(steps < lengths, offsets + steps, padding_row)]
-        target_out = torch.where(steps == lengths, self.eos, target_out)
+        target_out = torch.where(steps == lengths, EOS_ID, target_out)
         target_out = torch.where(steps > lengths, IGNORE_INDEX, target_out)
-        return {**inputs, "target_in": target_in}, target_out
+        return {**inputs, "target_in": target_in}, {**targets, "target": target_out}
 
 
 def _with_padding_row(values: torch.Tensor, fill) -> torch.Tensor:

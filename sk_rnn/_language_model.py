@@ -10,20 +10,16 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import RNNBase, fill_shared_doc
-from ._data import (
-    BucketBatchIterator,
-    SequenceDataset,
-    Sequences,
-    offsets_of,
-    sequence_steps,
-)
-from ._modules import LanguageModelHead
-from ._net import StreamNet, target_log_likelihoods
-from ._text import EOS_INDEX, NEVER_GENERATED, UNK_INDEX, is_text_input, tokenize
+from ._base import RNNBase
+from ._data import Sequences, StepTargets, as_indexable, make_dataset, offsets_of, sequence_steps
+from ._modules import NextTokenPredictor, target_log_probabilities
+from ._net import StreamNet
+from ._parameters import document_parameters, store_parameters
+from ._text import tokenize
+from ._tokens import EOS_ID, NEVER_GENERATED, UNK_ID
 
 
-@fill_shared_doc
+@document_parameters
 class RNNLanguageModel(RNNBase):
     """Recurrent language model over words or characters.
 
@@ -53,7 +49,8 @@ class RNNLanguageModel(RNNBase):
     scored as one token. A model with a smaller vocabulary (higher ``min_frequency``) has
     more ``<unk>`` and so a lower perplexity on the same text: compare perplexities only
     between models with the same vocabulary, or compare bits per character.
-    ``bidirectional=True`` is an error: a language model must not see the future.
+    There is no ``bidirectional`` or ``frame_size``: a language model reads one token at a
+    time, left to right, and must not see the tokens it predicts.
 
     Attributes
     ----------
@@ -92,7 +89,6 @@ class RNNLanguageModel(RNNBase):
         cell="lstm",
         hidden_size=64,
         num_layers=1,
-        bidirectional=False,
         dropout=0.0,
         tokenizer="word",
         lowercase=True,
@@ -102,7 +98,6 @@ class RNNLanguageModel(RNNBase):
         embeddings=None,
         freeze_embeddings=False,
         token_dropout=0.0,
-        frame_size=1,
         max_epochs=50,
         batch_size=32,
         lr=1e-3,
@@ -120,40 +115,11 @@ class RNNLanguageModel(RNNBase):
         warm_start=False,
         verbose=0,
     ):
-        super().__init__(
-            cell=cell,
-            hidden_size=hidden_size,
-            num_layers=num_layers,
-            bidirectional=bidirectional,
-            dropout=dropout,
-            tokenizer=tokenizer,
-            lowercase=lowercase,
-            min_frequency=min_frequency,
-            max_vocabulary=max_vocabulary,
-            embedding_dim=embedding_dim,
-            embeddings=embeddings,
-            freeze_embeddings=freeze_embeddings,
-            token_dropout=token_dropout,
-            frame_size=frame_size,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            optimizer_params=optimizer_params,
-            clip_grad_norm=clip_grad_norm,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            callbacks=callbacks,
-            device=device,
-            precision=precision,
-            accelerator=accelerator,
-            random_state=random_state,
-            warm_start=warm_start,
-            verbose=verbose,
-        )
-        self.bptt = bptt
-        self.tie_weights = tie_weights
+        store_parameters(self, locals())
+
+    # A language model must not read the tokens it predicts, nor merge them into frames.
+    bidirectional = False
+    frame_size = 1
 
     def fit(self, X, y=None):
         """Fit the language model on texts.
@@ -171,30 +137,21 @@ class RNNLanguageModel(RNNBase):
         """
         return super().fit(X, y)
 
-    def _encode_inputs(self, X, *, reset, first_index=0):
-        if reset:
-            if self.bidirectional:
-                raise ValueError(
-                    "bidirectional=True is not possible for a language model: it would read "
-                    "the tokens it has to predict."
-                )
-            if self.tie_weights and self._embedding_size() != self.hidden_size:
-                raise ValueError(
-                    f"tie_weights=True needs embedding_dim ({self._embedding_size()}) equal to "
-                    f"hidden_size ({self.hidden_size})."
-                )
-        if not is_text_input(X):
+    def _check_params(self, text):
+        super()._check_params(text)
+        if not text:
             raise TypeError("RNNLanguageModel needs text: a list of strings or of token lists.")
-        return super()._encode_inputs(X, reset=reset, first_index=first_index)
+        if self.tie_weights and self._embedding_size() != self.hidden_size:
+            raise ValueError(
+                f"tie_weights=True needs embedding_dim ({self._embedding_size()}) equal to "
+                f"hidden_size ({self.hidden_size})."
+            )
 
-    def _make_dataset(self, sequences, y, *, reset, classes=None):
-        return SequenceDataset(sequences)
+    def _encode_targets(self, y, sequences):
+        return None  # the targets are the texts' own next tokens
 
-    def _build_head(self, encoder):
-        return LanguageModelHead(encoder, self.dropout, self.tie_weights)
-
-    def _criterion(self):
-        return torch.nn.CrossEntropyLoss, {}
+    def _build_task_module(self, encoder):
+        return NextTokenPredictor(encoder, self.dropout, self.tie_weights)
 
     def _net_params(self) -> dict:
         return {"bptt": self.bptt}
@@ -202,29 +159,16 @@ class RNNLanguageModel(RNNBase):
     # -- scoring -----------------------------------------------------------------------
 
     def _token_log_probabilities(self, X):
-        """Log-probability of every token of every text (its ``<eos>`` included), as
-        (samples, flat log-probabilities, lengths) per inference batch."""
-        check_is_fitted(self)
-        texts = self._encode_inputs(X, reset=False)
-        # Each text is read after an <eos> and must predict its tokens, then <eos>.
-        lengths = texts.lengths + 1
-        offsets = offsets_of(lengths)
-        inputs = np.full(lengths.sum(), EOS_INDEX, dtype=np.int64)
-        targets = np.full(lengths.sum(), EOS_INDEX, dtype=np.int64)
-        sample, step = sequence_steps(texts.lengths)
-        inputs[offsets[sample] + step + 1] = texts.values
-        targets[offsets[sample] + step] = texts.values
-        dataset = SequenceDataset(Sequences(inputs, lengths, offsets), step_targets=targets)
-        module = self.net_.module_
-        device = self.net_.device
-        module.eval()
-        for positions in BucketBatchIterator(dataset, self.batch_size).batches():
-            batch, batch_targets = dataset[positions]
-            with torch.inference_mode(), self.net_.autocast():
-                batch_lengths = batch["lengths"]
-                logits, _ = module.step(batch["x"].to(device))
-                picked = target_log_likelihoods(logits, batch_targets)
-            yield positions, picked.cpu().numpy(), batch_lengths.numpy()
+        """Log-probability of every token of every text (its ``<eos>`` included): yields
+        (samples, log-probabilities of shape (batch, steps), lengths) per batch."""
+
+        def step(module, inputs, targets):
+            logits, _ = module(inputs["x"], inputs["lengths"])
+            return target_log_probabilities(logits, targets["target"]), inputs["lengths"]
+
+        batches = self._inference_batches(X, dataset=_next_token_dataset)
+        for samples, (picked, lengths) in self._run(batches, step):
+            yield samples, picked.numpy(), lengths.numpy()
 
     def score_samples(self, X) -> np.ndarray:
         """Natural-log probability of each whole text, including its ``<eos>``.
@@ -237,7 +181,7 @@ class RNNLanguageModel(RNNBase):
         -------
         log_probability : ndarray of shape (n_samples,)
         """
-        scores = np.empty(len(X))
+        scores = np.empty(len(as_indexable(X)))
         for positions, picked, _ in self._token_log_probabilities(X):
             scores[positions] = picked.sum(axis=1)
         return scores
@@ -311,7 +255,7 @@ class RNNLanguageModel(RNNBase):
             raise ValueError(f"top_p must be in (0, 1] or None, got {top_p!r}.")
         prompt_tokens = self._prompt_tokens(prompt)
         vocabulary = self.vectorizer_.get_feature_names_out()
-        ids = [self.vectorizer_.vocabulary_.get(t, UNK_INDEX) for t in prompt_tokens]
+        ids = [self.vectorizer_.vocabulary_.get(t, UNK_ID) for t in prompt_tokens]
         seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
         generator = torch.Generator(device="cpu").manual_seed(seed)
         generated = self._generate(ids, n_samples, max_length, temperature, top_k, top_p, generator)
@@ -337,29 +281,40 @@ class RNNLanguageModel(RNNBase):
         return tokens
 
     def _generate(self, ids, n_samples, max_length, temperature, top_k, top_p, generator):
-        module = self.net_.module_
-        device = self.net_.device
-        module.eval()
-        banned = torch.tensor(NEVER_GENERATED, device=device)
-        context = torch.tensor([[EOS_INDEX, *ids]] * n_samples, device=device)
-        done = torch.zeros(n_samples, dtype=torch.bool, device=device)
-        out = []
-        with torch.inference_mode(), self.net_.autocast():
-            logits, hidden = module.step(context, None)
+        """Token ids after the prompt ``ids`` for ``n_samples`` texts, generated
+        ``batch_size`` texts at a time."""
+
+        def step(module, inputs, targets):
+            context = inputs["tokens"]
+            device = context.device
+            banned = torch.tensor(NEVER_GENERATED, device=device)
+            done = torch.zeros(len(context), dtype=torch.bool, device=device)
+            memory, state = module.start()
+            logits, state = module.step(context, state, memory)
+            out = []
             for _ in range(max_length):
                 scores = logits[:, -1].double()
                 scores[:, banned] = float("-inf")
                 token = _choose(scores, temperature, top_k, top_p, generator).to(device)
-                token = token.masked_fill(done, EOS_INDEX)
-                done |= token == EOS_INDEX
+                token = token.masked_fill(done, EOS_ID)
+                done |= token == EOS_ID
                 out.append(token)
                 if bool(done.all()):
                     break
-                logits, hidden = module.step(token[:, None], hidden)
-        tokens = torch.stack(out, 1).cpu().numpy()
+                logits, state = module.step(token[:, None], state, memory)
+            return torch.stack(out, 1)
+
+        prompts = torch.tensor([[EOS_ID, *ids]] * n_samples)
+        batches = (
+            (np.arange(start, start + len(chunk)), {"tokens": chunk}, None)
+            for start in range(0, n_samples, self.batch_size)
+            for chunk in [prompts[start : start + self.batch_size]]
+        )
+        generated = []
+        for _, tokens in self._run(batches, step):
+            generated.extend(tokens.numpy())
         return [
-            row[: np.argmax(row == EOS_INDEX)] if (row == EOS_INDEX).any() else row
-            for row in tokens
+            row[: np.argmax(row == EOS_ID)] if (row == EOS_ID).any() else row for row in generated
         ]
 
     def __sklearn_tags__(self):
@@ -368,6 +323,18 @@ class RNNLanguageModel(RNNBase):
         tags.input_tags.two_d_array = False
         tags.input_tags.string = True
         return tags
+
+
+def _next_token_dataset(texts: Sequences, y=None):
+    """Each text read after an ``<eos>``, with its tokens and then ``<eos>`` to predict."""
+    lengths = texts.lengths + 1
+    offsets = offsets_of(lengths)
+    inputs = np.full(lengths.sum(), EOS_ID, dtype=np.int64)
+    targets = np.full(lengths.sum(), EOS_ID, dtype=np.int64)
+    sample, step = sequence_steps(texts.lengths)
+    inputs[offsets[sample] + step + 1] = texts.values
+    targets[offsets[sample] + step] = texts.values
+    return make_dataset(Sequences(inputs, lengths, offsets), StepTargets(targets))
 
 
 def _choose(scores, temperature, top_k, top_p, generator):

@@ -1,4 +1,4 @@
-"""Pure torch building blocks: the recurrent encoder and small task heads.
+"""Pure torch building blocks: the recurrent encoder, the task modules and their losses.
 
 Nothing here imports scikit-learn; the estimators build these modules from fitted sizes.
 
@@ -6,29 +6,72 @@ Padding is exact without packing: batches are right-padded, a unidirectional lay
 at step ``t`` only depends on steps ``<= t``, and the backward direction of a bidirectional
 layer runs on each sequence reversed *within its own length*, so padding never enters it.
 On CPU this is several times faster than ``pack_padded_sequence`` (see docs/benchmarks.md).
+
+Protocols
+---------
+The estimators and the training loop meet the modules only through these protocols:
+
+:class:`TaskModule` (every module an estimator trains)
+    ``forward(x, lengths, **inputs) -> outputs`` for a batch as the datasets of
+    ``sk_rnn._data`` produce it (a language model also returns its recurrent state, see
+    :class:`NextTokenPredictor`), and ``loss(outputs, targets, lengths) -> (losses,
+    counts)``: per-sample (shape ``(batch,)``) or per-step (``(batch, steps)``) loss sums
+    and the number of units they sum over. The training loss is ``sum(w * losses) /
+    sum(w * counts)`` with sample weights ``w`` (``sk_rnn._net.WeightedLoss``), so every
+    estimator's loss is defined in exactly one place: its module's ``loss``.
+:class:`Decoder` (modules that generate tokens one step at a time)
+    ``start(x, lengths) -> (memory, state)`` reads the source (``memory`` a tuple of
+    batch-first tensors, ``state`` a recurrent state with the batch in dimension 1), and
+    ``step(tokens, state, memory) -> (logits, state)`` feeds tokens of shape ``(batch,
+    steps)``. The searches of ``sk_rnn._search`` and the language model's sampling use it.
 """
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import torch
 from torch import nn
+
+from ._tokens import IGNORE_INDEX, PAD_ID, UNK_ID
 
 __all__ = [
     "CELLS",
     "POOLINGS",
     "CharacterEncoder",
-    "LanguageModelHead",
+    "Decoder",
+    "EncoderDecoder",
     "LinearChainCRF",
+    "NextTokenPredictor",
     "RecurrentEncoder",
     "SequencePredictor",
     "SequenceTagger",
+    "TaskModule",
     "reverse_padded",
 ]
 
 CELLS = ("rnn", "rnn_relu", "lstm", "gru")
-# Token ids below this are padding (0) and <unk> (1), as in every sk_rnn vocabulary.
-_UNKNOWN_ID = 1
 POOLINGS = ("last", "mean", "max")
+
+
+class TaskModule(Protocol):
+    """What the training loop and the estimators require of a module (see module docs)."""
+
+    encoder: RecurrentEncoder
+
+    def forward(self, x: torch.Tensor, lengths: torch.Tensor, **inputs) -> torch.Tensor: ...
+
+    def loss(
+        self, outputs: torch.Tensor, targets: torch.Tensor, lengths: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]: ...
+
+
+class Decoder(Protocol):
+    """What token generation requires of a module (see module docs)."""
+
+    def start(self, x: torch.Tensor | None, lengths: torch.Tensor | None) -> tuple: ...
+
+    def step(self, tokens: torch.Tensor, state, memory) -> tuple[torch.Tensor, object]: ...
 
 
 def _make_rnn(cell, input_size, hidden_size, num_layers=1, dropout=0.0) -> nn.RNNBase:
@@ -121,7 +164,7 @@ class RecurrentEncoder(nn.Module):
         self.token_dropout = token_dropout
         self.embedding = None
         if vocabulary_size is not None:
-            self.embedding = nn.Embedding(vocabulary_size, input_size, padding_idx=0)
+            self.embedding = nn.Embedding(vocabulary_size, input_size, padding_idx=PAD_ID)
         self.character_encoder = character_encoder
         if character_encoder is not None:
             input_size += character_encoder.output_size
@@ -143,7 +186,7 @@ class RecurrentEncoder(nn.Module):
         if not self.training or self.token_dropout == 0:
             return ids
         dropped = torch.rand(ids.shape, device=ids.device) < self.token_dropout
-        return ids.masked_fill(dropped & (ids > _UNKNOWN_ID), _UNKNOWN_ID)
+        return ids.masked_fill(dropped & (ids > UNK_ID), UNK_ID)
 
     @property
     def output_size(self) -> int:
@@ -198,24 +241,100 @@ def pool_outputs(outputs, last, lengths, pooling):
     raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}.")
 
 
+# -- losses: per-sample or per-step sums, and the units they count (see TaskModule) --------
+
+
+def class_cross_entropy(logits, labels, class_weight=None):
+    """Cross-entropy of one label per sample, shape (batch,) each: losses, counts.
+
+    With ``class_weight``, a sample of class ``c`` counts ``class_weight[c]`` times (in
+    its loss and in the normaliser), as ``torch.nn.CrossEntropyLoss(weight=...)`` does.
+    """
+    losses = nn.functional.cross_entropy(logits, labels.to(logits.device), reduction="none")
+    if class_weight is None:
+        return losses, torch.ones_like(losses)
+    weight = class_weight[labels.to(logits.device)]
+    return losses * weight, weight
+
+
+def squared_error(predictions, targets):
+    """Squared error summed over the outputs of each sample, and the number of outputs."""
+    errors = (predictions - targets.to(predictions.device)) ** 2
+    errors = errors.reshape(len(errors), -1)
+    return errors.sum(1), torch.full_like(errors[:, 0], errors.size(1))
+
+
+def step_cross_entropy(logits, labels, class_weight=None):
+    """Cross-entropy at every step whose label is not ``IGNORE_INDEX``, shape (batch,
+    steps) each: losses (0 at ignored steps), counts (0 or the class weight)."""
+    labels = labels.to(logits.device)
+    losses = nn.functional.cross_entropy(logits.transpose(1, 2), labels, reduction="none")
+    counted = (labels != IGNORE_INDEX).to(losses.dtype)
+    if class_weight is not None:
+        counted = counted * class_weight[labels.clamp(min=0)]
+    return losses * counted, counted
+
+
+def target_log_probabilities(logits, targets):
+    """Log-probability (float64) of each per-step target under ``logits`` of shape
+    (batch, steps, classes); 0 where the target is ``IGNORE_INDEX``."""
+    targets = targets.to(logits.device)
+    log_probabilities = torch.log_softmax(logits.double(), -1)
+    picked = log_probabilities.gather(2, targets.clamp(min=0)[:, :, None]).squeeze(2)
+    return picked.masked_fill(targets == IGNORE_INDEX, 0.0)
+
+
 class SequencePredictor(nn.Module):
     """Encoder, many-to-one pooling, dropout and a linear head.
+
+    Parameters
+    ----------
+    encoder : RecurrentEncoder
+    n_outputs : int
+        Classes (logits) or regression targets.
+    pooling : {"last", "mean", "max"}
+    dropout : float
+    task : {"classification", "regression"}
+        Chooses the loss: cross-entropy (weighted by ``class_weight``) or squared error.
+    class_weight : Tensor of shape (n_outputs,) or None
+        Weight of each class in the classification loss.
 
     Inputs: ``x, lengths`` as for :class:`RecurrentEncoder`.
     Output: a tensor of shape ``(batch, n_outputs)`` (logits or standardised targets).
     """
 
-    def __init__(self, encoder: RecurrentEncoder, n_outputs: int, pooling="last", dropout=0.0):
+    def __init__(
+        self,
+        encoder: RecurrentEncoder,
+        n_outputs: int,
+        pooling="last",
+        dropout=0.0,
+        task="classification",
+        class_weight=None,
+    ):
         super().__init__()
+        if task not in ("classification", "regression"):
+            raise ValueError(f"task must be 'classification' or 'regression', got {task!r}.")
         self.encoder = encoder
         self.pooling = pooling
+        self.task = task
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(encoder.output_size, n_outputs)
+        # Not part of the state dict: it comes from the estimator's fitted class_weight_.
+        self.register_buffer("class_weight", class_weight, persistent=False)
+
+    def features(self, x, lengths):
+        """The pooled representation the head reads, shape (batch, encoder.output_size)."""
+        outputs, last, _ = self.encoder(x, lengths)
+        return pool_outputs(outputs, last, lengths, self.pooling)
 
     def forward(self, x, lengths):
-        outputs, last, _ = self.encoder(x, lengths)
-        pooled = pool_outputs(outputs, last, lengths, self.pooling)
-        return self.head(self.dropout(pooled))
+        return self.head(self.dropout(self.features(x, lengths)))
+
+    def loss(self, outputs, targets, lengths):
+        if self.task == "classification":
+            return class_cross_entropy(outputs, targets, self.class_weight)
+        return squared_error(outputs, targets)
 
 
 class CharacterEncoder(nn.Module):
@@ -225,13 +344,13 @@ class CharacterEncoder(nn.Module):
     bi-directional LSTM-CNNs-CRF"): it lets a tagger recognise unseen and rare words by
     their spelling (suffixes, capitals, digits, script).
 
-    Inputs: character ids of shape ``(..., max_chars)``, 0 for padding.
+    Inputs: character ids of shape ``(..., max_chars)``, ``PAD_ID`` for padding.
     Output: shape ``(..., n_filters)``; all zeros for an all-padding input.
     """
 
     def __init__(self, n_characters, embedding_dim=25, n_filters=50, width=3):
         super().__init__()
-        self.embedding = nn.Embedding(n_characters, embedding_dim, padding_idx=0)
+        self.embedding = nn.Embedding(n_characters, embedding_dim, padding_idx=PAD_ID)
         self.convolution = nn.Conv1d(embedding_dim, n_filters, width, padding=width // 2)
         self.output_size = n_filters
 
@@ -239,7 +358,7 @@ class CharacterEncoder(nn.Module):
         shape = chars.shape
         chars = chars.reshape(-1, shape[-1])
         features = self.convolution(self.embedding(chars).transpose(1, 2))
-        padding = (chars == 0)[:, None, : features.size(2)]
+        padding = (chars == PAD_ID)[:, None, : features.size(2)]
         features = features.masked_fill(padding, float("-inf")).amax(2)
         # Padding tokens (no characters at all) get zeros rather than -inf.
         features = features.masked_fill(torch.isinf(features), 0.0)
@@ -253,7 +372,8 @@ class LinearChainCRF(nn.Module):
     ``start[y_0] + sum_t emissions[t, y_t] + sum_t transitions[y_{t-1}, y_t] + end[y_{n-1}]``.
     All methods take right-padded ``emissions`` of shape ``(batch, max_length, n_labels)``
     and a boolean ``mask`` of shape ``(batch, max_length)`` that is true inside each
-    sequence (every sequence has at least one step).
+    sequence (every sequence has at least one step). The loops run over time only, each
+    step one batched tensor operation with no host synchronisation.
     """
 
     def __init__(self, n_labels):
@@ -287,8 +407,8 @@ class LinearChainCRF(nn.Module):
         """``-log p(labels | emissions)`` of each sequence, shape (batch,)."""
         return self.log_partition(emissions, mask) - self.path_score(emissions, labels, mask)
 
-    def decode(self, emissions, mask):
-        """Viterbi: the highest-scoring label sequence, shape (batch, max_length).
+    def viterbi(self, emissions, mask):
+        """The highest-scoring label sequence, shape (batch, max_length).
 
         Positions past a sequence's length repeat its last label.
         """
@@ -314,7 +434,9 @@ class LinearChainCRF(nn.Module):
         exactly the per-step marginals (forward-backward by automatic differentiation).
         """
         with torch.inference_mode(False), torch.enable_grad():
+            # Clones made here are ordinary tensors, which autograd may save.
             emissions = emissions.detach().clone().requires_grad_(True)
+            mask = mask.clone()
             (gradient,) = torch.autograd.grad(self.log_partition(emissions, mask).sum(), emissions)
         return gradient
 
@@ -324,29 +446,62 @@ class SequenceTagger(nn.Module):
 
     Inputs: ``x, lengths`` as for :class:`RecurrentEncoder`.
     Output: per-step label scores (emissions) of shape ``(batch, max_length, n_labels)``.
+
+    The loss is the cross-entropy of every labelled step (weighted by ``class_weight``)
+    or, with a CRF, the negative log-likelihood of each label sequence, counted as many
+    units as the sequence has steps (so both are on the same per-token scale).
     """
 
-    def __init__(self, encoder: RecurrentEncoder, n_labels: int, dropout=0.0, crf=False):
+    def __init__(
+        self, encoder: RecurrentEncoder, n_labels: int, dropout=0.0, crf=False, class_weight=None
+    ):
         super().__init__()
         self.encoder = encoder
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(encoder.output_size, n_labels)
         self.crf = LinearChainCRF(n_labels) if crf else None
+        self.register_buffer("class_weight", class_weight, persistent=False)
 
     def forward(self, x, lengths):
         outputs, _, _ = self.encoder(x, lengths)
         return self.head(self.dropout(outputs))
 
+    def loss(self, outputs, targets, lengths):
+        if self.crf is None:
+            return step_cross_entropy(outputs, targets, self.class_weight)
+        targets = targets.to(outputs.device)
+        mask = targets != IGNORE_INDEX
+        counts = mask.sum(1).to(outputs.dtype)
+        if self.class_weight is not None:
+            # A sequence's likelihood is not a sum over steps: weight it by the mean class
+            # weight of its labels.
+            counts = (self.class_weight[targets.clamp(min=0)] * mask).sum(1)
+            nll = self.crf.negative_log_likelihood(outputs, targets, mask)
+            return nll * counts / mask.sum(1), counts
+        return self.crf.negative_log_likelihood(outputs, targets, mask), counts
 
-class LanguageModelHead(nn.Module):
-    """A unidirectional encoder with a linear layer over the vocabulary.
+    def predict_labels(self, emissions, mask):
+        """Best label ids per step: Viterbi with a CRF, else the argmax of each step."""
+        if self.crf is None:
+            return emissions.argmax(2)
+        return self.crf.viterbi(emissions, mask)
 
-    ``forward(x, lengths)`` is for training on streams: it starts from the hidden state
-    its previous call left (detached, so gradients stop at the chunk boundary) whenever
-    the batch size matches, until :meth:`reset_state`. ``step(x, hidden)`` is stateless.
+    def label_probabilities(self, emissions, mask):
+        """Per-step label probabilities: CRF marginals, else the softmax of each step."""
+        if self.crf is None:
+            return torch.softmax(emissions.double(), 2)
+        return self.crf.marginals(emissions.double(), mask)
 
-    Inputs: token ids ``x`` of shape ``(batch, steps)``.
-    Output: next-token logits of shape ``(batch, steps, vocabulary_size)``.
+
+class NextTokenPredictor(nn.Module):
+    """A unidirectional encoder with a linear layer over the vocabulary: a language model.
+
+    Stateless: the recurrent state goes in and out of every call. ``forward(x, lengths,
+    state=None)`` reads token ids ``x`` of shape ``(batch, steps)`` from ``state`` (None:
+    zeros) and returns the next-token logits, of shape ``(batch, steps,
+    vocabulary_size)``, and the state after ``x``; training on streams passes that state
+    on to the next chunk (``sk_rnn._net.StreamNet``). ``start``/``step`` are the
+    :class:`Decoder` protocol for generation.
     """
 
     def __init__(self, encoder: RecurrentEncoder, dropout=0.0, tie_weights=False):
@@ -357,31 +512,25 @@ class LanguageModelHead(nn.Module):
         self.head = nn.Linear(encoder.output_size, embedding.num_embeddings)
         if tie_weights:
             self.head.weight = embedding.weight
-        self.state = None
 
-    def reset_state(self):
-        self.state = None
+    def forward(self, x, lengths, state=None):
+        outputs, _, state = self.encoder(x, lengths, state)
+        return self.head(self.dropout(outputs)), state
 
-    def step(self, x, hidden=None):
-        """Logits for ``x`` read from ``hidden`` (None: zeros), and the state after it."""
-        lengths = torch.full((x.size(0),), x.size(1), dtype=torch.long)
-        outputs, _, hidden = self.encoder(x, lengths, hidden)
-        return self.head(self.dropout(outputs)), hidden
+    def start(self, x=None, lengths=None):
+        """No source to read: no memory, and a zero state."""
+        return None, None
 
-    def forward(self, x, lengths):
-        state = self.state
-        if state is not None and _batch_size(state) != x.size(0):
-            state = None
-        logits, state = self.step(x, state)
-        self.state = _detach(state)
-        return logits
+    def step(self, tokens, state=None, memory=None):
+        lengths = torch.full((tokens.size(0),), tokens.size(1), dtype=torch.long)
+        return self(tokens, lengths, state)
+
+    def loss(self, outputs, targets, lengths):
+        return step_cross_entropy(outputs, targets)
 
 
-def _batch_size(state) -> int:
-    return (state[0] if isinstance(state, tuple) else state).size(1)
-
-
-def _detach(state):
+def detach_state(state):
+    """A recurrent state (tensor, or LSTM pair) cut from the graph."""
     if isinstance(state, tuple):
         return tuple(s.detach() for s in state)
     return state.detach()
@@ -438,13 +587,13 @@ class EncoderDecoder(nn.Module):
     readout of each source (so padding never reaches it). At each step the decoder state
     attends over the encoder outputs, and ``tanh(W [state; context])`` predicts the next
     token (Luong et al. 2015). With teacher forcing the whole target is decoded in one
-    call of the recurrent layer.
+    call of the recurrent layer. It follows the :class:`Decoder` protocol.
 
     Parameters
     ----------
     encoder : RecurrentEncoder
     n_target_tokens : int
-        Size of the target vocabulary (id 0 is padding).
+        Size of the target vocabulary (``PAD_ID`` is padding).
     embedding_dim : int
         Size of the target token embeddings.
     cell : str
@@ -481,7 +630,7 @@ class EncoderDecoder(nn.Module):
         self.num_layers = num_layers
         self.is_lstm = cell == "lstm"
         self.teacher_forcing = teacher_forcing
-        self.target_embedding = nn.Embedding(n_target_tokens, embedding_dim, padding_idx=0)
+        self.target_embedding = nn.Embedding(n_target_tokens, embedding_dim, padding_idx=PAD_ID)
         self.bridge = nn.Linear(size, num_layers * size)
         self.decoder = _make_rnn(cell, embedding_dim, size, num_layers, dropout)
         self.attention = None if attention is None else Attention(attention, size)
@@ -489,7 +638,7 @@ class EncoderDecoder(nn.Module):
         self.dropout = nn.Dropout(dropout)
         self.output = nn.Linear(size, n_target_tokens)
 
-    def encode(self, x, lengths):
+    def start(self, x, lengths):
         """The decoder's memory ``(outputs, keys, mask)`` and initial state."""
         outputs, last, _ = self.encoder(x, lengths)
         mask = length_mask(lengths.to(outputs.device), outputs.size(1))
@@ -500,7 +649,7 @@ class EncoderDecoder(nn.Module):
             state = (state, torch.zeros_like(state))
         return (outputs, keys, mask), state
 
-    def decode(self, tokens, state, memory):
+    def step(self, tokens, state, memory):
         """Logits for ``tokens`` (batch, steps) fed from ``state``, and the state after."""
         states, state = self.decoder(self.target_embedding(tokens), state)
         if self.attention is not None:
@@ -510,20 +659,23 @@ class EncoderDecoder(nn.Module):
         return self.output(self.dropout(torch.tanh(self.combine(states)))), state
 
     def forward(self, x, lengths, target_in):
-        memory, state = self.encode(x, lengths)
+        memory, state = self.start(x, lengths)
         if not self.training or self.teacher_forcing >= 1:
-            return self.decode(target_in, state, memory)[0]
+            return self.step(target_in, state, memory)[0]
         logits = []
         tokens = target_in[:, :1]
-        for step in range(target_in.size(1)):
-            step_logits, state = self.decode(tokens, state, memory)
+        for position in range(target_in.size(1)):
+            step_logits, state = self.step(tokens, state, memory)
             logits.append(step_logits)
-            if step + 1 < target_in.size(1):
-                truth = target_in[:, step + 1 : step + 2]
+            if position + 1 < target_in.size(1):
+                truth = target_in[:, position + 1 : position + 2]
                 own = step_logits.argmax(2)
                 use_truth = torch.rand(truth.shape, device=truth.device) < self.teacher_forcing
-                tokens = torch.where(use_truth | (truth == 0), truth, own)
+                tokens = torch.where(use_truth | (truth == PAD_ID), truth, own)
         return torch.cat(logits, 1)
+
+    def loss(self, outputs, targets, lengths):
+        return step_cross_entropy(outputs, targets)
 
 
 def repeat_state(state, times: int):

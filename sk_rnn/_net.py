@@ -1,10 +1,18 @@
-"""The skorch side: the net every estimator trains with, and its safety callback."""
+"""The skorch side: the nets every estimator trains with, their loss and safety callback.
+
+Nothing here is estimator-specific. A net trains any :class:`~sk_rnn._modules.TaskModule`:
+the module defines its loss (``module.loss``), :class:`WeightedLoss` (the skorch
+criterion) applies sample weights and normalises. The one training loop is skorch's; the
+nets customise it through its documented hooks (``get_iterator``, ``infer``,
+``get_loss``, ``train_step_single``, ``train_step``, ``evaluation_step``,
+``run_single_epoch``).
+"""
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import math
+import functools
+import sys
 import warnings
 
 import numpy as np
@@ -12,17 +20,34 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback
 from skorch.hf import AccelerateMixin
+from skorch.utils import TeeGenerator
 
-from ._data import IGNORE_INDEX, BucketBatchIterator, sequence_steps
-from ._text import EOS_INDEX
+from ._data import BucketBatchIterator, sequence_steps
+from ._device import autocast
+from ._modules import detach_state
+from ._tokens import EOS_ID
 
-# precision parameter -> autocast dtype (None: plain float32).
-PRECISIONS = {"32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
+
+class WeightedLoss:
+    """The criterion of every sk_rnn net: a module's loss sums, weighted and normalised.
+
+    ``WeightedLoss()(losses, counts, weights)`` is ``sum(w * losses) / sum(w * counts)``
+    with ``w`` one weight per sample (broadcast over steps), or 1. A batch whose
+    weights are all zero has loss 0. Not a ``torch.nn.Module``: it has no parameters, so
+    data-parallel wrappers leave it alone.
+    """
+
+    def __call__(self, losses, counts, weights=None):
+        if weights is not None:
+            weights = weights.to(losses.device).reshape(-1, *[1] * (losses.dim() - 1))
+            losses, counts = losses * weights, counts * weights
+        total = counts.sum()
+        return losses.sum() / torch.where(total > 0, total, torch.ones_like(total))
 
 
 class SequenceNet(NeuralNet):
-    """skorch's NeuralNet with length-bucketed batches, inference-mode evaluation and
-    optional mixed precision.
+    """skorch's NeuralNet with length-bucketed batches, module-defined losses, optional
+    mixed precision, and no host synchronisation per batch.
 
     Parameters
     ----------
@@ -35,29 +60,42 @@ class SequenceNet(NeuralNet):
         and outputs are float32. "fp16" scales the loss (``torch.amp.GradScaler``) and
         unscales the gradients before callbacks (gradient clipping) see them.
     **kwargs
-        As for :class:`skorch.NeuralNet`.
+        As for :class:`skorch.NeuralNet`; ``criterion`` defaults to :class:`WeightedLoss`.
     """
 
-    def __init__(self, *args, shuffle_seed=0, precision="32", **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args, criterion=WeightedLoss, shuffle_seed=0, precision="32", **kwargs):
+        super().__init__(*args, criterion=criterion, **kwargs)
         self.shuffle_seed = shuffle_seed
         self.precision = precision
 
-    def initialize(self):
-        super().initialize()
-        device_type = torch.device(self.device).type
-        self.grad_scaler_ = torch.amp.GradScaler(device_type, enabled=self.precision == "fp16")
+    def initialize_optimizer(self, *args, **kwargs):
+        super().initialize_optimizer(*args, **kwargs)
+        # Beside the optimizer: both are (re)made together, also by AccelerateMixin.
+        self.grad_scaler_ = torch.amp.GradScaler(
+            self.compute_device.type, enabled=self.precision == "fp16"
+        )
         return self
+
+    @property
+    def compute_device(self) -> torch.device:
+        """Where the module runs and batches go."""
+        return torch.device(self.device)
+
+    @property
+    def task_module(self):
+        """The module itself, not a data-parallel wrapper around it."""
+        return self.module_
 
     def autocast(self):
         """The mixed-precision context of the forward pass (none for "32")."""
-        dtype = PRECISIONS[self.precision]
-        if dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(torch.device(self.device).type, dtype=dtype)
+        return autocast(self.precision, self.compute_device)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        losses, counts = self.task_module.loss(y_pred, y_true["target"], X["lengths"])
+        return self.criterion_(losses, counts, y_true["weight"])
 
     def train_step_single(self, batch, **fit_params):
-        self._set_training(True)
+        self.module_.train()
         inputs, targets = batch
         with self.autocast():
             y_pred = self.infer(inputs, **fit_params)
@@ -65,18 +103,51 @@ class SequenceNet(NeuralNet):
         scaler = self.grad_scaler_
         scaler.scale(loss).backward()
         if scaler.is_enabled():
-            for name in self._optimizers:
-                scaler.unscale_(getattr(self, name + "_"))
+            scaler.unscale_(self.optimizer_)
         return {"loss": loss, "y_pred": y_pred}
 
-    def _step_optimizer(self, step_fn):
+    def train_step(self, batch, **fit_params):
         scaler = self.grad_scaler_
         if not scaler.is_enabled():
-            return super()._step_optimizer(step_fn)
-        step_fn()  # GradScaler cannot step with a closure
-        for name in self._optimizers:
-            scaler.step(getattr(self, name + "_"))
+            return super().train_step(batch, **fit_params)
+        # GradScaler cannot step with a closure: one step, as skorch's train_step does it.
+        self.optimizer_.zero_grad()
+        step = self.train_step_single(batch, **fit_params)
+        self.notify(
+            "on_grad_computed",
+            named_parameters=TeeGenerator(self.get_all_learnable_params()),
+            batch=batch,
+            training=True,
+        )
+        scaler.step(self.optimizer_)
         scaler.update()
+        return step
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """skorch's epoch loop, reading the batch losses from the device once per epoch.
+
+        skorch records ``loss.item()`` after every batch, which makes the host wait for
+        the GPU each time. Here the losses stay on the device and are written into the
+        history (``<prefix>_loss``, ``<prefix>_batch_size``, ``<prefix>_batch_count``,
+        the entries skorch writes) after the last batch, before ``on_epoch_end``; the
+        batch-end callbacks still receive each batch's loss tensor.
+        """
+        if iterator is None:
+            return
+        losses, sizes, entries = [], [], []
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            entries.append(len(self.history[-1]["batches"]) - 1)
+            step = step_fn(batch, **fit_params)
+            losses.append(step["loss"].detach())
+            sizes.append(len(batch[0]["lengths"]))
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+        values = torch.stack(losses).float().cpu().tolist() if losses else []
+        batches = self.history[-1]["batches"]
+        for entry, value, size in zip(entries, values, sizes, strict=True):
+            batches[entry][prefix + "_loss"] = value
+            batches[entry][prefix + "_batch_size"] = size
+        self.history.record(prefix + "_batch_count", len(values))
 
     def get_iterator(self, dataset, training=False):
         return BucketBatchIterator(
@@ -85,7 +156,7 @@ class SequenceNet(NeuralNet):
             shuffle=training,
             epoch_seed=self._epoch_seed,
             shard=self._shard() if training else (0, 1),
-            device=self.device,
+            device=self.compute_device,
         )
 
     def _shard(self) -> tuple[int, int]:
@@ -99,52 +170,19 @@ class SequenceNet(NeuralNet):
         if training:
             return super().evaluation_step(batch, training=True)
         self.check_is_fitted()
-        self._set_training(False)
+        self.module_.eval()
         with torch.inference_mode(), self.autocast():
             return self.infer(batch[0]).float()
 
 
-class PerStepNet(SequenceNet):
-    """SequenceNet whose module predicts scores at every step: the loss is the mean
-    cross-entropy over the steps whose target is not ``IGNORE_INDEX``."""
-
-    def get_loss(self, y_pred, y_true, X=None, training=False):
-        return self.criterion_(y_pred.transpose(1, 2), y_true.to(y_pred.device))
-
-
-def target_log_likelihoods(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Log-probability (float64) of each per-step target under ``logits`` of shape
-    (batch, steps, classes); 0 where the target is ``IGNORE_INDEX``."""
-    targets = targets.to(logits.device)
-    log_probabilities = torch.log_softmax(logits.double(), -1)
-    picked = log_probabilities.gather(2, targets.clamp(min=0)[:, :, None]).squeeze(2)
-    return picked.masked_fill(targets == IGNORE_INDEX, 0.0)
-
-
-class TaggingNet(PerStepNet):
-    """SequenceNet for per-step labels (padding labelled ``IGNORE_INDEX``).
-
-    The loss is the mean cross-entropy per labelled step, or with a CRF head the
-    negative log-likelihood of the label sequences divided by the number of labelled
-    steps (so both are on the same per-token scale).
-    """
-
-    def get_loss(self, y_pred, y_true, X=None, training=False):
-        crf = self.module_.crf
-        if crf is None:
-            return super().get_loss(y_pred, y_true)
-        y_true = y_true.to(y_pred.device)
-        mask = y_true != IGNORE_INDEX
-        return crf.negative_log_likelihood(y_pred, y_true, mask).sum() / mask.sum()
-
-
-class StreamNet(PerStepNet):
+class StreamNet(SequenceNet):
     """SequenceNet for language models: truncated back-propagation through time.
 
     Each pass joins the texts of the dataset (shuffled when training), each after an
     ``<eos>``, cuts the token stream into ``batch_size`` parallel streams and yields them
-    ``bptt`` steps at a time, in order, so that the module carries its hidden state from
-    one chunk to the next (it is reset at the start of every pass).
+    ``bptt`` steps at a time, in order (:class:`StreamIterator`). The recurrent state is
+    carried from one chunk to the next, detached, in the pass's own
+    :class:`CarriedState`; the module itself stays stateless.
     """
 
     def __init__(self, *args, bptt=35, **kwargs):
@@ -158,23 +196,41 @@ class StreamNet(PerStepNet):
             self.bptt,
             shuffle=training,
             epoch_seed=self._epoch_seed,
-            on_start=self.module_.reset_state,
+            device=self.compute_device,
         )
+
+    def infer(self, x, **fit_params):
+        carried = x["carried"]
+        tokens = x["x"].to(self.compute_device)
+        logits, state = self.module_(tokens, x["lengths"], carried.state)
+        carried.state = detach_state(state)
+        return logits
+
+
+class CarriedState:
+    """The recurrent state one pass over a stream carries from chunk to chunk."""
+
+    def __init__(self):
+        self.state = None
 
 
 class StreamIterator:
-    """Chunks of parallel token streams over the texts of a SequenceDataset (see StreamNet)."""
+    """Chunks of parallel token streams over the texts of a SequenceDataset (see StreamNet).
 
-    def __init__(self, dataset, n_streams, bptt, shuffle, epoch_seed, on_start):
+    Each text's sample weight applies to its tokens and to the ``<eos>`` that ends it.
+    """
+
+    def __init__(self, dataset, n_streams, bptt, shuffle, epoch_seed, device=None):
         self.dataset = dataset
         self.n_streams = n_streams
         self.bptt = bptt
         self.shuffle = shuffle
         self.epoch_seed = epoch_seed
-        self.on_start = on_start
+        self.device = device
 
-    def streams(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """Inputs and next-token targets, each of shape (n_streams, stream_length)."""
+    def streams(self):
+        """Inputs, next-token targets and their weights (or None), each of shape
+        (n_streams, stream_length)."""
         dataset = self.dataset
         rows = dataset.indices
         if self.shuffle:
@@ -183,13 +239,19 @@ class StreamIterator:
         lengths = dataset.lengths[rows]
         # Text i starts after its <eos> at starts[i]; one final <eos> ends the stream.
         starts = torch.cumsum(lengths + 1, 0) - (lengths + 1)
-        stream = torch.full((self._stream_size(),), EOS_INDEX)
+        stream = torch.full((self._stream_size(),), EOS_ID)
         text, step = map(torch.from_numpy, sequence_steps(lengths.numpy()))
         stream[starts[text] + 1 + step] = dataset.values[dataset.offsets[rows][text] + step]
         n_streams, length = self._stream_shape()
         inputs = stream[: n_streams * length].view(n_streams, length)
         targets = stream[1 : n_streams * length + 1].view(n_streams, length)
-        return inputs, targets
+        weights = None
+        if dataset.weights is not None:
+            # Target position p predicts stream token p + 1, which belongs to the text
+            # whose span (its tokens and closing <eos>) covers it.
+            owner = torch.repeat_interleave(dataset.weights[rows], lengths + 1)
+            weights = owner[: n_streams * length].view(n_streams, length)
+        return inputs, targets, weights
 
     def _stream_size(self) -> int:
         """Tokens in the joined stream: every text, an <eos> before each, one at the end."""
@@ -205,13 +267,18 @@ class StreamIterator:
         return -(-self._stream_shape()[1] // self.bptt)
 
     def __iter__(self):
-        inputs, targets = self.streams()
-        self.on_start()
+        inputs, targets, weights = self.streams()
+        carried = CarriedState()
         n_streams = inputs.size(0)
         for start in range(0, inputs.size(1), self.bptt):
-            x = inputs[:, start : start + self.bptt]
+            chunk = slice(start, start + self.bptt)
+            x = inputs[:, chunk]
             lengths = torch.full((n_streams,), x.size(1), dtype=torch.long)
-            yield {"x": x, "lengths": lengths}, targets[:, start : start + self.bptt]
+            batch_weights = None if weights is None else weights[:, chunk]
+            yield (
+                {"x": x, "lengths": lengths, "carried": carried},
+                {"target": targets[:, chunk], "weight": batch_weights},
+            )
 
 
 class LastGoodEpoch(Callback):
@@ -219,11 +286,16 @@ class LastGoodEpoch(Callback):
 
     - A NaN or infinite training loss stops training with a ``FloatingPointError`` naming
       the epoch; the module and optimizer are restored to the last completed epoch (or to
-      their initial state if the first epoch diverged).
+      their initial state if the first epoch diverged). The loss is checked every
+      ``check_every`` batches and at the end of each epoch, so the host does not wait for
+      the GPU after every batch.
     - A ``KeyboardInterrupt`` (which skorch turns into a normal return) mid-epoch
       restores the last completed epoch, drops the partial epoch from the history and
       warns.
     """
+
+    def __init__(self, check_every=16):
+        self.check_every = check_every
 
     def on_train_begin(self, net, **kwargs):
         self._snapshot(net)
@@ -231,20 +303,33 @@ class LastGoodEpoch(Callback):
 
     def on_epoch_begin(self, net, **kwargs):
         self.epoch_complete_ = False
+        self.finite_ = None
+        self.unchecked_ = 0
 
     def on_batch_end(self, net, batch=None, training=None, loss=None, **kwargs):
-        if not training or loss is None or math.isfinite(loss.item()):
+        if not training or loss is None:
+            return
+        finite = torch.isfinite(loss.detach())
+        self.finite_ = finite if self.finite_ is None else self.finite_ & finite
+        self.unchecked_ += 1
+        if self.unchecked_ >= self.check_every:
+            self._check(net)
+
+    def _check(self, net):
+        self.unchecked_ = 0
+        if self.finite_ is None or bool(self.finite_):
             return
         epoch = len(net.history)
         self._restore(net)
         raise FloatingPointError(
-            f"The training loss became {loss.item()} in epoch {epoch}; training stopped and "
-            f"the model keeps the weights of {self._kept(epoch)}. Try a lower lr (now "
-            f"{net.lr}), gradient clipping (clip_grad_norm), or standardised inputs and "
-            "targets."
+            f"The training loss became NaN or infinite in epoch {epoch}; training stopped "
+            f"and the model keeps the weights of "
+            f"{self._kept(epoch)}. Try a lower lr (now {net.lr}), gradient clipping "
+            "(clip_grad_norm), or standardised inputs and targets."
         )
 
     def on_epoch_end(self, net, **kwargs):
+        self._check(net)
         self._snapshot(net)
         self.epoch_complete_ = True
 
@@ -328,56 +413,35 @@ class HoldoutSplit:
 class _AccelerateSequenceMixin(AccelerateMixin):
     """skorch's AccelerateMixin, fitted to sk_rnn's nets.
 
-    skorch keeps the accelerator's device (so batches move there as usual), each process
-    trains on its own share of the batches, and predictions are not gathered across
-    processes: every process predicts on all of its own input.
+    The net's ``device`` is None, as skorch asks when the accelerator places the model;
+    batches go to the accelerator's device. Each process trains on its own share of the
+    batches, and predictions are not gathered across processes: every process predicts
+    on all of its own input.
     """
 
-    def _validate_params(self):
-        super(AccelerateMixin, self)._validate_params()
-        if self.device is not None and torch.device(self.device) != self.accelerator.device:
-            raise ValueError("With an accelerator, the device is the accelerator's.")
+    @property
+    def compute_device(self) -> torch.device:
+        return torch.device(self.accelerator.device)
 
-    def _initialize_accelerator(self):
-        # DDP refuses modules without trainable parameters, like sk_rnn's losses: prepare
-        # only the criteria that have some.
-        all_criteria = self._criteria
-        self._criteria = [
-            name
-            for name in all_criteria
-            if any(p.requires_grad for p in getattr(self, name + "_").parameters())
-        ]
-        try:
-            return super()._initialize_accelerator()
-        finally:
-            self._criteria = all_criteria
+    @property
+    def task_module(self):
+        return self.accelerator.unwrap_model(self.module_)
 
     def _shard(self):
         return (self.accelerator.process_index, self.accelerator.num_processes)
 
     def evaluation_step(self, batch, training=False):
-        return super(AccelerateMixin, self).evaluation_step(batch, training=training)
+        # Prediction is per process: SequenceNet's step, without AccelerateMixin's gather.
+        return SequenceNet.evaluation_step(self, batch, training=training)
 
 
-class AcceleratedSequenceNet(_AccelerateSequenceMixin, SequenceNet):
-    pass
+@functools.cache
+def accelerated(net_class: type[SequenceNet]) -> type[SequenceNet]:
+    """``net_class`` trained through Hugging Face Accelerate; built on first use.
 
-
-class AcceleratedPerStepNet(_AccelerateSequenceMixin, PerStepNet):
-    pass
-
-
-class AcceleratedTaggingNet(_AccelerateSequenceMixin, TaggingNet):
-    pass
-
-
-class AcceleratedStreamNet(_AccelerateSequenceMixin, StreamNet):
-    pass
-
-
-ACCELERATED_NETS = {
-    SequenceNet: AcceleratedSequenceNet,
-    PerStepNet: AcceleratedPerStepNet,
-    TaggingNet: AcceleratedTaggingNet,
-    StreamNet: AcceleratedStreamNet,
-}
+    The class is published in this module under its name so that pickle finds it.
+    """
+    name = f"Accelerated{net_class.__name__}"
+    cls = type(name, (_AccelerateSequenceMixin, net_class), {"__module__": __name__})
+    setattr(sys.modules[__name__], name, cls)
+    return cls

@@ -30,26 +30,54 @@ FORMAT = "sk_rnn"
 FORMAT_VERSION = 1
 _NOT_SAVED_ATTRIBUTES = ("net_", "history_")
 
+# Saved name -> class, filled by SafeSaving.__init_subclass__.
+_REGISTRY: dict[str, type] = {}
 
-def _estimator_classes() -> dict[str, type]:
-    from ._classifier import RNNClassifier
-    from ._language_model import RNNLanguageModel
-    from ._regressor import RNNRegressor
-    from ._seq2seq import RNNSeq2Seq
-    from ._tagger import RNNTagger
 
-    estimators = (RNNClassifier, RNNRegressor, RNNTagger, RNNLanguageModel, RNNSeq2Seq)
-    return {cls.__name__: cls for cls in estimators}
+def saved_name(cls: type) -> str:
+    """The name a class is saved under: its own name for sk_rnn's classes (stable across
+    versions), else its module and qualified name."""
+    if cls.__module__.split(".")[0] == "sk_rnn":
+        return cls.__name__
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+class SafeSaving:
+    """Mixin of every estimator that saves to the safe format.
+
+    A subclass is registered for :func:`load` when its class statement runs, so a user's
+    own subclass loads as soon as it is defined (or imported) in the loading process;
+    loading never imports anything by name.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _REGISTRY[saved_name(cls)] = cls
+
+    def save(self, path) -> None:
+        """Save the fitted model to ``path`` without pickle; load it with :func:`sk_rnn.load`.
+
+        One safetensors file: the weights, plus a JSON header with the parameters, labels
+        and the other fitted attributes. Loading it never executes code, so it is safe for
+        files from untrusted sources (pickle and joblib files are not). The file is
+        written atomically: an interrupted save leaves any previous file intact.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Destination file, conventionally ending in ``.safetensors``.
+        """
+        save(self, path)
 
 
 # -- encoding values as JSON -----------------------------------------------------------
 
 
-def _encode(value, what: str):
+def _to_json(value, what: str):
     if isinstance(value, SequenceVectorizer):
         return {
             "__sequence_vectorizer__": {
-                "params": {k: _encode(v, f"tokenizer {k}") for k, v in value.get_params().items()},
+                "params": {k: _to_json(v, f"tokenizer {k}") for k, v in value.get_params().items()},
                 "vocabulary_": value.vocabulary_,
                 "n_unknown_": value.n_unknown_,
             }
@@ -80,7 +108,7 @@ def _encode(value, what: str):
     return value
 
 
-def _decode(value):
+def _from_json(value):
     if isinstance(value, dict) and "__sequence_vectorizer__" in value:
         state = value["__sequence_vectorizer__"]
         vectorizer = SequenceVectorizer(**state["params"])
@@ -123,7 +151,7 @@ def save(estimator, path) -> None:
     if not isinstance(params.get("random_state"), int | type(None)):
         params["random_state"] = None  # a RandomState's state only matters for fitting
     fitted = {
-        name: _encode(value, name)
+        name: _to_json(value, name)
         for name, value in vars(estimator).items()
         if name.endswith("_") and not name.startswith("_") and name not in _NOT_SAVED_ATTRIBUTES
     }
@@ -131,9 +159,9 @@ def save(estimator, path) -> None:
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "sk_rnn_version": __version__,
-        "estimator": type(estimator).__name__,
+        "estimator": saved_name(type(estimator)),
         "device": estimator.device_,
-        "params": {name: _encode(value, name) for name, value in params.items()},
+        "params": {name: _to_json(value, name) for name, value in params.items()},
         "fitted": fitted,
         "history": json.loads(json.dumps(list(estimator.history_), default=float)),
     }
@@ -167,9 +195,10 @@ def load(path, *, device: str | None = None):
 
     Returns
     -------
-    estimator : RNNClassifier or RNNRegressor
-        The fitted estimator, ready to predict (and to continue training with
-        ``warm_start=True`` or ``partial_fit``, with a fresh optimizer state).
+    estimator : RNNClassifier, RNNRegressor, RNNTagger, RNNLanguageModel or RNNSeq2Seq
+        The fitted estimator, of the class it was saved from, ready to predict (and to
+        continue training with ``warm_start=True`` or ``partial_fit``, with a fresh
+        optimizer state). A subclass of your own loads once its class is defined.
 
     Raises
     ------
@@ -196,13 +225,15 @@ def load(path, *, device: str | None = None):
                 f"{header.get('sk_rnn_version')}; this sk_rnn reads up to version "
                 f"{FORMAT_VERSION}. Upgrade sk_rnn to load it"
             )
-        classes = _estimator_classes()
-        if header["estimator"] not in classes:
-            raise ValueError(f"unknown estimator {header['estimator']!r}")
-        params = {name: _decode(value) for name, value in header["params"].items()}
-        estimator = classes[header["estimator"]](**params)
+        if header["estimator"] not in _REGISTRY:
+            raise ValueError(
+                f"unknown estimator {header['estimator']!r}; if it is a class of your own, "
+                "define or import it before loading"
+            )
+        params = {name: _from_json(value) for name, value in header["params"].items()}
+        estimator = _REGISTRY[header["estimator"]](**params)
         for name, value in header["fitted"].items():
-            setattr(estimator, name, _decode(value))
+            setattr(estimator, name, _from_json(value))
         device = resolve_load_device(header["device"], device)
         estimator._restore_net(_module_state(tensors), History(header["history"]), device)
     except (KeyError, TypeError, ValueError, RuntimeError, json.JSONDecodeError) as exc:

@@ -103,8 +103,8 @@ def _nonzero(scale: np.ndarray) -> np.ndarray:
 
 
 def _like_input(sequences: Sequences, X):
-    """Return ``sequences`` in the container form of ``X``."""
-    shape = getattr(X, "shape", None)
-    if isinstance(X, np.ndarray) and X.dtype != object or (shape is not None and len(shape) == 2):
-        return sequences.values.reshape(shape)
-    return sequences.to_list()
+    """``sequences`` in the container form of ``X``: a list for a list (or object array)
+    of sequences, else an array of the shape of ``X``."""
+    if isinstance(X, list | tuple) or (isinstance(X, np.ndarray) and X.dtype == object):
+        return sequences.to_list()
+    return sequences.values.reshape(np.shape(X))

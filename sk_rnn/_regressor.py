@@ -8,11 +8,12 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_array
 
-from ._base import RNNBase, fill_shared_doc
+from ._base import RNNBase
 from ._modules import POOLINGS, SequencePredictor
+from ._parameters import document_parameters, store_parameters
 
 
-@fill_shared_doc
+@document_parameters
 class RNNRegressor(RegressorMixin, RNNBase):
     """Recurrent neural network regressor for variable-length sequences.
 
@@ -100,39 +101,7 @@ class RNNRegressor(RegressorMixin, RNNBase):
         warm_start=False,
         verbose=0,
     ):
-        super().__init__(
-            cell=cell,
-            hidden_size=hidden_size,
-            num_layers=num_layers,
-            bidirectional=bidirectional,
-            dropout=dropout,
-            tokenizer=tokenizer,
-            lowercase=lowercase,
-            min_frequency=min_frequency,
-            max_vocabulary=max_vocabulary,
-            embedding_dim=embedding_dim,
-            embeddings=embeddings,
-            freeze_embeddings=freeze_embeddings,
-            token_dropout=token_dropout,
-            frame_size=frame_size,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            optimizer_params=optimizer_params,
-            clip_grad_norm=clip_grad_norm,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            callbacks=callbacks,
-            device=device,
-            precision=precision,
-            accelerator=accelerator,
-            random_state=random_state,
-            warm_start=warm_start,
-            verbose=verbose,
-        )
-        self.pooling = pooling
+        store_parameters(self, locals())
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y):
@@ -153,16 +122,24 @@ class RNNRegressor(RegressorMixin, RNNBase):
         """
         return self._fit(X, y, epochs=1, reset=not hasattr(self, "net_"))
 
-    def _encode_targets(self, y, *, reset, classes=None):
+    def _fit_targets(self, y):
         y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
         y2d = y.reshape(len(y), -1)
-        if reset:
-            self.n_outputs_ = y2d.shape[1]
-            self.target_mean_ = y2d.mean(axis=0)
-            scale = y2d.std(axis=0)
-            self.target_scale_ = np.where(scale > 0, scale, 1.0)
-            self.single_output_ = y.ndim == 1
-        elif y2d.shape[1] != self.n_outputs_ or (y.ndim == 1) != self.single_output_:
+        self.n_outputs_ = y2d.shape[1]
+        self.target_mean_ = y2d.mean(axis=0)
+        scale = y2d.std(axis=0)
+        self.target_scale_ = np.where(scale > 0, scale, 1.0)
+        self.single_output_ = y.ndim == 1
+
+    def _encode_targets(self, y, sequences):
+        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+        y2d = y.reshape(len(y), -1)
+        if len(y) != len(sequences):
+            raise ValueError(
+                f"X and y have different numbers of samples: {len(sequences)} sequences "
+                f"in X, {len(y)} targets in y."
+            )
+        if y2d.shape[1] != self.n_outputs_ or (y.ndim == 1) != self.single_output_:
             fitted_shape = (
                 "(n_samples,)" if self.single_output_ else f"(n_samples, {self.n_outputs_})"
             )
@@ -176,11 +153,10 @@ class RNNRegressor(RegressorMixin, RNNBase):
         outputs = self._forward(X).astype(np.float64) * self.target_scale_ + self.target_mean_
         return outputs.ravel() if self.single_output_ else outputs
 
-    def _build_head(self, encoder):
-        return SequencePredictor(encoder, self.n_outputs_, self.pooling, self.dropout)
-
-    def _criterion(self):
-        return torch.nn.MSELoss, {}
+    def _build_task_module(self, encoder):
+        return SequencePredictor(
+            encoder, self.n_outputs_, self.pooling, self.dropout, task="regression"
+        )
 
     def score(self, X, y, sample_weight=None) -> float:
         """Coefficient of determination R^2 of the predictions (1 is perfect).

@@ -9,23 +9,16 @@ import torch
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import RNNBase, fill_shared_doc
-from ._data import BucketBatchIterator, SequencePairDataset
-from ._decoding import beam_search, greedy_decode
-from ._modules import ATTENTIONS, EncoderDecoder
-from ._net import PerStepNet, target_log_likelihoods
-from ._text import (
-    BOS_INDEX,
-    EOS_INDEX,
-    NEVER_GENERATED,
-    PAD_INDEX,
-    TOKENIZERS,
-    SequenceVectorizer,
-    tokenize,
-)
+from ._base import RNNBase
+from ._data import as_indexable
+from ._modules import ATTENTIONS, EncoderDecoder, target_log_probabilities
+from ._parameters import document_parameters, store_parameters
+from ._search import beam_search, greedy_search
+from ._text import TOKENIZERS, SequenceVectorizer, tokenize
+from ._tokens import BOS_ID, EOS_ID, NEVER_GENERATED, PAD_ID
 
 
-@fill_shared_doc
+@document_parameters
 class RNNSeq2Seq(RNNBase):
     """Recurrent encoder-decoder with attention: maps a sequence to another sequence.
 
@@ -91,7 +84,6 @@ class RNNSeq2Seq(RNNBase):
         "beam_size": [Interval(Integral, 1, None, closed="left")],
         "max_output_length": [Interval(Integral, 1, None, closed="left"), None],
     }
-    _net_class = PerStepNet
 
     def __init__(
         self,
@@ -132,43 +124,7 @@ class RNNSeq2Seq(RNNBase):
         warm_start=False,
         verbose=0,
     ):
-        super().__init__(
-            cell=cell,
-            hidden_size=hidden_size,
-            num_layers=num_layers,
-            bidirectional=bidirectional,
-            dropout=dropout,
-            tokenizer=tokenizer,
-            lowercase=lowercase,
-            min_frequency=min_frequency,
-            max_vocabulary=max_vocabulary,
-            embedding_dim=embedding_dim,
-            embeddings=embeddings,
-            freeze_embeddings=freeze_embeddings,
-            token_dropout=token_dropout,
-            frame_size=frame_size,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            optimizer_params=optimizer_params,
-            clip_grad_norm=clip_grad_norm,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            callbacks=callbacks,
-            device=device,
-            precision=precision,
-            accelerator=accelerator,
-            random_state=random_state,
-            warm_start=warm_start,
-            verbose=verbose,
-        )
-        self.attention = attention
-        self.target_tokenizer = target_tokenizer
-        self.teacher_forcing = teacher_forcing
-        self.beam_size = beam_size
-        self.max_output_length = max_output_length
+        store_parameters(self, locals())
 
     def fit(self, X, y):
         """Fit the encoder-decoder.
@@ -188,15 +144,23 @@ class RNNSeq2Seq(RNNBase):
 
     # -- targets -------------------------------------------------------------------------
 
-    def _target_tokens(self, y, n_samples: int) -> list[list[str]]:
-        """``y`` as token lists, checked: one non-empty target per source."""
+    def tokenize_targets(self, y) -> list[list[str]]:
+        """Target sequences split into tokens as the model reads them.
+
+        Strings are split with ``target_tokenizer`` (never lowercased); token lists are
+        used as given.
+
+        Parameters
+        ----------
+        y : list of str or list of token lists
+
+        Returns
+        -------
+        tokens : list of list of str
+        """
+        y = as_indexable(y)
         if isinstance(y, str) or not hasattr(y, "__len__"):
             raise TypeError("y must be a list of target sequences (strings or token lists).")
-        if len(y) != n_samples:
-            raise ValueError(
-                f"X and y have different numbers of samples: {n_samples} sequences in X, "
-                f"{len(y)} targets in y."
-            )
         tokenizer = self.target_tokenizer
         if hasattr(self, "target_vectorizer_"):
             tokenizer = self.target_vectorizer_.tokenizer
@@ -208,17 +172,23 @@ class RNNSeq2Seq(RNNBase):
             )
         return tokens
 
-    def _make_dataset(self, sequences, y, *, reset, classes=None):
-        tokens = self._target_tokens(y, len(sequences))
-        if reset:
-            self.target_vectorizer_ = SequenceVectorizer(
-                tokenizer=self.target_tokenizer, lowercase=False
+    def _fit_targets(self, y):
+        tokens = self.tokenize_targets(y)
+        self.target_vectorizer_ = SequenceVectorizer(
+            tokenizer=self.target_tokenizer, lowercase=False
+        )
+        self.target_vectorizer_._fit_tokens(tokens)
+        self.targets_are_text_ = isinstance(as_indexable(y)[0], str)
+        self.max_target_length_ = max(map(len, tokens))
+
+    def _encode_targets(self, y, sequences):
+        tokens = self.tokenize_targets(y)
+        if len(tokens) != len(sequences):
+            raise ValueError(
+                f"X and y have different numbers of samples: {len(sequences)} sequences in X, "
+                f"{len(tokens)} targets in y."
             )
-            self.target_vectorizer_._fit_tokens(tokens)
-            self.targets_are_text_ = isinstance(y[0], str)
-            self.max_target_length_ = max(map(len, tokens))
-        targets = self._target_ids(tokens)
-        return SequencePairDataset(sequences, targets, bos=BOS_INDEX, eos=EOS_INDEX)
+        return self._target_ids(tokens)
 
     def _target_ids(self, tokens: list[list[str]]):
         vocabulary = self.target_vectorizer_.vocabulary_
@@ -231,7 +201,7 @@ class RNNSeq2Seq(RNNBase):
                 )
         return self.target_vectorizer_.encode_tokens(tokens, name="y")
 
-    def _build_head(self, encoder):
+    def _build_task_module(self, encoder):
         return EncoderDecoder(
             encoder,
             len(self.target_vectorizer_.vocabulary_),
@@ -243,32 +213,37 @@ class RNNSeq2Seq(RNNBase):
             self.teacher_forcing,
         )
 
-    def _criterion(self):
-        return torch.nn.CrossEntropyLoss, {}
-
     # -- prediction ----------------------------------------------------------------------
 
-    def _predict_tokens(self, X) -> list[list[str]]:
+    def predict_tokens(self, X) -> list[list[str]]:
+        """Decode a target for every source, as a list of tokens.
+
+        Greedy, or beam search with ``beam_size``; each output stops at its ``<eos>`` (not
+        included) or after ``max_output_length`` tokens.
+
+        Returns
+        -------
+        tokens : list of list of str
+        """
         check_is_fitted(self)
         names = self.target_vectorizer_.get_feature_names_out()
-        module = self.net_.module_
-        module.eval()
-        device = self.net_.device
         settings = dict(
             max_length=self.max_output_length or 2 * self.max_target_length_,
-            bos=BOS_INDEX,
-            eos=EOS_INDEX,
+            bos=BOS_ID,
+            eos=EOS_ID,
             banned=NEVER_GENERATED,
         )
+        search = greedy_search
         if self.beam_size > 1:
-            settings["beam_size"] = self.beam_size
-        decode = beam_search if self.beam_size > 1 else greedy_decode
-        out = [None] * len(X)
-        for samples, inputs, _ in self._inference_batches(X):
-            with torch.inference_mode(), self.net_.autocast():
-                ids = decode(module, inputs["x"].to(device), inputs["lengths"], **settings)
-            for sample, row in zip(samples, ids.cpu().numpy(), strict=True):
-                end = np.flatnonzero((row == EOS_INDEX) | (row == PAD_INDEX))
+            search, settings["beam_size"] = beam_search, self.beam_size
+
+        def step(module, inputs, targets):
+            return search(module, inputs["x"], inputs["lengths"], **settings)
+
+        out = [None] * len(as_indexable(X))
+        for samples, ids in self._run(self._inference_batches(X), step):
+            for sample, row in zip(samples, ids.numpy(), strict=True):
+                end = np.flatnonzero((row == EOS_ID) | (row == PAD_ID))
                 out[sample] = names[row[: end[0] if len(end) else len(row)]].tolist()
         return out
 
@@ -280,7 +255,7 @@ class RNNSeq2Seq(RNNBase):
         y_pred : list of str or list of token lists
             Strings if the training targets were strings, else token lists.
         """
-        tokens = self._predict_tokens(X)
+        tokens = self.predict_tokens(X)
         if not self.targets_are_text_:
             return tokens
         separator = "" if self.target_vectorizer_.tokenizer == "char" else " "
@@ -295,16 +270,7 @@ class RNNSeq2Seq(RNNBase):
         -------
         log_probabilities : ndarray of shape (n_samples,)
         """
-        check_is_fitted(self)
-        sequences = self._encode_inputs(X, reset=False)
-        dataset = self._make_dataset(sequences, y, reset=False)
-        result = np.empty(len(dataset))
-        iterator = BucketBatchIterator(dataset, self.batch_size)
-        for batch in iterator.batches():
-            inputs, target = dataset[batch]
-            logits = self.net_.evaluation_step((inputs, None))
-            result[batch] = target_log_likelihoods(logits, target).sum(1).cpu().numpy()
-        return result
+        return self._predict_rows(X, _target_log_probability, y=y)
 
     def score(self, X, y, sample_weight=None) -> float:
         """Exact-match accuracy: the fraction of targets predicted token for token.
@@ -312,9 +278,9 @@ class RNNSeq2Seq(RNNBase):
         See :func:`sk_rnn.metrics.token_error_rate_scorer` for a finer measure.
         """
         check_is_fitted(self)
-        truth = self._target_tokens(y, len(X))
+        truth = self.tokenize_targets(y)
         self._target_ids(truth)
-        predicted = self._predict_tokens(X)
+        predicted = self.predict_tokens(X)
         correct = [p == t for p, t in zip(predicted, truth, strict=True)]
         return float(np.average(correct, weights=sample_weight))
 
@@ -323,3 +289,7 @@ class RNNSeq2Seq(RNNBase):
         tags.target_tags.required = True
         tags.input_tags.string = True
         return tags
+
+
+def _target_log_probability(module, inputs, targets):
+    return target_log_probabilities(module(**inputs), targets["target"]).sum(1)

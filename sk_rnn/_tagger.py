@@ -11,14 +11,15 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import RNNBase, fill_shared_doc
-from ._data import SequenceDataset, Sequences
+from ._base import RNNBase
+from ._data import Sequences, StepTargets
 from ._modules import CharacterEncoder, SequenceTagger, length_mask
-from ._net import TaggingNet
+from ._parameters import document_parameters, store_parameters
+from ._tokens import PAD_ID
 
 # Reserved character ids: padding, characters unseen in fit, and the start and end
 # markers around each token (they let the convolution tell prefixes and suffixes).
-_CHARACTER_PADDING, _CHARACTER_UNKNOWN, _TOKEN_START, _TOKEN_END = range(4)
+_CHARACTER_PADDING, _CHARACTER_UNKNOWN, _TOKEN_START, _TOKEN_END = PAD_ID, 1, 2, 3
 _RESERVED_CHARACTER_IDS = 4
 # Longer tokens keep their first characters only: enough for prefixes and shape.
 _MAX_TOKEN_CHARACTERS = 24
@@ -26,7 +27,7 @@ _DEFAULT_CHARACTER_FILTERS = 50
 _MIN_CHARACTER_FREQUENCY = 2
 
 
-@fill_shared_doc
+@document_parameters
 class RNNTagger(RNNBase):
     """Recurrent sequence tagger: one label per token or time step.
 
@@ -81,7 +82,6 @@ class RNNTagger(RNNBase):
         "crf": ["boolean"],
         "character_features": ["boolean", Interval(Integral, 1, None, closed="left")],
     }
-    _net_class = TaggingNet
 
     def __init__(
         self,
@@ -101,7 +101,6 @@ class RNNTagger(RNNBase):
         embeddings=None,
         freeze_embeddings=False,
         token_dropout=0.0,
-        frame_size=1,
         max_epochs=50,
         batch_size=32,
         lr=1e-3,
@@ -119,40 +118,10 @@ class RNNTagger(RNNBase):
         warm_start=False,
         verbose=0,
     ):
-        super().__init__(
-            cell=cell,
-            hidden_size=hidden_size,
-            num_layers=num_layers,
-            bidirectional=bidirectional,
-            dropout=dropout,
-            tokenizer=tokenizer,
-            lowercase=lowercase,
-            min_frequency=min_frequency,
-            max_vocabulary=max_vocabulary,
-            embedding_dim=embedding_dim,
-            embeddings=embeddings,
-            freeze_embeddings=freeze_embeddings,
-            token_dropout=token_dropout,
-            frame_size=frame_size,
-            max_epochs=max_epochs,
-            batch_size=batch_size,
-            lr=lr,
-            optimizer=optimizer,
-            optimizer_params=optimizer_params,
-            clip_grad_norm=clip_grad_norm,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change,
-            callbacks=callbacks,
-            device=device,
-            precision=precision,
-            accelerator=accelerator,
-            random_state=random_state,
-            warm_start=warm_start,
-            verbose=verbose,
-        )
-        self.crf = crf
-        self.character_features = character_features
+        store_parameters(self, locals())
+
+    # Labels belong to single steps, so steps are never framed.
+    frame_size = 1
 
     def fit(self, X, y):
         """Fit the tagger.
@@ -186,19 +155,22 @@ class RNNTagger(RNNBase):
         -------
         self : RNNTagger
         """
-        return self._fit(X, y, epochs=1, reset=not hasattr(self, "net_"), classes=classes)
+        first_call = not hasattr(self, "net_")
+        # The declared labels, as one "sequence" that _fit_targets reads like y.
+        declared = [list(classes)] if first_call and classes is not None else None
+        return self._fit(X, y, epochs=1, reset=first_call, fit_targets_on=declared)
 
     # -- input and targets -----------------------------------------------------------------
 
-    def _encode_inputs(self, X, *, reset, first_index=0):
-        if reset and self.frame_size != 1:
-            raise ValueError("frame_size must be 1 for RNNTagger: labels belong to single steps.")
-        if reset:
-            self.character_vocabulary_ = None
-        return super()._encode_inputs(X, reset=reset, first_index=first_index)
+    def _check_params(self, text):
+        super()._check_params(text)
+        if self.character_features and not text:
+            raise ValueError("character_features applies to text input, not numeric sequences.")
 
     def _encode_tokens(self, tokens, *, reset):
         words = super()._encode_tokens(tokens, reset=reset)
+        if reset:
+            self.character_vocabulary_ = None
         if not self.character_features:
             return words
         if reset:
@@ -216,7 +188,7 @@ class RNNTagger(RNNBase):
         return Sequences(np.column_stack([words.values, characters]), words.lengths, words.offsets)
 
     def _build_character_encoder(self):
-        if getattr(self, "character_vocabulary_", None) is None:
+        if self.vectorizer_ is None or not self.character_features:
             return None
         n_filters = self.character_features
         if n_filters is True:
@@ -224,17 +196,15 @@ class RNNTagger(RNNBase):
         n_characters = len(self.character_vocabulary_) + _RESERVED_CHARACTER_IDS
         return CharacterEncoder(n_characters, n_filters=n_filters)
 
-    def _make_dataset(self, sequences, y, *, reset, classes=None):
-        labels = _flat_labels(y, sequences.lengths)
-        if reset:
-            known = labels if classes is None else np.asarray(classes)
-            self.classes_ = np.unique(known)
-            if len(self.classes_) < 2:
-                raise ValueError(
-                    f"y has only one class of label ({self.classes_[0]!r}); a tagger needs "
-                    "at least 2."
-                )
-        return SequenceDataset(sequences, step_targets=self._label_ids(labels))
+    def _fit_targets(self, y):
+        self.classes_ = np.unique(_flat_labels(y))
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"y has only one class of label ({self.classes_[0]!r}); a tagger needs at least 2."
+            )
+
+    def _encode_targets(self, y, sequences):
+        return StepTargets(self._label_ids(_flat_labels(y, sequences.lengths)))
 
     def _label_ids(self, labels: np.ndarray) -> np.ndarray:
         unknown = np.setdiff1d(labels, self.classes_)
@@ -245,33 +215,14 @@ class RNNTagger(RNNBase):
             )
         return np.searchsorted(self.classes_, labels)
 
-    def _build_head(self, encoder):
-        if self.vectorizer_ is None and self.character_features:
-            raise ValueError("character_features applies to text input, not numeric sequences.")
+    def _build_task_module(self, encoder):
         return SequenceTagger(encoder, len(self.classes_), self.dropout, crf=self.crf)
-
-    def _criterion(self):
-        return torch.nn.CrossEntropyLoss, {}
 
     # -- prediction ------------------------------------------------------------------------
 
-    def _per_step(self, X, decode) -> list[np.ndarray]:
-        """``decode(emissions, mask)`` of every batch, cut into one array per sequence."""
-        check_is_fitted(self)
-        out = [None] * len(X)
-        crf = self.net_.module_.crf
-        device = self.net_.device
-        for samples, emissions, lengths in self._forward_batches(X):
-            mask = length_mask(torch.as_tensor(lengths, device=device), emissions.size(1))
-            with torch.inference_mode():
-                decoded = decode(emissions.float(), mask, crf).cpu().numpy()
-            for sample, values, n in zip(samples, decoded, lengths, strict=True):
-                out[sample] = values[:n]
-        return out
-
     def predict(self, X) -> list[np.ndarray]:
         """Predicted labels: a list with one array per sequence, as long as the sequence."""
-        ids = self._per_step(X, _best_labels)
+        ids = self._predict_steps(X, _best_labels)
         return [self.classes_[i] for i in ids]
 
     def predict_proba(self, X) -> list[np.ndarray]:
@@ -280,7 +231,7 @@ class RNNTagger(RNNBase):
         Columns follow ``classes_``. With ``crf=True`` these are the CRF's marginal
         probabilities of each label at each step.
         """
-        return self._per_step(X, _label_probabilities)
+        return self._predict_steps(X, _label_probabilities)
 
     def score(self, X, y, sample_weight=None) -> float:
         """Token-level accuracy: the fraction of all steps labelled correctly.
@@ -310,25 +261,29 @@ class RNNTagger(RNNBase):
         return tags
 
 
-def _best_labels(emissions, mask, crf):
-    if crf is None:
-        return emissions.argmax(2)
-    return crf.decode(emissions, mask)
+def _emissions_and_mask(module, inputs):
+    emissions = module(**inputs).float()
+    return emissions, length_mask(inputs["lengths"].to(emissions.device), emissions.size(1))
 
 
-def _label_probabilities(emissions, mask, crf):
-    if crf is None:
-        return torch.softmax(emissions.double(), 2)
-    return crf.marginals(emissions.double(), mask)
+def _best_labels(module, inputs, targets):
+    return module.predict_labels(*_emissions_and_mask(module, inputs))
 
 
-def _flat_labels(y, lengths: np.ndarray) -> np.ndarray:
-    """Check that ``y[i]`` has ``lengths[i]`` labels and return them concatenated."""
+def _label_probabilities(module, inputs, targets):
+    return module.label_probabilities(*_emissions_and_mask(module, inputs))
+
+
+def _flat_labels(y, lengths: np.ndarray | None = None) -> np.ndarray:
+    """Check that ``y[i]`` is a sequence of labels (of ``lengths[i]`` labels, when
+    given) and return them concatenated."""
     if isinstance(y, str) or not hasattr(y, "__len__"):
         raise TypeError(
             "y must be a list of label sequences, one per sample (e.g. [['B-PER', 'O'], ...])."
         )
-    if len(y) != len(lengths):
+    if lengths is None:
+        lengths = [None] * len(y)
+    elif len(y) != len(lengths):
         raise ValueError(
             f"X and y have different numbers of samples: {len(lengths)} sequences in X, "
             f"{len(y)} label sequences in y."
@@ -340,7 +295,7 @@ def _flat_labels(y, lengths: np.ndarray) -> np.ndarray:
                 f"Sample {i} of y is {labels!r:.40}, not a sequence of labels; RNNTagger needs "
                 "one label per step of each sequence."
             )
-        if len(labels) != n:
+        if n is not None and len(labels) != n:
             raise ValueError(
                 f"Sample {i} of y has {len(labels)} labels, but sample {i} of X has {n} steps "
                 "(tokens); every step needs exactly one label."

@@ -12,12 +12,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._data import Sequences, offsets_of
+from ._tokens import BOS_ID, EOS_ID, PAD_ID, SPECIAL_TOKENS, UNK_ID
 
-PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
-SPECIAL_TOKENS = (PAD, UNK, BOS, EOS)  # indices 0, 1, 2, 3 in every vocabulary
-PAD_INDEX, UNK_INDEX, BOS_INDEX, EOS_INDEX = range(4)
-# Ids a generating model never emits: padding, <bos>, and <unk> (not a real output).
-NEVER_GENERATED = (PAD_INDEX, UNK_INDEX, BOS_INDEX)
 TOKENIZERS = ("char", "word", "whitespace")
 
 # Words (letters, digits, underscore in any script) or single other non-space characters.
@@ -172,11 +168,11 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
 
     def encode_tokens(self, token_lists, *, name: str = "X") -> Sequences:
         lookup = self.vocabulary_.get
-        ids = [[lookup(t, UNK_INDEX) for t in tokens] for tokens in token_lists]
+        ids = [[lookup(t, UNK_ID) for t in tokens] for tokens in token_lists]
         lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
         values = np.fromiter((i for seq in ids for i in seq), dtype=np.int64, count=lengths.sum())
         offsets = offsets_of(lengths)
-        reserved = np.flatnonzero(np.isin(values, (PAD_INDEX, BOS_INDEX, EOS_INDEX)))
+        reserved = np.flatnonzero(np.isin(values, (PAD_ID, BOS_ID, EOS_ID)))
         if len(reserved):
             sample = int(np.searchsorted(offsets, reserved[0], side="right") - 1)
             raise ValueError(
@@ -189,7 +185,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
     def unknown_rate(self, X) -> float:
         """Fraction of the tokens of ``X`` that map to ``<unk>``."""
         sequences = self.encode(X)
-        return float(np.mean(sequences.values == UNK_INDEX)) if len(sequences.values) else 0.0
+        return float(np.mean(sequences.values == UNK_ID)) if len(sequences.values) else 0.0
 
     def inverse_transform(self, X) -> list[list[str]]:
         """Token lists from sequences of ids."""

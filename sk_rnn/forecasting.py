@@ -20,8 +20,9 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, clone
+from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._regressor import RNNRegressor
 
@@ -127,14 +128,19 @@ class RNNForecaster(BaseEstimator):
         makes at each step ahead set the interval widths (split conformal prediction,
         relative errors with ``log=True``). The final network is then fitted on the
         whole series, so fitting takes twice as long. 0 disables intervals.
+    random_state : int, RandomState instance or None, default=None
+        When set, seeds the network (in place of the regressor's own ``random_state``):
+        the same value gives the same forecasts.
 
     Attributes
     ----------
     regressor_ : RNNRegressor
         The fitted network.
+    n_features_in_ : int
+        Columns of the series seen in fit: the target and the covariates.
     n_covariates_ : int
         Number of exogenous columns seen in fit.
-    history_ : ndarray of shape (n_steps, 1 + n_covariates)
+    series_ : ndarray of shape (n_steps, 1 + n_covariates)
         The training series (target first), from which forecasts continue.
     interval_errors_ : ndarray of shape (interval_windows, horizon) or None
         Calibration errors of each origin at each step ahead (absolute, or relative to
@@ -160,6 +166,7 @@ class RNNForecaster(BaseEstimator):
         "difference": [Interval(Integral, 1, None, closed="left"), None],
         "regressor": [RNNRegressor, None],
         "interval_windows": [Interval(Integral, 0, None, closed="left")],
+        "random_state": ["random_state"],
     }
 
     def __init__(
@@ -171,6 +178,7 @@ class RNNForecaster(BaseEstimator):
         difference=None,
         regressor=None,
         interval_windows=0,
+        random_state=None,
     ):
         self.window = window
         self.horizon = horizon
@@ -178,6 +186,7 @@ class RNNForecaster(BaseEstimator):
         self.difference = difference
         self.regressor = regressor
         self.interval_windows = interval_windows
+        self.random_state = random_state
 
     def fit(self, X, y=None):
         """Fit on the series ``X``.
@@ -196,11 +205,13 @@ class RNNForecaster(BaseEstimator):
         """
         self._validate_params()
         table = _check_series(X, "X")
+        self.n_features_in_ = table.shape[1]
         self.n_covariates_ = table.shape[1] - 1
         minimum = self.window + self.horizon + (self.difference or 0)
         if len(table) < minimum:
+            steps = "1 sample (time step)" if len(table) == 1 else f"{len(table)} time steps"
             raise ValueError(
-                f"X has {len(table)} steps, too short for window={self.window}, "
+                f"X has {steps}, too short for window={self.window}, "
                 f"horizon={self.horizon} and difference={self.difference}: it needs at "
                 f"least {minimum}."
             )
@@ -228,7 +239,7 @@ class RNNForecaster(BaseEstimator):
 
     def _fit_network(self, table):
         """Fit the scaling and the network on ``table``, which forecasts then continue."""
-        self.history_ = table
+        self.series_ = table
         target = self._transform(table[:, 0])
         self.target_mean_, self.target_scale_ = _mean_and_scale(target)
         covariates = table[len(table) - len(target) :, 1:] if self.n_covariates_ else None
@@ -244,7 +255,11 @@ class RNNForecaster(BaseEstimator):
         regressor = self.regressor
         if regressor is None:
             regressor = RNNRegressor(cell="gru", hidden_size=32, max_epochs=200, lr=3e-3)
-        self.regressor_ = clone(regressor).fit(windows, targets)
+        regressor = clone(regressor)
+        if self.random_state is not None:
+            seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+            regressor.set_params(random_state=int(seed))
+        self.regressor_ = regressor.fit(windows, targets)
 
     def forecast(self, steps: int, exog=None) -> np.ndarray:
         """The next ``steps`` values after the training series.
@@ -264,7 +279,7 @@ class RNNForecaster(BaseEstimator):
         check_is_fitted(self)
         if not isinstance(steps, Integral) or steps < 1:
             raise ValueError(f"steps must be a positive integer, got {steps!r}.")
-        return self._continue(self.history_, steps, self._check_future_covariates(exog, steps))
+        return self._continue(self.series_, steps, self._check_future_covariates(exog, steps))
 
     def _continue(self, history, steps, covariates):
         """Forecast ``steps`` values after the series ``history`` (a table)."""
@@ -338,10 +353,11 @@ class RNNForecaster(BaseEstimator):
         """
         check_is_fitted(self)
         table = _check_series(X, "X", allow_nan_target=True)
-        if table.shape[1] - 1 != self.n_covariates_:
+        if table.shape[1] != self.n_features_in_:
             raise ValueError(
-                f"X has {table.shape[1]} columns, but the forecaster was fitted on "
-                f"{1 + self.n_covariates_} (the target and {self.n_covariates_} covariates)."
+                f"X has {table.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input (the target and "
+                f"{self.n_covariates_} covariates)."
             )
         return self.forecast(len(table), exog=table[:, 1:] if self.n_covariates_ else None)
 
@@ -410,16 +426,24 @@ def _check_series(X, name, *, allow_nan_target=False) -> np.ndarray:
             f"{name} is not in time order: its index must be increasing without duplicates "
             "(sort it with .sort_index())."
         )
-    try:
-        table = np.asarray(X, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a numeric series or table.") from None
+    # scikit-learn's validation gives its usual messages for sparse, complex, non-numeric
+    # and empty input; a 1-D X is one series.
+    table = check_array(
+        X,
+        dtype=np.float64,
+        ensure_2d=False,
+        allow_nd=True,
+        ensure_all_finite=False,
+        ensure_min_samples=1,
+        input_name=name,
+    )
     if table.ndim == 1:
         table = table[:, None]
-    if table.ndim != 2 or len(table) == 0 or table.shape[1] == 0:
+    if table.ndim != 2 or table.shape[1] == 0:
         raise ValueError(
-            f"{name} must be a non-empty 1-D series or a 2-D table (n_steps, 1 + n_covariates); "
-            f"got shape {table.shape}."
+            f"{name} must be a 1-D series or a 2-D table (n_steps, 1 + n_covariates) with at "
+            f"least one column; got shape {table.shape}. 0 feature(s) (shape={table.shape}) "
+            "while a minimum of 1 is required."
         )
     checked = table[:, 1:] if allow_nan_target else table
     bad = ~np.isfinite(checked).all(axis=1)

@@ -194,9 +194,9 @@ def token_error_rate_scorer(estimator, X, y, sample_weight=None) -> float:
     targets are compared token by token as the model splits them (``target_tokenizer``);
     otherwise as :func:`token_error_rate` compares ``estimator.predict(X)`` with ``y``.
     """
-    if hasattr(estimator, "_predict_tokens"):
-        truth = estimator._target_tokens(y, len(X))
-        predicted = estimator._predict_tokens(X)
+    if hasattr(estimator, "predict_tokens"):
+        truth = estimator.tokenize_targets(y)
+        predicted = estimator.predict_tokens(X)
     else:
         truth, predicted = y, estimator.predict(X)
     return -token_error_rate(truth, predicted, sample_weight=sample_weight)

@@ -2,8 +2,6 @@
 
 import numpy as np
 
-CELLS = ["rnn", "rnn_relu", "lstm", "gru"]
-
 
 def delayed_recall(n_samples, rng, min_length=6, max_length=12):
     """Label = sign of the value at a marked step; only a network with memory can solve it.

@@ -66,9 +66,13 @@ def test_grid_search_with_two_jobs(estimator_class, recall_data, sum_data):
     grid = {"cell": ["lstm", "gru"], "bidirectional": [False, True]}
     search = GridSearchCV(estimator_class(random_state=0, **TINY), grid, cv=2, n_jobs=2)
     search.fit(X, y)
-    assert len(search.cv_results_["params"]) == 4
-    assert search.best_estimator_.cell in ("lstm", "gru")
+    # A failed fit would score NaN; worker processes must reproduce the serial fits.
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+    serial = GridSearchCV(estimator_class(random_state=0, **TINY), grid, cv=2).fit(X, y)
+    np.testing.assert_allclose(
+        search.cv_results_["mean_test_score"], serial.cv_results_["mean_test_score"], rtol=1e-6
+    )
+    assert search.best_estimator_.get_params().items() >= search.best_params_.items()
 
 
 def test_cross_val_score_and_pipeline(recall_data):
@@ -112,39 +116,6 @@ def test_frame_size_stacks_steps(sum_data):
     assert est.n_features_in_ == 1
     assert est.net_.module_.encoder.rnn.input_size == 4
     assert est.predict(X[:5]).shape == (5,)
-
-
-@pytest.mark.parametrize(
-    "params, match",
-    [
-        (dict(hidden_size=0), "hidden_size"),
-        (dict(num_layers=0), "num_layers"),
-        (dict(dropout=1.5), "dropout"),
-        (dict(cell="transformer"), "cell"),
-        (dict(lr=-1.0), "lr"),
-        (dict(batch_size=0), "batch_size"),
-        (dict(frame_size=0), "frame_size"),
-        (dict(validation_fraction=1.0), "validation_fraction"),
-        (dict(device="tpu"), "device"),
-        (dict(device="cuda:0"), "CUDA is not available"),
-    ],
-)
-def test_bad_parameters_fail_before_training(params, match, monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    X, y = [np.zeros((3, 1))] * 4, [0, 1, 0, 1]
-    with pytest.raises(ValueError, match=match):
-        RNNClassifier(**params).fit(X, y)
-
-
-def test_predict_before_fit_and_wrong_feature_count():
-    from sklearn.exceptions import NotFittedError
-
-    X, y = [np.zeros((3, 2))] * 4, [0, 1, 0, 1]
-    with pytest.raises(NotFittedError):
-        RNNClassifier().predict(X)
-    clf = RNNClassifier(**TINY).fit(X, y)
-    with pytest.raises(ValueError, match="n_features_in_=2"):
-        clf.predict([np.zeros((3, 3))])
 
 
 def test_early_stopping_holds_out_data_and_stops(recall_data):

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_blobs
 from sklearn.preprocessing import StandardScaler
-from tasks import CELLS
 
 from sk_rnn import RNNClassifier
+from sk_rnn._modules import CELLS
 
 FAST = dict(hidden_size=16, max_epochs=40, lr=0.01, random_state=0)
 

@@ -6,7 +6,8 @@ import re
 import numpy as np
 import pytest
 import torch
-from sklearn.model_selection import GridSearchCV
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.utils.estimator_checks import (
     check_get_params_invariance,
     check_no_attributes_set_in_init,
@@ -18,7 +19,7 @@ import sk_rnn
 from sk_rnn import RNNLanguageModel
 from sk_rnn._data import SequenceDataset, Sequences
 from sk_rnn._net import StreamIterator
-from sk_rnn._text import EOS_INDEX
+from sk_rnn._tokens import EOS_ID
 
 FAST = dict(tokenizer="char", hidden_size=32, lr=0.02, bptt=20, batch_size=8, random_state=0)
 VALID = re.compile(r"^x(ab)+y$")
@@ -35,6 +36,13 @@ def fitted():
     return RNNLanguageModel(max_epochs=15, **FAST).fit(texts)
 
 
+def test_no_bidirectional_or_frame_size_parameters():
+    # A language model must not read the tokens it predicts: not a parameter at all.
+    assert {"bidirectional", "frame_size"}.isdisjoint(RNNLanguageModel().get_params())
+    with pytest.raises(TypeError, match="bidirectional"):
+        RNNLanguageModel(bidirectional=True)
+
+
 def test_scikit_learn_api_checks():
     # parametrize_with_checks skips text-only estimators; these checks apply to them too.
     estimator = RNNLanguageModel()
@@ -47,11 +55,10 @@ def test_scikit_learn_api_checks():
 
 def test_streams_join_texts_after_eos():
     texts = Sequences.from_list([np.array([5, 6]), np.array([7]), np.array([8, 9, 10])])
-    iterator = StreamIterator(
-        SequenceDataset(texts), 2, 3, shuffle=False, epoch_seed=None, on_start=lambda: None
-    )
-    inputs, targets = iterator.streams()
-    e = EOS_INDEX
+    iterator = StreamIterator(SequenceDataset(texts), 2, 3, shuffle=False, epoch_seed=None)
+    inputs, targets, weights = iterator.streams()
+    assert weights is None
+    e = EOS_ID
     assert inputs.tolist() == [[e, 5, 6, e], [7, e, 8, 9]]
     assert targets.tolist() == [[5, 6, e, 7], [e, 8, 9, 10]]
     chunks = [batch for batch, _ in iterator]
@@ -76,8 +83,8 @@ def test_score_samples_is_the_sum_of_step_log_probabilities(fitted):
     module = fitted.net_.module_
     with torch.no_grad():
         for text in texts:
-            ids = [fitted.vocabulary_[c] for c in text] + [EOS_INDEX]
-            hidden, token, total = None, EOS_INDEX, 0.0
+            ids = [fitted.vocabulary_[c] for c in text] + [EOS_ID]
+            hidden, token, total = None, EOS_ID, 0.0
             for next_id in ids:  # one token at a time, carrying the state
                 logits, hidden = module.step(torch.tensor([[token]]), hidden)
                 total += torch.log_softmax(logits[0, -1].double(), 0)[next_id].item()
@@ -104,11 +111,13 @@ def test_sampling_is_reproducible(fitted):
 
 def test_grid_search_over_hidden_size():
     texts = regular_texts(60, np.random.default_rng(2))
-    search = GridSearchCV(
-        RNNLanguageModel(max_epochs=3, **dict(FAST, hidden_size=8)), {"hidden_size": [4, 16]}, cv=2
-    ).fit(texts)
-    assert search.best_params_["hidden_size"] in (4, 16)
-    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    model = RNNLanguageModel(max_epochs=3, **dict(FAST, hidden_size=8))
+    search = GridSearchCV(model, {"hidden_size": [4, 16]}, cv=2).fit(texts)
+    # The search scores each candidate by its mean log-likelihood per held-out token.
+    manual = cross_val_score(clone(model).set_params(hidden_size=4), texts, cv=2)
+    np.testing.assert_allclose(
+        [search.cv_results_[f"split{i}_test_score"][0] for i in range(2)], manual, rtol=1e-6
+    )
     assert np.all(search.cv_results_["mean_test_score"] < 0)
 
 
@@ -144,7 +153,6 @@ def test_reproducible_fits():
 @pytest.mark.parametrize(
     "params, X, error, match",
     [
-        (dict(bidirectional=True), ["ab"], ValueError, "bidirectional=True is not possible"),
         (dict(tie_weights=True, hidden_size=8), ["ab"], ValueError, "embedding_dim \\(64\\)"),
         ({}, [np.zeros((3, 2))], TypeError, "needs text"),
         ({}, ["ab", ""], ValueError, "Sample 1 of X has no tokens"),

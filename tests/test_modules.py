@@ -1,8 +1,7 @@
 import pytest
 import torch
-from tasks import CELLS
 
-from sk_rnn._modules import RecurrentEncoder, SequencePredictor, reverse_padded
+from sk_rnn._modules import CELLS, RecurrentEncoder, SequencePredictor, reverse_padded
 
 
 def test_reverse_padded_reverses_within_length_and_is_an_involution():

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
-from tasks import CELLS
 
 from sk_rnn import RNNRegressor
+from sk_rnn._modules import CELLS
 
 FAST = dict(hidden_size=16, max_epochs=30, lr=0.01, random_state=0)
 

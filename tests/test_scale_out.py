@@ -12,7 +12,7 @@ import torch
 from sklearn.model_selection import GridSearchCV
 
 import sk_rnn
-from sk_rnn import RNNClassifier, RNNSeq2Seq, RNNTagger, _parallel
+from sk_rnn import RNNClassifier, RNNSeq2Seq, RNNTagger, _device
 
 from .tasks import delayed_recall, neighbour_tags
 
@@ -71,22 +71,21 @@ def four_fake_gpus(monkeypatch):
 
 @pytest.mark.parametrize("device", ["cuda", "auto"])
 def test_each_worker_gets_its_own_gpu(four_fake_gpus, monkeypatch, device):
-    model = RNNClassifier(device=device)
-    assert model._resolve_device() == "cuda"  # main process: the current GPU
+    assert _device.resolve_device(device) == "cuda"  # main process: the current GPU
     for slot, expected in [(0, "cuda:0"), (1, "cuda:1"), (5, "cuda:1"), (3, "cuda:3")]:
-        monkeypatch.setattr(sk_rnn._base, "worker_slot", lambda slot=slot: slot)
-        assert model._resolve_device() == expected
-    assert RNNClassifier(device="cuda:2")._resolve_device() == "cuda:2"  # explicit wins
+        monkeypatch.setattr(_device, "worker_slot", lambda slot=slot: slot)
+        assert _device.resolve_device(device) == expected
+    assert _device.resolve_device("cuda:2") == "cuda:2"  # explicit wins
 
 
 def _slot_in_worker(_):
-    return _parallel.worker_slot()
+    return _device.worker_slot()
 
 
 def test_joblib_workers_have_distinct_slots():
     from joblib import Parallel, delayed
 
-    assert _parallel.worker_slot() is None
+    assert _device.worker_slot() is None
     slots = Parallel(n_jobs=2)(delayed(_slot_in_worker)(i) for i in range(8))
     assert set(slots) == {0, 1}
 

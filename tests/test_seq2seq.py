@@ -5,12 +5,13 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from sklearn.model_selection import GridSearchCV
+from sklearn.base import clone
+from sklearn.model_selection import GridSearchCV, KFold
 
 import sk_rnn
 from sk_rnn import RNNSeq2Seq
-from sk_rnn._decoding import beam_search, greedy_decode
 from sk_rnn._modules import Attention, EncoderDecoder, RecurrentEncoder
+from sk_rnn._search import beam_search, greedy_search
 from sk_rnn.metrics import edit_distance, token_error_rate, token_error_rate_scorer
 
 from .tasks import pronounce, spelling_to_sound
@@ -129,7 +130,7 @@ def test_beam_of_one_is_greedy(attention):
     lengths = torch.randint(1, 10, (40,))
     settings = dict(max_length=12, bos=2, eos=3, banned=(0, 1, 2))
     with torch.inference_mode():
-        greedy = greedy_decode(model, x, lengths, **settings)
+        greedy = greedy_search(model, x, lengths, **settings)
         beam = beam_search(model, x, lengths, beam_size=1, **settings)
     torch.testing.assert_close(beam, greedy)
 
@@ -152,10 +153,10 @@ class MarkovDecoder(torch.nn.Module):
         table[3, 3] = 1.0
         self.log_table = torch.log(table / table.sum(1, keepdim=True))
 
-    def encode(self, x, lengths):
+    def start(self, x, lengths):
         return (x.float(),), torch.zeros(1, len(x), 1)
 
-    def decode(self, tokens, state, memory):
+    def step(self, tokens, state, memory):
         return self.log_table[tokens], state
 
 
@@ -173,7 +174,7 @@ def test_beam_search_beats_greedy_on_a_constructed_case():
     model = MarkovDecoder()
     x, lengths = torch.zeros(1, 1), torch.ones(1, dtype=torch.long)
     settings = dict(max_length=5, bos=2, eos=3, banned=(0, 1, 2))
-    greedy = greedy_decode(model, x, lengths, **settings)[0].tolist()
+    greedy = greedy_search(model, x, lengths, **settings)[0].tolist()
     beam = beam_search(model, x, lengths, beam_size=3, **settings)[0].tolist()
     assert greedy[:3] == [4, 6, 3]
     assert beam[:3] == [5, 6, 3]
@@ -239,14 +240,19 @@ def test_pickle_and_safe_round_trips(reverser, tmp_path):
 
 def test_grid_search_over_attention_with_token_error_rate():
     words = random_words(200, np.random.default_rng(12), max_length=5)
+    targets = [w[::-1] for w in words]
+    model = RNNSeq2Seq(tokenizer="char", target_tokenizer="char", max_epochs=4, **FAST)
     search = GridSearchCV(
-        RNNSeq2Seq(tokenizer="char", target_tokenizer="char", max_epochs=4, **FAST),
-        {"attention": ["general", None]},
-        scoring=token_error_rate_scorer,
-        cv=2,
-    ).fit(words, [w[::-1] for w in words])
-    assert search.best_params_["attention"] in ("general", None)
+        model, {"attention": ["general", None]}, scoring=token_error_rate_scorer, cv=2
+    ).fit(words, targets)
     assert np.all(search.cv_results_["mean_test_score"] <= 0)
+    # The scorer's figure is minus the token error rate of the candidate's predictions.
+    train, test = next(KFold(2).split(words))
+    first = clone(model).fit([words[i] for i in train], [targets[i] for i in train])
+    truth = [list(targets[i]) for i in test]
+    predicted = first.predict_tokens([words[i] for i in test])
+    expected = -token_error_rate(truth, predicted)
+    assert search.cv_results_["split0_test_score"][0] == pytest.approx(expected)
 
 
 def test_edit_distance_and_token_error_rate():

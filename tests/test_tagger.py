@@ -139,7 +139,7 @@ def test_crf_matches_brute_force(random_crf):
     crf, emissions, mask, lengths = random_crf
     with torch.no_grad():
         log_z = crf.log_partition(emissions, mask)
-        best = crf.decode(emissions, mask)
+        best = crf.viterbi(emissions, mask)
         marginals = crf.marginals(emissions, mask)
         for b, n in enumerate(lengths.tolist()):
             paths, scores = _brute_force(crf, emissions[b], n)
@@ -163,7 +163,7 @@ def test_crf_ignores_padding(random_crf):
     noisy = emissions.clone()
     noisy[~mask] = 1e3
     torch.testing.assert_close(crf.log_partition(noisy, mask), crf.log_partition(emissions, mask))
-    decoded, decoded_noisy = crf.decode(emissions, mask), crf.decode(noisy, mask)
+    decoded, decoded_noisy = crf.viterbi(emissions, mask), crf.viterbi(noisy, mask)
     assert decoded[mask].tolist() == decoded_noisy[mask].tolist()
 
 
@@ -253,8 +253,8 @@ def test_label_unseen_in_fit_at_score():
 
 
 def test_invalid_settings():
-    with pytest.raises(ValueError, match="frame_size must be 1"):
-        RNNTagger(frame_size=2, max_epochs=1).fit([np.zeros((3, 1))] * 2, [[0, 1, 0]] * 2)
+    # Labels belong to single steps: frames are not a parameter of the tagger.
+    assert "frame_size" not in RNNTagger().get_params()
     with pytest.raises(ValueError, match="character_features applies to text"):
         RNNTagger(character_features=True, max_epochs=1).fit(
             [np.zeros((3, 1)), np.ones((3, 1))], [[0, 1, 0]] * 2

@@ -195,5 +195,8 @@ def test_grid_search_over_tokenizer_and_embedding_dim():
     X, y = negation_task(80, np.random.default_rng(2))
     grid = {"tokenizer": ["word", "char"], "embedding_dim": [4, 8]}
     search = GridSearchCV(RNNClassifier(**TINY), grid, cv=2).fit(X, y)
-    assert len(search.cv_results_["params"]) == 4
-    assert cross_val_score(RNNClassifier(**TINY), X, y, cv=2).shape == (2,)
+    best = search.best_estimator_
+    assert best.vectorizer_.tokenizer == search.best_params_["tokenizer"]
+    assert best.net_.module_.encoder.embedding.embedding_dim == search.best_params_["embedding_dim"]
+    # A fit that failed would score NaN.
+    assert np.isfinite(cross_val_score(RNNClassifier(**TINY), X, y, cv=2)).all()

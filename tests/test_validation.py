@@ -3,6 +3,7 @@ names the parameter or the sample, raised before any training starts."""
 
 import numpy as np
 import pytest
+import torch
 from sklearn.exceptions import NotFittedError
 
 from sk_rnn import RNNClassifier, RNNRegressor, RNNSeq2Seq, RNNTagger
@@ -75,8 +76,17 @@ BAD_PARAMS = [
 @pytest.mark.parametrize("estimator_class", ESTIMATORS)
 @pytest.mark.parametrize("name, value", BAD_PARAMS, ids=[p[0] for p in BAD_PARAMS])
 def test_out_of_range_parameters(estimator_class, name, value):
+    if name not in estimator_class().get_params():
+        pytest.skip(f"{estimator_class.__name__} has no {name}")
     with pytest.raises(ValueError, match=f"'{name}' parameter"):
         estimator_class(**{name: value}).fit(GOOD_X, targets(estimator_class))
+
+
+@pytest.mark.parametrize("device, match", [("tpu", "device"), ("cuda:0", "CUDA is not available")])
+def test_unavailable_devices(device, match, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match=match):
+        RNNClassifier(device=device).fit(GOOD_X, targets(RNNClassifier))
 
 
 @pytest.mark.parametrize("estimator_class", ESTIMATORS)

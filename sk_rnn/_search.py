@@ -1,13 +1,13 @@
-"""Batched greedy and beam-search decoding for :class:`~sk_rnn._modules.EncoderDecoder`.
+"""Batched greedy and beam search over a :class:`~sk_rnn._modules.Decoder`.
 
-Both work on any model with ``encode(x, lengths) -> (memory, state)`` and
-``decode(tokens, state, memory) -> (logits, state)``, where ``memory`` is a tuple of
+Both work on any module with ``start(x, lengths) -> (memory, state)`` and
+``step(tokens, state, memory) -> (logits, state)``, where ``memory`` is a tuple of
 batch-first tensors (or None) and ``state`` a recurrent state with the batch in
-dimension 1. Every sequence of the batch is decoded independently: a finished sequence
+dimension 1. Every sequence of the batch is searched independently: a finished sequence
 only emits padding until the whole batch is done.
 
 Returned ids have shape ``(batch, max_length)``: each row is the output tokens, then
-``eos`` if it finished, then padding (0).
+``eos`` if it finished, then padding (``PAD_ID``).
 """
 
 from __future__ import annotations
@@ -15,20 +15,19 @@ from __future__ import annotations
 import torch
 
 from ._modules import repeat_state, select_state
+from ._tokens import PAD_ID
 
-PAD_ID = 0
 
-
-def greedy_decode(model, x, lengths, *, max_length, bos, eos, banned=()):
+def greedy_search(model, x, lengths, *, max_length, bos, eos, banned=()):
     """The most likely next token at each step, until ``eos`` or ``max_length`` tokens."""
-    memory, state = model.encode(x, lengths)
+    memory, state = model.start(x, lengths)
     n = len(lengths)
     device = memory[0].device
     tokens = torch.full((n, 1), bos, dtype=torch.long, device=device)
     out = torch.full((n, max_length), PAD_ID, dtype=torch.long, device=device)
     finished = torch.zeros(n, dtype=torch.bool, device=device)
     for step in range(max_length):
-        logits, state = model.decode(tokens, state, memory)
+        logits, state = model.step(tokens, state, memory)
         next_tokens = (
             _allowed(logits[:, -1].float(), banned).argmax(1).masked_fill(finished, PAD_ID)
         )
@@ -51,7 +50,7 @@ def beam_search(model, x, lengths, *, beam_size, max_length, bos, eos, banned=()
     exactly greedy decoding. The output is the finished hypothesis with the best
     normalised score (or, at ``max_length``, a live one if it scores better).
     """
-    memory, state = model.encode(x, lengths)
+    memory, state = model.start(x, lengths)
     n, k = len(lengths), beam_size
     device = memory[0].device
     memory = tuple(None if m is None else m.repeat_interleave(k, 0) for m in memory)
@@ -65,7 +64,7 @@ def beam_search(model, x, lengths, *, beam_size, max_length, bos, eos, banned=()
     done = torch.zeros(n, dtype=torch.bool, device=device)
     first_ranks = torch.arange(2 * k, device=device)[None, :] < k
     for step in range(max_length):
-        logits, state = model.decode(tokens, state, memory)
+        logits, state = model.step(tokens, state, memory)
         log_probs = torch.log_softmax(_allowed(logits[:, -1].float(), banned), 1)
         vocabulary = log_probs.size(1)
         candidates = (scores[:, :, None] + log_probs.view(n, k, vocabulary)).view(n, -1)

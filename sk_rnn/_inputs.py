@@ -1,0 +1,117 @@
+"""Input encoding: from what the user passed as ``X`` to the model's input sequences.
+
+:class:`InputEncodingMixin` gives an estimator one entry point, ``_encode_inputs``, that
+validates ``X`` once, learns what ``fit`` learns from it (the number of features, or the
+vocabulary) and returns :class:`~sk_rnn._data.Sequences` of model steps: numeric
+sequences framed by ``frame_size``, or token ids. It also tells the module builder the
+size of the input layer and fills in pretrained embeddings.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_is_fitted
+
+from ._data import Sequences, as_indexable, check_sequences, frame_sequences
+from ._text import (
+    SequenceVectorizer,
+    is_text_input,
+    pretrained_dimension,
+    pretrained_matrix,
+    tokenize,
+)
+
+DEFAULT_EMBEDDING_DIM = 64
+
+
+class InputEncodingMixin:
+    """Encodes numeric or text ``X`` for an estimator with the shared input parameters.
+
+    Fitted attributes: ``n_features_in_`` (numeric input) or ``vectorizer_`` (text
+    input; None for numeric input, so that ``vectorizer_`` tells which kind the model
+    was fitted on).
+    """
+
+    def _encode_inputs(self, X, *, reset: bool, first_index: int = 0) -> Sequences:
+        """Validate and encode ``X`` (numeric or text) once; a fresh fit (``reset``)
+        records ``n_features_in_`` or learns the vocabulary."""
+        X = as_indexable(X)
+        text = is_text_input(X)
+        if reset:
+            self.vectorizer_ = None
+            if text:
+                self.vectorizer_ = SequenceVectorizer(
+                    tokenizer=self.tokenizer,
+                    lowercase=self.lowercase,
+                    min_frequency=self.min_frequency,
+                    max_vocabulary=self.max_vocabulary,
+                )
+                tokens = tokenize(X, self.tokenizer, self.lowercase)
+                self.vectorizer_._fit_tokens(tokens)
+                return _check_not_empty(self._encode_tokens(tokens, reset=True), first_index)
+            sequences = check_sequences(X)
+            self.n_features_in_ = sequences.n_features
+            return frame_sequences(sequences, self.frame_size)
+        check_is_fitted(self)
+        if self.vectorizer_ is None:
+            if text:
+                raise TypeError("This model was fitted on numeric sequences, but X holds text.")
+            sequences = check_sequences(X, n_features=self.n_features_in_, first_index=first_index)
+            return frame_sequences(sequences, self.frame_size)
+        if not text and len(X) and not isinstance(X[0], list | tuple | str):
+            raise TypeError(
+                "This model was fitted on text, but X holds numeric sequences; pass strings "
+                "or token lists."
+            )
+        tokens = tokenize(X, self.vectorizer_.tokenizer, self.vectorizer_.lowercase)
+        return _check_not_empty(self._encode_tokens(tokens, reset=False), first_index)
+
+    def _encode_tokens(self, tokens: list[list[str]], *, reset: bool) -> Sequences:
+        """Token lists as model input (ids from ``vectorizer_``, fitted already).
+
+        An estimator that reads more than the token ids (the tagger's characters)
+        extends this.
+        """
+        return self.vectorizer_.encode_tokens(tokens)
+
+    @property
+    def vocabulary_(self) -> dict:
+        """Token to id, for models fitted on text."""
+        if getattr(self, "vectorizer_", None) is None:
+            raise AttributeError("vocabulary_ exists only for models fitted on text.")
+        return self.vectorizer_.vocabulary_
+
+    def _input_layer_sizes(self) -> tuple[int, int | None]:
+        """(encoder input size, vocabulary size or None for numeric input)."""
+        if self.vectorizer_ is None:
+            return self.n_features_in_ * self.frame_size, None
+        return self._embedding_size(), len(self.vectorizer_.vocabulary_)
+
+    def _embedding_size(self) -> int:
+        if self.embedding_dim is not None:
+            return self.embedding_dim
+        if self.embeddings is not None:
+            return pretrained_dimension(self.embeddings)
+        return DEFAULT_EMBEDDING_DIM
+
+    def _load_pretrained_embeddings(self, module: torch.nn.Module) -> None:
+        """Copy the ``embeddings`` vectors of vocabulary tokens into the module."""
+        if self.embeddings is None or self.vectorizer_ is None:
+            return
+        vectors = pretrained_matrix(
+            self.embeddings, self.vectorizer_.get_feature_names_out(), self._embedding_size()
+        )
+        with torch.no_grad():
+            known = ~torch.isnan(vectors[:, 0])
+            module.encoder.embedding.weight[known] = vectors[known]
+
+
+def _check_not_empty(sequences: Sequences, first_index: int) -> Sequences:
+    empty = np.flatnonzero(sequences.lengths == 0)
+    if len(empty):
+        raise ValueError(
+            f"Sample {first_index + empty[0]} of X has no tokens ({len(empty)} empty texts "
+            "in all); every text needs at least one token."
+        )
+    return sequences

@@ -1,0 +1,217 @@
+"""The parameters the estimators share: their constraints and their documentation.
+
+Each estimator keeps an explicit ``__init__`` signature (scikit-learn reads parameters and
+defaults from it). The descriptions live here once; :func:`document_parameters` renders
+them into a class docstring with the defaults of *that* class's signature, and skips the
+shared parameters the class does not have, so the docs cannot drift from the code
+(``tests/test_docs.py`` checks every class).
+"""
+
+from __future__ import annotations
+
+import inspect
+import textwrap
+from numbers import Integral, Real
+
+import torch
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
+
+from ._device import PRECISIONS
+from ._modules import CELLS
+from ._text import TOKENIZERS
+
+SHARED_CONSTRAINTS: dict = {
+    "cell": [StrOptions(set(CELLS))],
+    "hidden_size": [Interval(Integral, 1, None, closed="left")],
+    "num_layers": [Interval(Integral, 1, None, closed="left")],
+    "bidirectional": ["boolean"],
+    "dropout": [Interval(Real, 0, 1, closed="left")],
+    "tokenizer": [StrOptions(set(TOKENIZERS)), callable],
+    "lowercase": ["boolean"],
+    "min_frequency": [Interval(Integral, 1, None, closed="left")],
+    "max_vocabulary": [Interval(Integral, 1, None, closed="left"), None],
+    "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
+    "embeddings": [dict, tuple, None],
+    "freeze_embeddings": ["boolean"],
+    "token_dropout": [Interval(Real, 0, 1, closed="left")],
+    "frame_size": [Interval(Integral, 1, None, closed="left")],
+    "max_epochs": [Interval(Integral, 1, None, closed="left")],
+    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "lr": [Interval(Real, 0, None, closed="neither")],
+    "optimizer": [callable],
+    "optimizer_params": [dict, None],
+    "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
+    "early_stopping": ["boolean"],
+    "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "callbacks": [list, None],
+    "device": [str, torch.device],
+    "precision": [StrOptions(set(PRECISIONS))],
+    "accelerator": [HasMethods(["prepare", "backward"]), None],
+    "random_state": ["random_state"],
+    "warm_start": ["boolean"],
+    "verbose": ["verbose"],
+}
+
+# name -> (type, description). Descriptions are indented by the renderer.
+SHARED_DOCS: dict[str, tuple[str, str]] = {
+    "cell": (
+        "{" + ", ".join(f'"{cell}"' for cell in CELLS) + "}",
+        'Recurrent cell: LSTM, GRU, or an Elman RNN with tanh ("rnn") or ReLU ("rnn_relu") '
+        "activation.",
+    ),
+    "hidden_size": ("int", "Hidden units per layer and direction."),
+    "num_layers": ("int", "Number of stacked recurrent layers."),
+    "bidirectional": (
+        "bool",
+        "Read each sequence in both directions. Padding never leaks into the backward "
+        "direction: it reads each sequence reversed within its own length.",
+    ),
+    "dropout": ("float", "Dropout probability between stacked layers and before the output head."),
+    "tokenizer": (
+        '{"word", "char", "whitespace"} or callable',
+        "For text input (a list of strings): how to split each string into tokens (see "
+        ":class:`SequenceVectorizer`). Lists of token lists are used as given.",
+    ),
+    "lowercase": ("bool", "Lowercase text and tokens before building the vocabulary."),
+    "min_frequency": ("int", "Tokens seen fewer times in fit become ``<unk>``."),
+    "max_vocabulary": (
+        "int or None",
+        "Keep at most this many distinct tokens (the most frequent).",
+    ),
+    "embedding_dim": (
+        "int or None",
+        "Size of the token embeddings for text input: the dimension of ``embeddings`` if "
+        "given, else 64.",
+    ),
+    "embeddings": (
+        "dict of str to array, tuple (tokens, array) or None",
+        "Pretrained token vectors. Vocabulary tokens without a vector are initialised "
+        "randomly, and a warning says how many.",
+    ),
+    "freeze_embeddings": ("bool", "Keep the embeddings fixed during training."),
+    "token_dropout": (
+        "float",
+        "For text input, during training: replace each token by ``<unk>`` with this "
+        "probability. Without it the ``<unk>`` embedding is trained only on the tokens below "
+        "``min_frequency``; with it (0.05 to 0.2 is typical) the model learns what to make "
+        "of words it has never seen, from their context and, in :class:`RNNTagger`, their "
+        "characters.",
+    ),
+    "frame_size": (
+        "int",
+        "Stack each run of ``frame_size`` consecutive steps into one input step "
+        "(patching). A 1,000-step signal becomes 125 steps of 8-step frames with "
+        "``frame_size=8``: faster, and easier for the network to remember. The last partial "
+        "frame is zero-padded. Use it for long, densely sampled numeric signals.",
+    ),
+    "max_epochs": ("int", "Number of passes over the training data (fewer with early stopping)."),
+    "batch_size": (
+        "int",
+        "Sequences per batch, for training and prediction. Batches group sequences of "
+        "similar length and are padded only to their own longest sequence.",
+    ),
+    "lr": ("float", "Learning rate."),
+    "optimizer": (
+        "torch optimizer class",
+        "The optimizer class, called as ``optimizer(params, lr=lr, **optimizer_params)``.",
+    ),
+    "optimizer_params": (
+        "dict or None",
+        'Extra keyword arguments for the optimizer, e.g. ``{"weight_decay": 1e-4}``.',
+    ),
+    "clip_grad_norm": (
+        "float or None",
+        "Clip the gradient norm to this value (skorch's ``GradientNormClipping``); the "
+        "classic guard against exploding gradients in RNNs. ``None`` disables clipping.",
+    ),
+    "early_stopping": (
+        "bool",
+        "Hold out ``validation_fraction`` of the training data and stop when the validation "
+        "loss has not improved for ``n_iter_no_change`` epochs, keeping the best weights "
+        "(skorch's ``EarlyStopping``). By default all data is used to train.",
+    ),
+    "validation_fraction": (
+        "float",
+        "Fraction held out when ``early_stopping=True`` (stratified for classifiers).",
+    ),
+    "n_iter_no_change": ("int", "Patience of early stopping, in epochs."),
+    "callbacks": (
+        "list of skorch callbacks or None",
+        "Extra skorch callbacks (copied at each fit, so the ones passed stay unchanged).",
+    ),
+    "device": (
+        "str or torch.device",
+        '"cpu", "cuda", "cuda:N", "mps", or "auto" (CUDA if available, then MPS, else CPU). '
+        "Predictions always come back as numpy arrays, and a model trained on a GPU loads "
+        "and predicts on a CPU-only machine.",
+    ),
+    "precision": (
+        '{"32", "bf16", "fp16"}',
+        'Floating-point precision of the forward pass. "bf16" and "fp16" run it in mixed '
+        "precision (``torch.autocast``: matrix products in 16 bits, weights, losses and sums "
+        "in 32), which is faster on GPUs with tensor cores and halves the memory of "
+        'activations. "fp16" needs a CUDA device and scales the loss against underflow; '
+        '"bf16" works on CUDA devices that support it (Ampere and newer) and on CPUs (where '
+        "the CPU has no bf16 recurrent kernels, the recurrent layers stay in float32). "
+        "Outputs are returned at full precision (never 16-bit arrays).",
+    ),
+    "accelerator": (
+        "accelerate.Accelerator or None",
+        "Train through Hugging Face Accelerate (skorch's ``AccelerateMixin``): for "
+        "data-parallel training on several GPUs or machines, run the script with "
+        "``accelerate launch`` and pass ``Accelerator()``; each process then trains on its "
+        "own share of every epoch's batches. The accelerator chooses the device (``device`` "
+        "is ignored) and its ``mixed_precision`` replaces ``precision``. Not saved by "
+        ":meth:`save` (it is only needed to fit).",
+    ),
+    "random_state": (
+        "int, RandomState instance or None",
+        "Seeds weight initialisation, dropout and batch shuffling. With a fixed value, two "
+        "fits on CPU give bit-identical predictions. sk_rnn never changes torch's global "
+        "random state.",
+    ),
+    "warm_start": (
+        "bool",
+        "When fitting again, continue from the current weights (and vocabulary, classes, "
+        "scaling) instead of starting afresh. ``partial_fit`` always continues.",
+    ),
+    "verbose": ("int", "0 is silent; 1 prints a table of losses per epoch with a progress bar."),
+}
+
+PLACEHOLDER = "%(shared_parameters)s"
+
+
+def document_parameters(cls):
+    """Class decorator: render the shared parameters of ``cls``'s signature, with their
+    real defaults, in place of ``%(shared_parameters)s`` in its docstring."""
+    signature = inspect.signature(cls.__init__)
+    lines = []
+    for name, parameter in signature.parameters.items():
+        if name in SHARED_DOCS:
+            kind, description = SHARED_DOCS[name]
+            lines.append(f"    {name} : {kind}, default={_format_default(parameter.default)}")
+            lines.extend(
+                textwrap.wrap(description, 88, initial_indent=" " * 8, subsequent_indent=" " * 8)
+            )
+    placeholder = "    " + PLACEHOLDER
+    if placeholder not in (cls.__doc__ or ""):
+        raise ValueError(f"{cls.__name__}'s docstring has no {PLACEHOLDER} placeholder.")
+    cls.__doc__ = cls.__doc__.replace(placeholder, "\n".join(lines))
+    return cls
+
+
+def _format_default(value) -> str:
+    if isinstance(value, type):
+        if getattr(torch.optim, value.__name__, None) is value:
+            return f"torch.optim.{value.__name__}"
+        return f"{value.__module__}.{value.__qualname__}"
+    return repr(value)
+
+
+def store_parameters(estimator, arguments: dict) -> None:
+    """``__init__`` body of every estimator: store each argument unchanged, as
+    scikit-learn requires (no validation or conversion in ``__init__``)."""
+    for name, value in arguments.items():
+        if name != "self":
+            setattr(estimator, name, value)
