@@ -1,0 +1,57 @@
+"""What sk_rnn relies on in its dependencies beyond their public API, checked directly so
+that a release that changes it fails here, loudly, rather than somewhere downstream.
+
+- scikit-learn: ``sklearn.base._fit_context`` and ``sklearn.utils._param_validation``
+  (the parameter validation every scikit-learn estimator uses);
+- skorch: the history layout its epoch loop writes, which ``SequenceNet.run_single_epoch``
+  reproduces without a host synchronisation per batch;
+- CPython: ``multiprocessing.current_process()._identity``, the worker number behind
+  "one GPU per worker" (checked in tests/test_scale_out.py).
+"""
+
+import numpy as np
+import pytest
+from skorch import NeuralNet
+
+from sk_rnn import RNNClassifier
+from sk_rnn._net import SequenceNet
+
+
+def test_scikit_learn_parameter_validation():
+    from sklearn.base import _fit_context
+    from sklearn.utils._param_validation import (
+        HasMethods,
+        Interval,
+        InvalidParameterError,
+        StrOptions,
+    )
+
+    assert callable(_fit_context) and {HasMethods, Interval, StrOptions}
+    with pytest.raises(InvalidParameterError, match="'hidden_size' parameter"):
+        RNNClassifier(hidden_size=0).fit([np.zeros((2, 1))] * 2, [0, 1])
+
+
+def _history_without_timings(history):
+    return [
+        {
+            key: value
+            for key, value in epoch.items()
+            if key not in ("dur", "batches") and not key.endswith("_best")
+        }
+        | {"batches": epoch["batches"]}
+        for epoch in history
+    ]
+
+
+def test_epoch_loop_records_what_skorchs_own_loop_records(monkeypatch, recall_data):
+    (X, y), _ = recall_data
+    params = dict(hidden_size=8, max_epochs=3, lr=0.01, random_state=0, early_stopping=True)
+    ours = RNNClassifier(**params).fit(X[:100], y[:100])
+    # The same fit through skorch's own run_single_epoch (loss.item() after every batch).
+    monkeypatch.setattr(SequenceNet, "run_single_epoch", NeuralNet.run_single_epoch)
+    skorchs = RNNClassifier(**params).fit(X[:100], y[:100])
+    assert _history_without_timings(ours.history_) == _history_without_timings(skorchs.history_)
+    np.testing.assert_array_equal(ours.predict_proba(X), skorchs.predict_proba(X))
+    batches = ours.history_[-1, "batches"]
+    assert {"train_loss", "train_batch_size"} <= set(batches[0])
+    assert {"valid_loss", "valid_batch_size"} <= set(batches[-1])
