@@ -47,12 +47,12 @@ def main():
     def cpu_batches(epoch):
         iterator = BucketBatchIterator(dataset, bench.BATCH, True, lambda: epoch)
         for inputs, batch_targets in iterator:
-            yield inputs["x"].to(device), inputs["lengths"], batch_targets["target"].to(device)
+            yield inputs["x"].to(device), inputs["lengths"], batch_targets.to(device)
 
     def prefetched_batches(epoch):
         iterator = BucketBatchIterator(dataset, bench.BATCH, True, lambda: epoch, device=device)
         for inputs, batch_targets in iterator:
-            yield inputs["x"], inputs["lengths"], batch_targets["target"]
+            yield inputs["x"], inputs["lengths"], batch_targets
 
     variants = [
         ("module, GPU-resident batches", gpu_batches, False),

@@ -40,6 +40,8 @@ its outputs into the user's labels and units.
 from __future__ import annotations
 
 import copy
+import warnings
+from numbers import Integral
 
 import numpy as np
 import torch
@@ -47,22 +49,23 @@ from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from skorch.callbacks import EarlyStopping, GradientNormClipping, ProgressBar
+from skorch.history import History
 
 from ._data import (
     BucketBatchIterator,
-    as_indexable,
     in_background,
     make_dataset,
     pin_memory,
+    positional,
     to_device,
 )
 from ._device import check_precision, resolve_device, seeded
 from ._inputs import InputEncodingMixin
-from ._modules import RecurrentEncoder
+from ._modules import RecurrentEncoder, set_dropout
 from ._net import HoldoutSplit, LastGoodEpoch, SequenceNet, accelerated
 from ._parameters import SHARED_CONSTRAINTS
-from ._persistence import SafeSaving
-from ._text import is_text_input
+from ._persistence import SafeSaving, history_to_json, module_state, resolve_load_device
+from ._text import is_text_input, pretrained_dimension
 
 # Prediction validates and encodes this many batches at a time, so that its memory grows
 # with batch_size, not with the number of samples.
@@ -139,9 +142,12 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
-        X = as_indexable(X)
+        X = positional(X)
         if reset:
             self._check_params(is_text_input(X))
+            self._fitted_params_ = self.get_params(deep=False)
+        else:
+            self._apply_parameter_changes()
         sequences = self._encode_inputs(X, reset=reset)
         if reset:
             self._fit_targets(y if fit_targets_on is None else fit_targets_on)
@@ -149,6 +155,74 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
         if reset:
             self._initialize_net()
         return self._train(dataset, epochs)
+
+    # Parameters that only steer training (and prediction): when training continues
+    # (warm_start, partial_fit) a new value takes effect. Every other parameter shapes
+    # the fitted network or its encoding, and cannot change without a fresh fit.
+    _training_parameters = frozenset(
+        {
+            "dropout",
+            "token_dropout",
+            "max_epochs",
+            "batch_size",
+            "lr",
+            "optimizer",
+            "optimizer_params",
+            "clip_grad_norm",
+            "early_stopping",
+            "validation_fraction",
+            "n_iter_no_change",
+            "callbacks",
+            "device",
+            "precision",
+            "accelerator",
+            "random_state",
+            "warm_start",
+            "verbose",
+        }
+    )
+    # Read at prediction time: saved as they are now, not as they were at fit.
+    _prediction_parameters = ("batch_size", "verbose")
+
+    def _apply_parameter_changes(self) -> None:
+        """Before continued training: make changed training parameters take effect, and
+        refuse changed parameters that shape the fitted network."""
+        current = self.get_params(deep=False)
+        changed = [n for n, v in current.items() if not _same(v, self._fitted_params_[n])]
+        fixed = [n for n in changed if n not in self._training_parameters]
+        if fixed:
+            was = ", ".join(f"{n}={self._fitted_params_[n]!r}" for n in fixed)
+            now = ", ".join(f"{n}={current[n]!r}" for n in fixed)
+            raise ValueError(
+                f"Training continues the fitted network, which was fitted with {was}; it "
+                f"cannot continue with {now}. Fit afresh (warm_start=False, or a new "
+                "estimator), or set them back."
+            )
+        if not changed:
+            return
+        self._fitted_params_ = current
+        old = self.net_
+        module = old.module_
+        set_dropout(module, self.dropout, self.token_dropout)
+        seed = old.shuffle_seed
+        if "random_state" in changed:
+            seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        self.net_ = self._build_net(module, self._training_device(), seed).initialize()
+        if type(self.net_.optimizer_) is type(old.optimizer_):
+            # Keep the optimizer's running state; the new lr and settings replace the old.
+            self.net_.optimizer_.load_state_dict(old.optimizer_.state_dict())
+            for group in self.net_.optimizer_.param_groups:
+                group.update(lr=self.lr, **(self.optimizer_params or {}))
+        self.net_.history = old.history
+        self.history_ = self.net_.history
+
+    def _training_device(self) -> torch.device:
+        """The device to train on, checked to exist and to support ``precision``."""
+        if self.accelerator is not None:
+            return torch.device(self.accelerator.device)
+        device = torch.device(resolve_device(self.device))
+        check_precision(self.precision, str(device))
+        return device
 
     def _build_module(self) -> torch.nn.Module:
         """The whole torch module: the shared encoder and the subclass's task module."""
@@ -174,11 +248,7 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
 
     def _initialize_net(self) -> None:
         """Build the torch module and the skorch net from fitted attributes."""
-        if self.accelerator is not None:
-            device = torch.device(self.accelerator.device)
-        else:
-            device = torch.device(resolve_device(self.device))
-            check_precision(self.precision, str(device))
+        device = self._training_device()
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         with seeded(device, seed):
             module = self._build_module()
@@ -186,14 +256,65 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
             self.net_ = self._build_net(module, device, seed).initialize()
         self.history_ = self.net_.history
 
-    def _restore_net(self, module_state, history, device: str) -> None:
-        """Rebuild the net around saved weights (used by :func:`sk_rnn.load`)."""
+    # -- the safe file format (see _persistence.py) -------------------------------------
+
+    _unsaved_attributes = ("net_", "history_")
+
+    def _saved_parameters(self) -> dict:
+        """The parameters the network was fitted with, and the prediction parameters as
+        they are now: what the file needs to rebuild and to predict as this model does."""
+        params = dict(self._fitted_params_)
+        params.update({name: getattr(self, name) for name in self._prediction_parameters})
+        if params.get("embeddings") is not None and params.get("embedding_dim") is None:
+            params["embedding_dim"] = pretrained_dimension(params["embeddings"])
+        for name, why in _NEEDED_ONLY_TO_FIT.items():
+            if params.get(name) is not None:
+                warnings.warn(
+                    f"{name} {why} and not saved; the loaded model has {name}=None.",
+                    UserWarning,
+                    stacklevel=5,  # the caller of save()
+                )
+                params[name] = None
+        if not isinstance(params.get("random_state"), Integral | None):
+            params["random_state"] = None  # a RandomState's state only matters for fitting
+        return params
+
+    def _saved_state(self, tensors: dict, prefix: str) -> dict:
+        for name, tensor in self.net_.module_.state_dict().items():
+            tensors[f"{prefix}module.{name}"] = tensor.detach().to("cpu").contiguous().clone()
+        history, as_strings = history_to_json(self.history_)
+        if as_strings:
+            warnings.warn(
+                f"The training history holds values that are not numbers: "
+                f"{', '.join(sorted(as_strings))}; the safe format saves them as strings.",
+                UserWarning,
+                stacklevel=5,  # the caller of save()
+            )
+        return {"device": self.device_, "history": history}
+
+    def _restore_state(self, state: dict, tensors: dict, prefix: str, device) -> None:
+        """Rebuild the net around saved weights, checking their shapes before building."""
+        if not hasattr(self, "frame_size_"):  # files of format version 1
+            self.frame_size_ = getattr(self, "frame_size", 1)
+        weights = module_state(tensors, prefix)
+        with torch.device("meta"):  # shapes only, nothing allocated
+            expected = {k: tuple(v.shape) for k, v in self._build_module().state_dict().items()}
+        found = {k: tuple(v.shape) for k, v in weights.items()}
+        if expected != found:
+            name = next(
+                k for k in sorted(expected.keys() | found.keys()) if expected.get(k) != found.get(k)
+            )
+            raise ValueError(
+                f"the weights do not fit the network the header describes: {name!r} has "
+                f"shape {found.get(name)} in the file and {expected.get(name)} in the network"
+            )
         module = self._build_module()
-        module.load_state_dict(module_state)
+        module.load_state_dict(weights)
+        device = resolve_load_device(str(state["device"]), device)
         seed = self.random_state if isinstance(self.random_state, int) else 0
         self.net_ = self._build_net(module, torch.device(device), seed).initialize()
-        self.net_.history = history
-        self.history_ = history
+        self.net_.history = History(state["history"])
+        self.history_ = self.net_.history
 
     def _train(self, dataset, epochs: int):
         net = self.net_
@@ -270,8 +391,8 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
         training dataset of the chunk (with ``_encode_targets`` when ``y`` is given).
         """
         check_is_fitted(self)
-        X = as_indexable(X)
-        y = None if y is None else as_indexable(y)
+        X = positional(X)
+        y = None if y is None else positional(y)
         if dataset is None:
             dataset = self._scoring_dataset
         chunk = self.batch_size * _PREDICT_CHUNK_BATCHES
@@ -311,11 +432,12 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
                 outputs = step(module, inputs, targets)
             yield samples, _to_cpu(outputs)
 
-    def _predict_rows(self, X, step, y=None) -> np.ndarray:
+    def _predict_rows(self, X, step, y=None, dataset=None) -> np.ndarray:
         """``step``'s outputs, one row per sample of ``X`` (scored against ``y`` when
-        given), in the order of ``X``."""
+        given), in the order of ``X``; ``dataset`` as for :meth:`_inference_batches`."""
         samples, outputs = [], []
-        for batch, batch_outputs in self._run(self._inference_batches(X, y), step):
+        batches = self._inference_batches(X, y, dataset=dataset)
+        for batch, batch_outputs in self._run(batches, step):
             samples.append(batch)
             outputs.append(batch_outputs.numpy())
         result = np.empty((sum(map(len, samples)), *outputs[0].shape[1:]), outputs[0].dtype)
@@ -332,7 +454,7 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
         def with_lengths(module, inputs, targets):
             return step(module, inputs, targets), inputs["lengths"]
 
-        out = [None] * len(as_indexable(X))
+        out = [None] * len(positional(X))
         for samples, (outputs, lengths) in self._run(self._inference_batches(X), with_lengths):
             for sample, values, n in zip(samples, outputs.numpy(), lengths.tolist(), strict=True):
                 out[sample] = values[:n]
@@ -341,6 +463,25 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
     def _forward(self, X) -> np.ndarray:
         """The module's outputs for ``X``, one row per sample, in the order of ``X``."""
         return self._predict_rows(X, _module_outputs)
+
+
+_NEEDED_ONLY_TO_FIT = {
+    "callbacks": "are only needed to fit",
+    "embeddings": "are only needed to fit (embedding_dim keeps their size)",
+    "accelerator": "is only needed to fit",
+}
+
+
+def _same(a, b) -> bool:
+    """Whether two parameter values are the same (arrays by value, objects by identity)."""
+    if a is b:
+        return True
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and np.array_equal(a, b)
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except Exception:
+        return False
 
 
 def _module_outputs(module, inputs, targets):

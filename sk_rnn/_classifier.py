@@ -7,11 +7,11 @@ import torch
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import column_or_1d
 
 from ._base import RNNBase
+from ._labels import check_labels
 from ._modules import POOLINGS, SequencePredictor
+from ._net import ClassifierNet
 from ._parameters import document_parameters, store_parameters
 
 
@@ -137,7 +137,7 @@ class RNNClassifier(ClassifierMixin, RNNBase):
         return self._fit(X, y, epochs=1, reset=first_call, fit_targets_on=declared)
 
     def _fit_targets(self, y):
-        y = _check_labels(y)
+        y = check_labels(y)
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
             raise ValueError(
@@ -150,7 +150,7 @@ class RNNClassifier(ClassifierMixin, RNNBase):
             self.class_weight_ = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
 
     def _encode_targets(self, y, sequences):
-        y = _check_labels(y)
+        y = check_labels(y)
         if len(y) != len(sequences):
             raise ValueError(
                 f"X and y have different numbers of samples: {len(sequences)} sequences "
@@ -185,6 +185,7 @@ class RNNClassifier(ClassifierMixin, RNNBase):
         )
 
     _stratify_validation = True
+    _net_class = ClassifierNet
 
     def score(self, X, y, sample_weight=None) -> float:
         """Accuracy: the fraction of sequences whose class is predicted correctly.
@@ -205,14 +206,3 @@ class RNNClassifier(ClassifierMixin, RNNBase):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = False
         return tags
-
-
-def _check_labels(y) -> np.ndarray:
-    """``y`` as a 1-D array of classification labels."""
-    labels = y if hasattr(y, "dtype") else np.asarray(y, dtype=object)
-    if labels.dtype == object and len({isinstance(v, str) for v in labels.ravel()}) > 1:
-        # np.asarray would silently turn the numbers into strings.
-        raise TypeError("y mixes strings and numbers; use one type for all labels.")
-    y = column_or_1d(y, warn=True)
-    check_classification_targets(y)
-    return y

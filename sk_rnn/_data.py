@@ -93,12 +93,71 @@ def _is_scalar_number(x) -> bool:
     return isinstance(x, numbers.Number | np.number) and not isinstance(x, bool | np.bool_)
 
 
-def as_indexable(X):
-    """``X`` as something that slices by sample: lists and arrays as they are, DataFrames
-    and other array-likes as numpy arrays."""
-    if not isinstance(X, list | tuple | np.ndarray) and hasattr(X, "__array__"):
+def positional(X, name: str = "X"):
+    """``X`` as a list or a numpy array, whose samples are read by position.
+
+    The one normalisation step every estimator applies to its input (and to sequence
+    targets): lists and numpy arrays (of any dtype, read-only or memory-mapped) are kept;
+    tuples become lists; a pandas Series, whatever its index, becomes the list of its
+    values; a DataFrame becomes a 2-D array (numeric columns: one univariate sequence per
+    row), the list of its one column (texts, token lists or arrays), or, with a sequence
+    in every cell (sktime's nested layout), one ``(n_steps, n_columns)`` array per row.
+    Other array-likes become arrays.
+
+    Raises
+    ------
+    TypeError
+        Sparse matrices, single strings, and objects that are not a collection of samples.
+    """
+    if sp.issparse(X):
+        raise TypeError(
+            f"{name} is a sparse matrix; sk_rnn needs dense sequences. "
+            "Convert it with X.toarray() if it fits in memory."
+        )
+    if isinstance(X, list | np.ndarray):
+        return X
+    if isinstance(X, tuple):
+        return list(X)
+    if hasattr(X, "iloc") and hasattr(X, "columns"):
+        return _frame_samples(X, name)
+    if hasattr(X, "iloc"):  # a pandas Series: its values, in order
+        return list(X)
+    if hasattr(X, "__array__") and not isinstance(X, str | bytes):
         return np.asarray(X)
-    return X
+    if isinstance(X, str | bytes) or not hasattr(X, "__len__"):
+        raise TypeError(
+            f"{name} must be a list of sequences or an array (or a pandas Series or "
+            f"DataFrame), one sample per entry; got {type(X).__name__}."
+        )
+    return list(X)
+
+
+def _frame_samples(frame, name: str):
+    """The samples of a DataFrame, by position (see :func:`positional`)."""
+    if frame.shape[1] == 0:
+        raise ValueError(f"{name} is a DataFrame with no columns.")
+    first = frame.iloc[0, 0] if len(frame) else None
+    nested = isinstance(first, np.ndarray | list | tuple | str) or hasattr(first, "iloc")
+    if not nested:
+        # numpy dtypes and pandas' nullable ones (Int64, Float64, boolean) have a kind.
+        if not all(getattr(dtype, "kind", "O") in "biuf" for dtype in frame.dtypes):
+            raise TypeError(
+                f"{name} is a DataFrame with non-numeric columns; numeric sequences need "
+                "numbers in every column (one sequence per row), texts one column of strings."
+            )
+        return frame.to_numpy(dtype=np.float64, na_value=np.nan)
+    if frame.shape[1] == 1:
+        return list(frame.iloc[:, 0])
+    if isinstance(first, str):
+        raise TypeError(
+            f"{name} is a DataFrame with {frame.shape[1]} text columns; pass one column of "
+            "texts (e.g. X['text'])."
+        )
+    # One sequence per cell, one column per feature (sktime's nested DataFrame).
+    return [
+        np.column_stack([np.asarray(cell, dtype=np.float64) for cell in row])
+        for row in frame.itertuples(index=False)
+    ]
 
 
 def check_sequences(
@@ -132,12 +191,7 @@ def check_sequences(
         Empty input, zero-length sequences, NaN or infinity, mixed feature counts,
         arrays with more than 3 dimensions (naming the sample where there is one).
     """
-    if sp.issparse(X):
-        raise TypeError(
-            f"{name} is a sparse matrix; sk_rnn needs dense sequences. "
-            "Convert it with X.toarray() if it fits in memory."
-        )
-    X = as_indexable(X)
+    X = positional(X, name)
     if isinstance(X, np.ndarray) and (X.dtype != object or X.ndim == 2):
         sequences = _check_array_input(X, name)
     elif isinstance(X, list | tuple | np.ndarray):
@@ -228,6 +282,11 @@ def _check_list_input(X, name: str, first_index: int = 0) -> Sequences:
 def _as_float32(array: np.ndarray, what: str) -> np.ndarray:
     if np.iscomplexobj(array):
         raise ValueError(f"{what}: complex data not supported; pass real numbers.")
+    if array.dtype.kind in "mM":
+        raise TypeError(
+            f"{what} holds dates or durations (dtype {array.dtype}); convert them to numbers "
+            "first (for example seconds since a reference time)."
+        )
     if array.dtype.kind in "biuf":
         return array.astype(np.float32, copy=False)
     try:
@@ -306,10 +365,11 @@ def make_dataset(sequences: Sequences, targets=None, weights=None) -> SequenceDa
 class SequenceDataset(torch.utils.data.Dataset):
     """Torch dataset over :class:`Sequences` that is indexed by whole batches.
 
-    ``dataset[indices]`` returns ``({"x": padded, "lengths": lengths}, {"target": targets,
-    "weight": weights})`` where ``padded`` has shape ``(len(indices), max_length,
-    n_features)``: each batch is padded only to its own longest sequence. ``targets`` and
-    ``weights`` are None when the dataset has none.
+    ``dataset[indices]`` returns ``({"x": padded, "lengths": lengths}, targets)`` where
+    ``padded`` has shape ``(len(indices), max_length, n_features)``: each batch is padded
+    only to its own longest sequence. ``targets`` is None when the dataset has none. With
+    sample weights the inputs also hold ``"weight"``, one per sequence (the nets take it
+    out before the module sees the inputs, and weight the loss with it).
 
     Parameters
     ----------
@@ -335,14 +395,14 @@ class SequenceDataset(torch.utils.data.Dataset):
             raise ValueError("Pass targets or step_targets, not both.")
         # A padding row after the data: padding positions gather it, so one indexing
         # operation builds a padded batch.
-        self.values = _with_padding_row(torch.from_numpy(sequences.values), PAD_ID)
+        self.values = _with_padding_row(sequences.values, PAD_ID)
         self.lengths = torch.from_numpy(sequences.lengths)
         self.offsets = torch.from_numpy(sequences.offsets)
         self.targets = None if targets is None else torch.as_tensor(targets)
         self.step_targets = None
         if step_targets is not None:
-            step_targets = torch.as_tensor(step_targets)
-            fill = 0 if step_targets.is_floating_point() else IGNORE_INDEX
+            step_targets = np.asarray(step_targets)
+            fill = 0 if step_targets.dtype.kind == "f" else IGNORE_INDEX
             self.step_targets = _with_padding_row(step_targets, fill)
         self.weights = None if weights is None else torch.as_tensor(weights, dtype=torch.float32)
         self.indices = torch.arange(len(sequences))
@@ -379,15 +439,16 @@ class SequenceDataset(torch.utils.data.Dataset):
             targets = self.step_targets[gather]
         else:
             targets = None if self.targets is None else self.targets[rows]
-        weights = None if self.weights is None else self.weights[rows]
-        return inputs, {"target": targets, "weight": weights}
+        if self.weights is not None:
+            inputs["weight"] = self.weights[rows]
+        return inputs, targets
 
 
 class SequencePairDataset(SequenceDataset):
     """SequenceDataset of (source, target) sequence pairs, for sequence to sequence.
 
-    ``dataset[indices]`` returns ``({"x", "lengths", "target_in"}, {"target": target_out,
-    "weight": weights})``: the padded sources as for SequenceDataset, the decoder inputs
+    ``dataset[indices]`` returns ``({"x", "lengths", "target_in"}, target_out)``: the
+    padded sources as for SequenceDataset (and their weights), the decoder inputs
     ``<bos>`` + target (padded with ``PAD_ID``) and the next-token targets target +
     ``<eos>`` (padded with ``IGNORE_INDEX``), both of shape ``(len(indices), longest
     target + 1)``.
@@ -403,12 +464,12 @@ class SequencePairDataset(SequenceDataset):
 
     def __init__(self, sequences: Sequences, targets: Sequences, *, weights=None):
         super().__init__(sequences, weights=weights)
-        self.target_values = _with_padding_row(torch.from_numpy(targets.values), PAD_ID)
+        self.target_values = _with_padding_row(targets.values, PAD_ID)
         self.target_lengths = torch.from_numpy(targets.lengths)
         self.target_offsets = torch.from_numpy(targets.offsets)
 
     def __getitem__(self, positions):
-        inputs, targets = super().__getitem__(positions)
+        inputs, _ = super().__getitem__(positions)
         rows = self.indices[torch.as_tensor(positions)]
         lengths = self.target_lengths[rows, None]
         steps = torch.arange(int(lengths.max()) + 1)[None, :]
@@ -421,11 +482,14 @@ class SequencePairDataset(SequenceDataset):
         target_out = self.target_values[torch.where(steps < lengths, offsets + steps, padding_row)]
         target_out = torch.where(steps == lengths, EOS_ID, target_out)
         target_out = torch.where(steps > lengths, IGNORE_INDEX, target_out)
-        return {**inputs, "target_in": target_in}, {**targets, "target": target_out}
+        return {**inputs, "target_in": target_in}, target_out
 
 
-def _with_padding_row(values: torch.Tensor, fill) -> torch.Tensor:
-    return torch.cat([values, values.new_full((1, *values.shape[1:]), fill)])
+def _with_padding_row(values: np.ndarray, fill) -> torch.Tensor:
+    """``values`` and one row of ``fill`` after them, as a new tensor (so read-only or
+    memory-mapped input is neither written to nor shared)."""
+    padding = np.full((1, *values.shape[1:]), fill, values.dtype)
+    return torch.from_numpy(np.concatenate([values, padding]))
 
 
 class BucketBatchIterator:

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from ._data import Sequences, as_indexable, check_sequences, frame_sequences
+from ._data import Sequences, check_sequences, frame_sequences, positional
 from ._text import (
     SequenceVectorizer,
     is_text_input,
@@ -28,18 +28,19 @@ DEFAULT_EMBEDDING_DIM = 64
 class InputEncodingMixin:
     """Encodes numeric or text ``X`` for an estimator with the shared input parameters.
 
-    Fitted attributes: ``n_features_in_`` (numeric input) or ``vectorizer_`` (text
-    input; None for numeric input, so that ``vectorizer_`` tells which kind the model
-    was fitted on).
+    Fitted attributes: ``n_features_in_`` and ``frame_size_`` (numeric input; 1 for
+    text), ``vectorizer_`` (text input; None for numeric input, so that ``vectorizer_``
+    tells which kind the model was fitted on).
     """
 
     def _encode_inputs(self, X, *, reset: bool, first_index: int = 0) -> Sequences:
         """Validate and encode ``X`` (numeric or text) once; a fresh fit (``reset``)
         records ``n_features_in_`` or learns the vocabulary."""
-        X = as_indexable(X)
+        X = positional(X)
         text = is_text_input(X)
         if reset:
             self.vectorizer_ = None
+            self.frame_size_ = 1
             if text:
                 self.vectorizer_ = SequenceVectorizer(
                     tokenizer=self.tokenizer,
@@ -52,13 +53,14 @@ class InputEncodingMixin:
                 return _check_not_empty(self._encode_tokens(tokens, reset=True), first_index)
             sequences = check_sequences(X)
             self.n_features_in_ = sequences.n_features
-            return frame_sequences(sequences, self.frame_size)
+            self.frame_size_ = int(self.frame_size)
+            return frame_sequences(sequences, self.frame_size_)
         check_is_fitted(self)
         if self.vectorizer_ is None:
             if text:
                 raise TypeError("This model was fitted on numeric sequences, but X holds text.")
             sequences = check_sequences(X, n_features=self.n_features_in_, first_index=first_index)
-            return frame_sequences(sequences, self.frame_size)
+            return frame_sequences(sequences, self.frame_size_)
         if not text and len(X) and not isinstance(X[0], list | tuple | str):
             raise TypeError(
                 "This model was fitted on text, but X holds numeric sequences; pass strings "
@@ -85,7 +87,7 @@ class InputEncodingMixin:
     def _input_layer_sizes(self) -> tuple[int, int | None]:
         """(encoder input size, vocabulary size or None for numeric input)."""
         if self.vectorizer_ is None:
-            return self.n_features_in_ * self.frame_size, None
+            return self.n_features_in_ * self.frame_size_, None
         return self._embedding_size(), len(self.vectorizer_.vocabulary_)
 
     def _embedding_size(self) -> int:

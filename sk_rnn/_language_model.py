@@ -7,11 +7,11 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import RNNBase
-from ._data import Sequences, StepTargets, as_indexable, make_dataset, offsets_of, sequence_steps
+from ._constraints import Count
+from ._data import Sequences, StepTargets, make_dataset, offsets_of, positional, sequence_steps
 from ._modules import NextTokenPredictor, target_log_probabilities
 from ._net import StreamNet
 from ._parameters import document_parameters, store_parameters
@@ -76,7 +76,7 @@ class RNNLanguageModel(RNNBase):
 
     _parameter_constraints: dict = {
         **RNNBase._parameter_constraints,
-        "bptt": [Interval(Integral, 1, None, closed="left")],
+        "bptt": [Count(1)],
         "tie_weights": ["boolean"],
     }
     _net_class = StreamNet
@@ -121,6 +121,8 @@ class RNNLanguageModel(RNNBase):
     bidirectional = False
     frame_size = 1
 
+    _training_parameters = RNNBase._training_parameters | {"bptt"}
+
     def fit(self, X, y=None):
         """Fit the language model on texts.
 
@@ -164,7 +166,7 @@ class RNNLanguageModel(RNNBase):
 
         def step(module, inputs, targets):
             logits, _ = module(inputs["x"], inputs["lengths"])
-            return target_log_probabilities(logits, targets["target"]), inputs["lengths"]
+            return target_log_probabilities(logits, targets), inputs["lengths"]
 
         batches = self._inference_batches(X, dataset=_next_token_dataset)
         for samples, (picked, lengths) in self._run(batches, step):
@@ -181,7 +183,7 @@ class RNNLanguageModel(RNNBase):
         -------
         log_probability : ndarray of shape (n_samples,)
         """
-        scores = np.empty(len(as_indexable(X)))
+        scores = np.empty(len(positional(X)))
         for positions, picked, _ in self._token_log_probabilities(X):
             scores[positions] = picked.sum(axis=1)
         return scores
@@ -247,8 +249,8 @@ class RNNLanguageModel(RNNBase):
             raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}.")
         if not isinstance(max_length, Integral) or max_length < 1:
             raise ValueError(f"max_length must be a positive integer, got {max_length!r}.")
-        if not isinstance(temperature, Real) or temperature < 0:
-            raise ValueError(f"temperature must be >= 0, got {temperature!r}.")
+        if not isinstance(temperature, Real) or not 0 <= temperature < float("inf"):
+            raise ValueError(f"temperature must be a finite number >= 0, got {temperature!r}.")
         if top_k is not None and (not isinstance(top_k, Integral) or top_k < 1):
             raise ValueError(f"top_k must be a positive integer or None, got {top_k!r}.")
         if top_p is not None and not (isinstance(top_p, Real) and 0 < top_p <= 1):

@@ -75,7 +75,9 @@ class Decoder(Protocol):
 
 
 def _make_rnn(cell, input_size, hidden_size, num_layers=1, dropout=0.0) -> nn.RNNBase:
-    kwargs = dict(num_layers=num_layers, dropout=dropout if num_layers > 1 else 0.0)
+    # Sizes may arrive as numpy integers (a searched grid); torch wants ints.
+    input_size, hidden_size, num_layers = int(input_size), int(hidden_size), int(num_layers)
+    kwargs = dict(num_layers=num_layers, dropout=float(dropout) if num_layers > 1 else 0.0)
     if cell == "lstm":
         return nn.LSTM(input_size, hidden_size, batch_first=True, **kwargs)
     if cell == "gru":
@@ -161,10 +163,11 @@ class RecurrentEncoder(nn.Module):
         token_dropout=0.0,
     ):
         super().__init__()
+        input_size, hidden_size, num_layers = int(input_size), int(hidden_size), int(num_layers)
         self.token_dropout = token_dropout
         self.embedding = None
         if vocabulary_size is not None:
-            self.embedding = nn.Embedding(vocabulary_size, input_size, padding_idx=PAD_ID)
+            self.embedding = nn.Embedding(int(vocabulary_size), input_size, padding_idx=PAD_ID)
         self.character_encoder = character_encoder
         if character_encoder is not None:
             input_size += character_encoder.output_size
@@ -350,6 +353,7 @@ class CharacterEncoder(nn.Module):
 
     def __init__(self, n_characters, embedding_dim=25, n_filters=50, width=3):
         super().__init__()
+        n_characters, n_filters = int(n_characters), int(n_filters)
         self.embedding = nn.Embedding(n_characters, embedding_dim, padding_idx=PAD_ID)
         self.convolution = nn.Conv1d(embedding_dim, n_filters, width, padding=width // 2)
         self.output_size = n_filters
@@ -529,6 +533,19 @@ class NextTokenPredictor(nn.Module):
         return step_cross_entropy(outputs, targets)
 
 
+def set_dropout(module: nn.Module, dropout: float, token_dropout: float) -> None:
+    """Change the dropout probabilities of a built module in place (they only act in
+    training): every dropout layer, the dropout between stacked recurrent layers, and
+    the encoder's token dropout."""
+    for part in module.modules():
+        if isinstance(part, nn.Dropout):
+            part.p = float(dropout)
+        elif isinstance(part, nn.RNNBase) and part.num_layers > 1:
+            part.dropout = float(dropout)
+        elif isinstance(part, RecurrentEncoder):
+            part.token_dropout = float(token_dropout)
+
+
 def detach_state(state):
     """A recurrent state (tensor, or LSTM pair) cut from the graph."""
     if isinstance(state, tuple):
@@ -626,6 +643,11 @@ class EncoderDecoder(nn.Module):
     ):
         super().__init__()
         size = encoder.output_size
+        n_target_tokens, embedding_dim, num_layers = (
+            int(n_target_tokens),
+            int(embedding_dim),
+            int(num_layers),
+        )
         self.encoder = encoder
         self.num_layers = num_layers
         self.is_lstm = cell == "lstm"

@@ -91,8 +91,13 @@ class SequenceNet(NeuralNet):
         return autocast(self.precision, self.compute_device)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
-        losses, counts = self.task_module.loss(y_pred, y_true["target"], X["lengths"])
-        return self.criterion_(losses, counts, y_true["weight"])
+        losses, counts = self.task_module.loss(y_pred, y_true, X["lengths"])
+        return self.criterion_(losses, counts, X.get("weight"))
+
+    def infer(self, x, **fit_params):
+        # Sample weights travel with the inputs (skorch's scoring callbacks expect the
+        # targets alone as y) but are the loss's business, not the module's.
+        return super().infer({k: v for k, v in x.items() if k != "weight"}, **fit_params)
 
     def train_step_single(self, batch, **fit_params):
         self.module_.train()
@@ -173,6 +178,18 @@ class SequenceNet(NeuralNet):
         self.module_.eval()
         with torch.inference_mode(), self.autocast():
             return self.infer(batch[0]).float()
+
+
+class ClassifierNet(SequenceNet):
+    """SequenceNet whose module gives class scores: ``predict_proba`` gives probabilities
+    and ``predict`` class indices, as skorch's ``NeuralNetClassifier`` does, so that
+    skorch's scoring callbacks (``EpochScoring("accuracy")``) work on it."""
+
+    def predict_proba(self, X):
+        return torch.softmax(torch.as_tensor(super().predict_proba(X)).double(), 1).numpy()
+
+    def predict(self, X):
+        return self.predict_proba(X).argmax(axis=1)
 
 
 class StreamNet(SequenceNet):
@@ -274,11 +291,10 @@ class StreamIterator:
             chunk = slice(start, start + self.bptt)
             x = inputs[:, chunk]
             lengths = torch.full((n_streams,), x.size(1), dtype=torch.long)
-            batch_weights = None if weights is None else weights[:, chunk]
-            yield (
-                {"x": x, "lengths": lengths, "carried": carried},
-                {"target": targets[:, chunk], "weight": batch_weights},
-            )
+            batch = {"x": x, "lengths": lengths, "carried": carried}
+            if weights is not None:
+                batch["weight"] = weights[:, chunk]
+            yield batch, targets[:, chunk]
 
 
 class LastGoodEpoch(Callback):

@@ -11,39 +11,40 @@ from __future__ import annotations
 
 import inspect
 import textwrap
-from numbers import Integral, Real
+from numbers import Real
 
 import torch
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
+from ._constraints import Count
 from ._device import PRECISIONS
 from ._modules import CELLS
 from ._text import TOKENIZERS
 
 SHARED_CONSTRAINTS: dict = {
     "cell": [StrOptions(set(CELLS))],
-    "hidden_size": [Interval(Integral, 1, None, closed="left")],
-    "num_layers": [Interval(Integral, 1, None, closed="left")],
+    "hidden_size": [Count(1)],
+    "num_layers": [Count(1)],
     "bidirectional": ["boolean"],
     "dropout": [Interval(Real, 0, 1, closed="left")],
     "tokenizer": [StrOptions(set(TOKENIZERS)), callable],
     "lowercase": ["boolean"],
-    "min_frequency": [Interval(Integral, 1, None, closed="left")],
-    "max_vocabulary": [Interval(Integral, 1, None, closed="left"), None],
-    "embedding_dim": [Interval(Integral, 1, None, closed="left"), None],
+    "min_frequency": [Count(1)],
+    "max_vocabulary": [Count(1), None],
+    "embedding_dim": [Count(1), None],
     "embeddings": [dict, tuple, None],
     "freeze_embeddings": ["boolean"],
     "token_dropout": [Interval(Real, 0, 1, closed="left")],
-    "frame_size": [Interval(Integral, 1, None, closed="left")],
-    "max_epochs": [Interval(Integral, 1, None, closed="left")],
-    "batch_size": [Interval(Integral, 1, None, closed="left")],
+    "frame_size": [Count(1)],
+    "max_epochs": [Count(1)],
+    "batch_size": [Count(1)],
     "lr": [Interval(Real, 0, None, closed="neither")],
     "optimizer": [callable],
     "optimizer_params": [dict, None],
     "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
     "early_stopping": ["boolean"],
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
-    "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+    "n_iter_no_change": [Count(1)],
     "callbacks": [list, None],
     "device": [str, torch.device],
     "precision": [StrOptions(set(PRECISIONS))],
@@ -71,7 +72,8 @@ SHARED_DOCS: dict[str, tuple[str, str]] = {
     "tokenizer": (
         '{"word", "char", "whitespace"} or callable',
         "For text input (a list of strings): how to split each string into tokens (see "
-        ":class:`SequenceVectorizer`). Lists of token lists are used as given.",
+        ":class:`SequenceVectorizer`); a callable returns a list of string tokens, and "
+        "empty strings in it are left out. Lists of token lists are used as given.",
     ),
     "lowercase": ("bool", "Lowercase text and tokens before building the vocabulary."),
     "min_frequency": ("int", "Tokens seen fewer times in fit become ``<unk>``."),

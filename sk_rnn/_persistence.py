@@ -1,37 +1,43 @@
 """Saving and loading models without pickle: one safetensors file with a JSON header.
 
-Format (``format_version`` 1): a standard safetensors file. Its tensors are the weights of
-the torch module (``module.<name>``). Its string metadata holds one key, ``"sk_rnn"``, a
-JSON document with the format version, the sk_rnn version, the estimator's class name, its
-parameters and its fitted attributes (labels, vocabulary, scaling, training history).
-Loading parses JSON and raw tensors only, and maps the class name through a fixed table of
-sk_rnn estimators: nothing in the file is ever executed. Pickle and joblib remain available
-for scikit-learn compatibility, but load pickles only from sources you trust.
+Format (``format_version`` 2): a standard safetensors file. Its tensors are the weights of
+the torch modules, named ``module.<name>`` (``<attribute>.module.<name>`` for a fitted
+estimator inside another, like RNNForecaster's ``regressor_``). Its string metadata holds
+one key, ``"sk_rnn"``, a JSON document with the format version, the sk_rnn version, and
+the estimator: its class name, the parameters it was fitted with, its fitted attributes
+(labels, vocabulary, scaling) and, for networks, the training history and device.
+
+Loading parses JSON and raw tensors only, maps the class name through the registry of
+estimator classes that exist in this process (every subclass of :class:`SafeSaving`
+registers itself when it is defined), validates the parameters as ``fit`` does, sets
+only well-formed fitted-attribute names, and compares the weights' shapes with the
+network the header describes before building it: nothing in the file is executed, no
+module is imported by name, and a header cannot make loading allocate more than the file
+holds. Pickle and joblib remain available for scikit-learn compatibility, but load
+pickles only from sources you trust. Files of format version 1 still load.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
+import re
+import stat
 import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import save_file
+from safetensors.torch import save as serialise
 from sklearn.utils.validation import check_is_fitted
-from skorch.history import History
-
-from ._text import SequenceVectorizer
 
 FORMAT = "sk_rnn"
-FORMAT_VERSION = 1
-_NOT_SAVED_ATTRIBUTES = ("net_", "history_")
+FORMAT_VERSION = 2
 
 # Saved name -> class, filled by SafeSaving.__init_subclass__.
 _REGISTRY: dict[str, type] = {}
+_FITTED_NAME = re.compile(r"[a-z][a-z0-9_]*_")
 
 
 def saved_name(cls: type) -> str:
@@ -48,7 +54,15 @@ class SafeSaving:
     A subclass is registered for :func:`load` when its class statement runs, so a user's
     own subclass loads as soon as it is defined (or imported) in the loading process;
     loading never imports anything by name.
+
+    What is saved: ``_saved_parameters()`` (by default ``_fitted_params_``, the
+    parameters a subclass's ``fit`` records) and every public fitted attribute (name
+    ending in ``_``) except ``_unsaved_attributes``; a subclass with weights adds them in
+    ``_saved_state(tensors, prefix)`` and restores them in ``_restore_state(state,
+    tensors, prefix, device)``.
     """
+
+    _unsaved_attributes: tuple[str, ...] = ()
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -57,10 +71,17 @@ class SafeSaving:
     def save(self, path) -> None:
         """Save the fitted model to ``path`` without pickle; load it with :func:`sk_rnn.load`.
 
-        One safetensors file: the weights, plus a JSON header with the parameters, labels
-        and the other fitted attributes. Loading it never executes code, so it is safe for
-        files from untrusted sources (pickle and joblib files are not). The file is
-        written atomically: an interrupted save leaves any previous file intact.
+        One safetensors file: the weights, plus a JSON header with the parameters the
+        model was fitted with, its labels and its other fitted attributes. Loading it
+        never executes code, so it is safe for files from untrusted sources (pickle and
+        joblib files are not). The file holds the fitted model as it is, whatever
+        ``set_params`` changed since the fit: the loaded model predicts exactly what this
+        one does.
+
+        The file is written next to its destination as ``<path>.partial``, flushed to
+        disk, and renamed into place: an interrupted save leaves any previous file
+        intact. Saving through a symbolic link writes the file it points to; an existing
+        file keeps its permissions.
 
         Parameters
         ----------
@@ -69,17 +90,42 @@ class SafeSaving:
         """
         save(self, path)
 
+    def _saved_parameters(self) -> dict:
+        """The parameters of the fit (``_fitted_params_``, recorded by ``fit``)."""
+        return dict(self._fitted_params_)
 
-# -- encoding values as JSON -----------------------------------------------------------
+    def _saved_state(self, tensors: dict, prefix: str) -> dict:
+        """Extra header entries; add weights to ``tensors`` under ``prefix``."""
+        return {}
+
+    def _restore_state(self, state: dict, tensors: dict, prefix: str, device) -> None:
+        """Rebuild what ``_saved_state`` saved (called after the fitted attributes are set)."""
 
 
-def _to_json(value, what: str):
+# -- values as JSON ------------------------------------------------------------------------
+
+
+def _to_json(value, what: str, tensors: dict, prefix: str):
+    """``value`` as JSON; the weights of a fitted estimator inside go to ``tensors``."""
+    from ._text import SequenceVectorizer
+
+    if isinstance(value, SafeSaving):
+        if what.endswith("_"):  # a fitted attribute: the whole fitted estimator
+            return {"__fitted_estimator__": _estimator_state(value, tensors, prefix + what + ".")}
+        params = value.get_params(deep=False)  # a parameter: an estimator to fit
+        return {
+            "__estimator__": saved_name(type(value)),
+            "params": {k: _to_json(v, f"{what}__{k}", tensors, prefix) for k, v in params.items()},
+        }
     if isinstance(value, SequenceVectorizer):
         return {
             "__sequence_vectorizer__": {
-                "params": {k: _to_json(v, f"tokenizer {k}") for k, v in value.get_params().items()},
+                "params": {
+                    k: _to_json(v, f"tokenizer {k}", tensors, prefix)
+                    for k, v in value.get_params().items()
+                },
                 "vocabulary_": value.vocabulary_,
-                "n_unknown_": value.n_unknown_,
+                "n_unknown_": int(value.n_unknown_),
             }
         }
     if isinstance(value, np.ndarray):
@@ -91,6 +137,22 @@ def _to_json(value, what: str):
         return {"__ndarray__": value.tolist(), "dtype": value.dtype.str}
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, torch.device):
+        return {"__device__": str(value)}
+    if isinstance(value, tuple):
+        return {"__tuple__": [_to_json(v, what, tensors, prefix) for v in value]}
+    if isinstance(value, list):
+        return [_to_json(v, what, tensors, prefix) for v in value]
+    if isinstance(value, dict):
+        if all(isinstance(k, str) for k in value):
+            return {k: _to_json(v, f"{what}[{k!r}]", tensors, prefix) for k, v in value.items()}
+        # Keys that are not strings (class_weight={0: 1.0}) keep their type.
+        return {
+            "__dict__": [
+                [_to_json(k, what, tensors, prefix), _to_json(v, f"{what}[{k!r}]", tensors, prefix)]
+                for k, v in value.items()
+            ]
+        }
     if isinstance(value, type) and issubclass(value, torch.optim.Optimizer):
         if getattr(torch.optim, value.__name__, None) is not value:
             raise ValueError(
@@ -98,88 +160,172 @@ def _to_json(value, what: str):
                 "cannot name it; use pickle (trusted files only)."
             )
         return {"__optimizer__": value.__name__}
-    try:
-        json.dumps(value)
-    except TypeError:
-        raise ValueError(
-            f"{what}={value!r} cannot be stored in the safe format (JSON); use pickle "
-            "(trusted files only)."
-        ) from None
-    return value
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    raise ValueError(
+        f"{what}={value!r} cannot be stored in the safe format (JSON); use pickle "
+        "(trusted files only)."
+    )
 
 
-def _from_json(value):
-    if isinstance(value, dict) and "__sequence_vectorizer__" in value:
-        state = value["__sequence_vectorizer__"]
-        vectorizer = SequenceVectorizer(**state["params"])
-        vectorizer.vocabulary_ = {str(k): int(v) for k, v in state["vocabulary_"].items()}
+def _from_json(value, tensors: dict, device):
+    from ._text import SequenceVectorizer
+
+    if isinstance(value, list):
+        return [_from_json(v, tensors, device) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "__fitted_estimator__" in value:
+        return _restore_estimator(value["__fitted_estimator__"], tensors, device)
+    if "__estimator__" in value:
+        cls = _registered_class(value["__estimator__"])
+        return cls(**{k: _from_json(v, tensors, device) for k, v in _dict(value, "params").items()})
+    if "__sequence_vectorizer__" in value:
+        state = _dict(value, "__sequence_vectorizer__")
+        params = {k: _from_json(v, tensors, device) for k, v in _dict(state, "params").items()}
+        vectorizer = SequenceVectorizer(**params)
+        vectorizer._validate_params()
+        vectorizer.vocabulary_ = {str(k): int(v) for k, v in _dict(state, "vocabulary_").items()}
         vectorizer.n_unknown_ = int(state["n_unknown_"])
         return vectorizer
-    if isinstance(value, dict) and "__ndarray__" in value:
-        return np.asarray(value["__ndarray__"], dtype=np.dtype(value["dtype"]))
-    if isinstance(value, dict) and "__optimizer__" in value:
+    if "__ndarray__" in value:
+        dtype = np.dtype(value["dtype"])
+        if dtype.kind not in "biufU":
+            raise ValueError(f"an array has dtype {dtype}, which the format does not use")
+        return np.asarray(value["__ndarray__"], dtype=dtype)
+    if "__device__" in value:
+        return torch.device(value["__device__"])
+    if "__tuple__" in value:
+        return tuple(_from_json(v, tensors, device) for v in value["__tuple__"])
+    if "__dict__" in value:
+        return {
+            _from_json(k, tensors, device): _from_json(v, tensors, device)
+            for k, v in value["__dict__"]
+        }
+    if "__optimizer__" in value:
         optimizer = getattr(torch.optim, value["__optimizer__"], None)
         if not (isinstance(optimizer, type) and issubclass(optimizer, torch.optim.Optimizer)):
             raise ValueError(f"unknown optimizer {value['__optimizer__']!r}")
         return optimizer
-    return value
+    return {k: _from_json(v, tensors, device) for k, v in value.items()}
 
 
-# -- save --------------------------------------------------------------------------------
+def history_to_json(history) -> tuple[list, set]:
+    """A skorch history as JSON: numbers, strings and containers as they are, numpy and
+    torch scalars as numbers, anything else as its string. Returns the entries and the
+    keys whose values had to become strings."""
+    as_strings = set()
+
+    def plain(value, key):
+        if value is None or isinstance(value, bool | int | float | str):
+            return value
+        if isinstance(value, np.generic) or (
+            isinstance(value, torch.Tensor) and value.numel() == 1
+        ):
+            return value.item()
+        if isinstance(value, list | tuple):
+            return [plain(v, key) for v in value]
+        if isinstance(value, dict):
+            return {str(k): plain(v, k) for k, v in value.items()}
+        as_strings.add(f"{key!r} (a {type(value).__name__})")
+        return str(value)
+
+    return [plain(epoch, "epoch") for epoch in history], as_strings
+
+
+# -- save ----------------------------------------------------------------------------------
 
 
 def save(estimator, path) -> None:
-    """Save a fitted sk_rnn estimator to ``path`` in the safe format (see module docs).
-
-    The file is written under a temporary name and renamed into place, so an interrupted
-    save never leaves a half-written model where a good one was.
-    """
+    """Save a fitted sk_rnn estimator to ``path`` in the safe format (see module docs)."""
     from . import __version__
 
     check_is_fitted(estimator)
-    path = Path(path)
-    params = estimator.get_params(deep=False)
-    for name in ("callbacks", "embeddings", "accelerator"):  # only needed to fit
-        if params.get(name) is not None:
-            warnings.warn(
-                f"{name} only matter for fitting and are not saved; the loaded model has "
-                f"{name}=None.",
-                UserWarning,
-                stacklevel=3,
-            )
-            params[name] = None
-    if not isinstance(params.get("random_state"), int | type(None)):
-        params["random_state"] = None  # a RandomState's state only matters for fitting
-    fitted = {
-        name: _to_json(value, name)
-        for name, value in vars(estimator).items()
-        if name.endswith("_") and not name.startswith("_") and name not in _NOT_SAVED_ATTRIBUTES
-    }
+    target = _target_file(path)
+    tensors: dict = {}
     header = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "sk_rnn_version": __version__,
+        **_estimator_state(estimator, tensors, ""),
+    }
+    _write_atomically(target, serialise(tensors, metadata={"sk_rnn": json.dumps(header)}), path)
+
+
+def _estimator_state(estimator, tensors: dict, prefix: str) -> dict:
+    params = estimator._saved_parameters()
+    fitted = {
+        name: _to_json(value, name, tensors, prefix)
+        for name, value in vars(estimator).items()
+        if _FITTED_NAME.fullmatch(name) and name not in estimator._unsaved_attributes
+    }
+    return {
         "estimator": saved_name(type(estimator)),
-        "device": estimator.device_,
-        "params": {name: _to_json(value, name) for name, value in params.items()},
+        "prefix": prefix,
+        "params": {name: _to_json(value, name, tensors, prefix) for name, value in params.items()},
         "fitted": fitted,
-        "history": json.loads(json.dumps(list(estimator.history_), default=float)),
+        **estimator._saved_state(tensors, prefix),
     }
-    tensors = {
-        f"module.{name}": tensor.detach().to("cpu").contiguous().clone()
-        for name, tensor in estimator.net_.module_.state_dict().items()
-    }
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent or ".")
-    os.close(handle)
+
+
+def _target_file(path) -> Path:
+    """The file ``path`` names, through symbolic links, checked to be writable there."""
+    name = os.fspath(path)
+    if not name or Path(name).is_dir():
+        raise ValueError(f"save needs the path of a file, got {name!r}.")
+    target = Path(os.path.realpath(name))
+    if not target.parent.is_dir():
+        raise FileNotFoundError(
+            f"Cannot save to {name}: the folder {target.parent} does not exist."
+        )
+    return target
+
+
+def _write_atomically(target: Path, data: bytes, path) -> None:
+    """Write ``data`` to ``target`` through ``<target>.partial``, flushed and renamed."""
+    partial = target.with_name(target.name + ".partial")
     try:
-        save_file(tensors, tmp_name, metadata={"sk_rnn": json.dumps(header)})
-        os.replace(tmp_name, path)
+        # A new file gets 0o666 less the umask (as open() gives); an existing one keeps its
+        # mode. A partial file left by a killed save is replaced.
+        partial.unlink(missing_ok=True)
+        mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o666
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(descriptor, view) :]
+            if target.exists():
+                os.fchmod(descriptor, mode)
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+        os.replace(partial, target)
+        _sync_folder(target.parent)
+    except OSError as error:
+        partial.unlink(missing_ok=True)
+        raise type(error)(
+            error.errno, f"Cannot save to {os.fspath(path)}: {error.strerror}"
+        ) from None
     except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
+        partial.unlink(missing_ok=True)
         raise
 
 
-# -- load --------------------------------------------------------------------------------
+def _sync_folder(folder: Path) -> None:
+    """Flush the rename to disk, where the system lets a folder be opened for that."""
+    try:
+        descriptor = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
+
+
+# -- load ----------------------------------------------------------------------------------
 
 
 def load(path, *, device: str | None = None):
@@ -195,16 +341,18 @@ def load(path, *, device: str | None = None):
 
     Returns
     -------
-    estimator : RNNClassifier, RNNRegressor, RNNTagger, RNNLanguageModel or RNNSeq2Seq
-        The fitted estimator, of the class it was saved from, ready to predict (and to
+    estimator : sk_rnn estimator
+        The fitted estimator (an RNNClassifier, RNNRegressor, RNNTagger, RNNLanguageModel,
+        RNNSeq2Seq or RNNForecaster), of the class it was saved from, ready to predict (and to
         continue training with ``warm_start=True`` or ``partial_fit``, with a fresh
         optimizer state). A subclass of your own loads once its class is defined.
 
     Raises
     ------
     ValueError
-        If the file is not an sk_rnn model, is truncated or corrupted, or was written by
-        a newer format version; the message names the file.
+        If the file is not an sk_rnn model, is truncated or corrupted, was written by a
+        newer format version, or describes parameters or weights that do not fit
+        together; the message names the file.
     """
     path = Path(path)
     if not path.is_file():
@@ -217,33 +365,63 @@ def load(path, *, device: str | None = None):
         raise ValueError(f"{path} is not a readable sk_rnn model file: {exc}") from None
     try:
         header = json.loads(metadata["sk_rnn"])
-        if header.get("format") != FORMAT:
+        if not isinstance(header, dict) or header.get("format") != FORMAT:
             raise ValueError("its header does not say format 'sk_rnn'")
-        if header["format_version"] > FORMAT_VERSION:
+        version = header.get("format_version")
+        if not isinstance(version, int):
+            raise ValueError("its header has no format version")
+        if version > FORMAT_VERSION:
             raise ValueError(
-                f"it has format version {header['format_version']}, written by sk_rnn "
+                f"it has format version {version}, written by sk_rnn "
                 f"{header.get('sk_rnn_version')}; this sk_rnn reads up to version "
                 f"{FORMAT_VERSION}. Upgrade sk_rnn to load it"
             )
-        if header["estimator"] not in _REGISTRY:
-            raise ValueError(
-                f"unknown estimator {header['estimator']!r}; if it is a class of your own, "
-                "define or import it before loading"
-            )
-        params = {name: _from_json(value) for name, value in header["params"].items()}
-        estimator = _REGISTRY[header["estimator"]](**params)
-        for name, value in header["fitted"].items():
-            setattr(estimator, name, _from_json(value))
-        device = resolve_load_device(header["device"], device)
-        estimator._restore_net(_module_state(tensors), History(header["history"]), device)
-    except (KeyError, TypeError, ValueError, RuntimeError, json.JSONDecodeError) as exc:
+        return _restore_estimator(header, tensors, device)
+    except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
         raise ValueError(f"{path} is not a valid sk_rnn model file: {exc}") from None
+
+
+def _restore_estimator(state, tensors: dict, device):
+    if not isinstance(state, dict):
+        raise ValueError("an estimator's entry is not a JSON object")
+    cls = _registered_class(state["estimator"])
+    params = {k: _from_json(v, tensors, device) for k, v in _dict(state, "params").items()}
+    estimator = cls(**params)
+    estimator._validate_params()  # the checks fit runs: batch_size=0 is refused here
+    fitted = _dict(state, "fitted")
+    for name in fitted:
+        if not _FITTED_NAME.fullmatch(name) or hasattr(cls, name) or name in params:
+            raise ValueError(f"{name!r} is not a fitted attribute")
+    for name, value in fitted.items():
+        setattr(estimator, name, _from_json(value, tensors, device))
+    prefix = state.get("prefix", "")
+    if not isinstance(prefix, str):
+        raise ValueError("an estimator's prefix is not a string")
+    estimator._fitted_params_ = estimator.get_params(deep=False)
+    estimator._restore_state(state, tensors, prefix, device)
     return estimator
 
 
-def _module_state(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    prefix = "module."
-    return {name[len(prefix) :]: t for name, t in tensors.items() if name.startswith(prefix)}
+def _registered_class(name) -> type:
+    if not isinstance(name, str) or name not in _REGISTRY:
+        raise ValueError(
+            f"unknown estimator {name!r}; if it is a class of your own, define or import it "
+            "before loading"
+        )
+    return _REGISTRY[name]
+
+
+def _dict(state: dict, key: str) -> dict:
+    value = state[key]
+    if not isinstance(value, dict):
+        raise ValueError(f"{key!r} is not a JSON object")
+    return value
+
+
+def module_state(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    """The tensors saved under ``prefix + "module."``, by their names in the module."""
+    start = prefix + "module."
+    return {name[len(start) :]: t for name, t in tensors.items() if name.startswith(start)}
 
 
 def resolve_load_device(saved_device: str, device: str | None) -> str:
@@ -261,7 +439,7 @@ def resolve_load_device(saved_device: str, device: str | None) -> str:
             f"The model was saved from device {saved_device!r}, which is not available here; "
             "loading it on the CPU.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=6,
         )
         return "cpu"
     return saved_device

@@ -37,6 +37,12 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         Per-feature standard deviation (None when ``per_sequence=True``).
     n_features_in_ : int
         Features per step.
+    n_steps_in_ : int or None
+        For a 2-D table (one univariate sequence per row): its number of columns, whose
+        names :meth:`get_feature_names_out` gives (so ``set_output(transform="pandas")``
+        returns a DataFrame with the table's columns); None for other input.
+    feature_names_in_ : ndarray of str
+        The column names of a DataFrame seen in fit (only when they are all strings).
 
     Examples
     --------
@@ -64,6 +70,13 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """Learn the per-feature statistics (nothing with ``per_sequence=True``)."""
         sequences = check_sequences(X)
         self.n_features_in_ = sequences.n_features
+        table = not isinstance(X, list | tuple) and np.ndim(X) == 2
+        self.n_steps_in_ = np.shape(X)[1] if table else None
+        columns = getattr(X, "columns", None)
+        if columns is not None and all(isinstance(c, str) for c in columns):
+            self.feature_names_in_ = np.asarray(columns, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
         if self.per_sequence:
             self.mean_ = self.scale_ = None
         else:
@@ -91,6 +104,22 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
             values = values / scale
         scaled = Sequences(values.astype(np.float32), sequences.lengths, sequences.offsets)
         return _like_input(scaled, X)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output columns.
+
+        For a scaler fitted on a 2-D table (one univariate sequence per row), the
+        table's columns: its DataFrame column names, or ``t0, t1, ...``. For sequences,
+        one name per feature, as scikit-learn's one-to-one transformers give them.
+        """
+        check_is_fitted(self)
+        if self.n_steps_in_ is None:
+            return super().get_feature_names_out(input_features)
+        if input_features is not None:
+            return np.asarray(input_features, dtype=object)
+        if hasattr(self, "feature_names_in_"):
+            return self.feature_names_in_.copy()
+        return np.asarray([f"t{i}" for i in range(self.n_steps_in_)], dtype=object)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

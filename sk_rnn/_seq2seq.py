@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import torch
@@ -10,7 +10,8 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import RNNBase
-from ._data import as_indexable
+from ._constraints import Count
+from ._data import make_dataset, positional
 from ._modules import ATTENTIONS, EncoderDecoder, target_log_probabilities
 from ._parameters import document_parameters, store_parameters
 from ._search import beam_search, greedy_search
@@ -81,8 +82,8 @@ class RNNSeq2Seq(RNNBase):
         "attention": [StrOptions(set(ATTENTIONS)), None],
         "target_tokenizer": [StrOptions(set(TOKENIZERS)), callable],
         "teacher_forcing": [Interval(Real, 0, 1, closed="both")],
-        "beam_size": [Interval(Integral, 1, None, closed="left")],
-        "max_output_length": [Interval(Integral, 1, None, closed="left"), None],
+        "beam_size": [Count(1)],
+        "max_output_length": [Count(1), None],
     }
 
     def __init__(
@@ -126,6 +127,9 @@ class RNNSeq2Seq(RNNBase):
     ):
         store_parameters(self, locals())
 
+    _training_parameters = RNNBase._training_parameters | {"beam_size", "max_output_length"}
+    _prediction_parameters = (*RNNBase._prediction_parameters, "beam_size", "max_output_length")
+
     def fit(self, X, y):
         """Fit the encoder-decoder.
 
@@ -158,9 +162,9 @@ class RNNSeq2Seq(RNNBase):
         -------
         tokens : list of list of str
         """
-        y = as_indexable(y)
         if isinstance(y, str) or not hasattr(y, "__len__"):
             raise TypeError("y must be a list of target sequences (strings or token lists).")
+        y = positional(y, "y")
         tokenizer = self.target_tokenizer
         if hasattr(self, "target_vectorizer_"):
             tokenizer = self.target_vectorizer_.tokenizer
@@ -178,28 +182,34 @@ class RNNSeq2Seq(RNNBase):
             tokenizer=self.target_tokenizer, lowercase=False
         )
         self.target_vectorizer_._fit_tokens(tokens)
-        self.targets_are_text_ = isinstance(as_indexable(y)[0], str)
+        self.targets_are_text_ = isinstance(positional(y)[0], str)
         self.max_target_length_ = max(map(len, tokens))
 
-    def _encode_targets(self, y, sequences):
+    def _encode_targets(self, y, sequences, *, unseen_allowed=False):
+        """Target ids; a token no training target had is an error when training (the
+        model could never produce it) and ``<unk>`` when scoring."""
         tokens = self.tokenize_targets(y)
         if len(tokens) != len(sequences):
             raise ValueError(
                 f"X and y have different numbers of samples: {len(sequences)} sequences in X, "
                 f"{len(tokens)} targets in y."
             )
-        return self._target_ids(tokens)
-
-    def _target_ids(self, tokens: list[list[str]]):
-        vocabulary = self.target_vectorizer_.vocabulary_
-        for i, target in enumerate(tokens):
-            unknown = next((t for t in target if t not in vocabulary), None)
-            if unknown is not None:
+        if not unseen_allowed:
+            i, token = next(self._unseen_tokens(tokens), (None, None))
+            if i is not None:
                 raise ValueError(
-                    f"Sample {i} of y contains the token {unknown!r}, which no target had in "
+                    f"Sample {i} of y contains the token {token!r}, which no target had in "
                     "fit; the model can never produce it."
                 )
         return self.target_vectorizer_.encode_tokens(tokens, name="y")
+
+    def _unseen_tokens(self, tokens: list[list[str]]):
+        """(sample, token) of every target with a token that no training target had."""
+        vocabulary = self.target_vectorizer_.vocabulary_
+        for i, target in enumerate(tokens):
+            token = next((t for t in target if t not in vocabulary), None)
+            if token is not None:
+                yield i, token
 
     def _build_task_module(self, encoder):
         return EncoderDecoder(
@@ -240,7 +250,7 @@ class RNNSeq2Seq(RNNBase):
         def step(module, inputs, targets):
             return search(module, inputs["x"], inputs["lengths"], **settings)
 
-        out = [None] * len(as_indexable(X))
+        out = [None] * len(positional(X))
         for samples, ids in self._run(self._inference_batches(X), step):
             for sample, row in zip(samples, ids.numpy(), strict=True):
                 end = np.flatnonzero((row == EOS_ID) | (row == PAD_ID))
@@ -264,13 +274,23 @@ class RNNSeq2Seq(RNNBase):
     def score_samples(self, X, y) -> np.ndarray:
         """Log-probability (natural log) of each target given its source.
 
-        Sums the log-probabilities of the target's tokens and of the final ``<eos>``.
+        Sums the log-probabilities of the target's tokens and of the final ``<eos>``. A
+        target with a token that no training target had is impossible for the model:
+        ``-inf``.
 
         Returns
         -------
         log_probabilities : ndarray of shape (n_samples,)
         """
-        return self._predict_rows(X, _target_log_probability, y=y)
+
+        def dataset(sequences, targets):
+            ids = self._encode_targets(targets, sequences, unseen_allowed=True)
+            return make_dataset(sequences, ids)
+
+        scores = self._predict_rows(X, _target_log_probability, y=y, dataset=dataset)
+        unseen = [i for i, _ in self._unseen_tokens(self.tokenize_targets(y))]
+        scores[unseen] = -np.inf
+        return scores
 
     def score(self, X, y, sample_weight=None) -> float:
         """Exact-match accuracy: the fraction of targets predicted token for token.
@@ -278,8 +298,7 @@ class RNNSeq2Seq(RNNBase):
         See :func:`sk_rnn.metrics.token_error_rate_scorer` for a finer measure.
         """
         check_is_fitted(self)
-        truth = self.tokenize_targets(y)
-        self._target_ids(truth)
+        truth = self.tokenize_targets(y)  # a target with unseen tokens simply counts as wrong
         predicted = self.predict_tokens(X)
         correct = [p == t for p, t in zip(predicted, truth, strict=True)]
         return float(np.average(correct, weights=sample_weight))
@@ -292,4 +311,4 @@ class RNNSeq2Seq(RNNBase):
 
 
 def _target_log_probability(module, inputs, targets):
-    return target_log_probabilities(module(**inputs), targets["target"]).sum(1)
+    return target_log_probabilities(module(**inputs), targets).sum(1)

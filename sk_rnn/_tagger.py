@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter
-from numbers import Integral
 
 import numpy as np
 import torch
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import RNNBase
-from ._data import Sequences, StepTargets
+from ._constraints import Count
+from ._data import Sequences, StepTargets, positional
+from ._labels import check_labels
 from ._modules import CharacterEncoder, SequenceTagger, length_mask
 from ._parameters import document_parameters, store_parameters
 from ._tokens import PAD_ID
@@ -80,7 +80,7 @@ class RNNTagger(RNNBase):
     _parameter_constraints: dict = {
         **RNNBase._parameter_constraints,
         "crf": ["boolean"],
-        "character_features": ["boolean", Interval(Integral, 1, None, closed="left")],
+        "character_features": ["boolean", Count(1)],
     }
 
     def __init__(
@@ -171,24 +171,15 @@ class RNNTagger(RNNBase):
         words = super()._encode_tokens(tokens, reset=reset)
         if reset:
             self.character_vocabulary_ = None
-        if not self.character_features:
+            if self.character_features:
+                self.character_vocabulary_ = _character_vocabulary(tokens)
+        if self.character_vocabulary_ is None:
             return words
-        if reset:
-            counts = Counter(c for sentence in tokens for token in sentence for c in token)
-            # Characters seen once train the unknown-character embedding instead, which
-            # new characters at predict time then get (as min_frequency does for words).
-            kept = sorted(
-                (c for c in counts if counts[c] >= _MIN_CHARACTER_FREQUENCY),
-                key=lambda c: (-counts[c], c),
-            )
-            self.character_vocabulary_ = {
-                c: i for i, c in enumerate(kept, start=_RESERVED_CHARACTER_IDS)
-            }
         characters = _character_ids(tokens, self.character_vocabulary_)
         return Sequences(np.column_stack([words.values, characters]), words.lengths, words.offsets)
 
     def _build_character_encoder(self):
-        if self.vectorizer_ is None or not self.character_features:
+        if self.vectorizer_ is None or self.character_vocabulary_ is None:
             return None
         n_filters = self.character_features
         if n_filters is True:
@@ -281,6 +272,7 @@ def _flat_labels(y, lengths: np.ndarray | None = None) -> np.ndarray:
         raise TypeError(
             "y must be a list of label sequences, one per sample (e.g. [['B-PER', 'O'], ...])."
         )
+    y = positional(y, "y")
     if lengths is None:
         lengths = [None] * len(y)
     elif len(y) != len(lengths):
@@ -290,6 +282,8 @@ def _flat_labels(y, lengths: np.ndarray | None = None) -> np.ndarray:
         )
     flat = []
     for i, (labels, n) in enumerate(zip(y, lengths, strict=True)):
+        if hasattr(labels, "iloc"):  # a pandas Series of labels
+            labels = positional(labels)
         if isinstance(labels, str) or np.ndim(labels) != 1:
             raise ValueError(
                 f"Sample {i} of y is {labels!r:.40}, not a sequence of labels; RNNTagger needs "
@@ -301,13 +295,21 @@ def _flat_labels(y, lengths: np.ndarray | None = None) -> np.ndarray:
                 "(tokens); every step needs exactly one label."
             )
         flat.extend(labels)
-    labels = np.asarray(flat, dtype=object)
-    kinds = {isinstance(v, str) for v in flat}
-    if len(kinds) > 1:
-        raise TypeError("y mixes strings and numbers; use one type for all labels.")
-    if any(v is None for v in flat):
-        raise TypeError("y contains None; every step needs a label.")
-    return labels.astype(str) if kinds == {True} else np.asarray(flat)
+    return check_labels(np.asarray(flat, dtype=object), "the labels of y")
+
+
+def _character_vocabulary(tokens: list[list[str]]) -> dict[str, int]:
+    """Character to id, for the characters seen at least twice, most frequent first.
+
+    Characters seen once train the unknown-character embedding instead, which new
+    characters at predict time then get (as min_frequency does for words).
+    """
+    counts = Counter(c for sentence in tokens for token in sentence for c in token)
+    kept = sorted(
+        (c for c in counts if counts[c] >= _MIN_CHARACTER_FREQUENCY),
+        key=lambda c: (-counts[c], c),
+    )
+    return {c: i for i, c in enumerate(kept, start=_RESERVED_CHARACTER_IDS)}
 
 
 def _character_ids(tokens: list[list[str]], vocabulary: dict) -> np.ndarray:

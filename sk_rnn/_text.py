@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ._constraints import Count
 from ._data import Sequences, offsets_of
 from ._tokens import BOS_ID, EOS_ID, PAD_ID, SPECIAL_TOKENS, UNK_ID
 
@@ -37,7 +37,11 @@ def is_text_input(X) -> bool:
 
 
 def tokenize(texts, tokenizer, lowercase: bool, name: str = "X") -> list[list[str]]:
-    """Turn strings (or token lists) into token lists, checking every sample."""
+    """Turn strings (or token lists) into token lists, checking every sample.
+
+    Empty strings a callable tokenizer returns (``"a  b".split(" ")``) are not tokens and
+    are left out.
+    """
     if isinstance(texts, str):
         raise TypeError(f"{name} must be a list of texts, not a single string; use [text].")
     if len(texts) == 0:
@@ -47,10 +51,16 @@ def tokenize(texts, tokenizer, lowercase: bool, name: str = "X") -> list[list[st
     for i, sample in enumerate(texts):
         if isinstance(sample, str):
             tokens = split(sample.lower() if lowercase else sample)
+            if not isinstance(tokens, list | tuple):
+                raise TypeError(
+                    f"The tokenizer returned {type(tokens).__name__} for sample {i} of {name}; "
+                    "it must return a list of string tokens."
+                )
             if not all(isinstance(t, str) for t in tokens):
                 raise TypeError(
                     f"The tokenizer returned non-string tokens for sample {i} of {name}."
                 )
+            tokens = [t for t in tokens if t]
         elif isinstance(sample, list | tuple | np.ndarray):
             tokens = list(sample)
             bad = [t for t in tokens if not isinstance(t, str) or not t]
@@ -127,8 +137,8 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
     _parameter_constraints: dict = {
         "tokenizer": [StrOptions(set(TOKENIZERS)), callable],
         "lowercase": ["boolean"],
-        "min_frequency": [Interval(Integral, 1, None, closed="left")],
-        "max_vocabulary": [Interval(Integral, 1, None, closed="left"), None],
+        "min_frequency": [Count(1)],
+        "max_vocabulary": [Count(1), None],
     }
 
     def __init__(self, *, tokenizer="word", lowercase=True, min_frequency=1, max_vocabulary=None):
@@ -190,7 +200,19 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
     def inverse_transform(self, X) -> list[list[str]]:
         """Token lists from sequences of ids."""
         names = self.get_feature_names_out()
-        return [names[np.asarray(ids, dtype=np.int64)].tolist() for ids in X]
+        out = []
+        for i, ids in enumerate(X):
+            ids = np.asarray(ids)
+            if ids.ndim != 1 or (ids.size and ids.dtype.kind not in "iu"):
+                raise ValueError(f"Sample {i} of X is not a sequence of integer token ids.")
+            outside = (ids < 0) | (ids >= len(names))
+            if outside.any():
+                raise ValueError(
+                    f"Sample {i} of X contains the id {ids[outside][0]}, outside the "
+                    f"vocabulary (ids 0 to {len(names) - 1})."
+                )
+            out.append(names[ids.astype(np.int64)].tolist())
+        return out
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         """The vocabulary as an array of tokens, indexed by id."""

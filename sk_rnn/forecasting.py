@@ -21,9 +21,10 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from ._constraints import Count
+from ._persistence import SafeSaving
 from ._regressor import RNNRegressor
 
 __all__ = ["RNNForecaster", "make_windows"]
@@ -96,7 +97,7 @@ def _window_inputs(values, past_steps, horizon, exog):
     return np.concatenate([past, future], 1).astype(np.float32)
 
 
-class RNNForecaster(BaseEstimator):
+class RNNForecaster(SafeSaving, BaseEstimator):
     """Forecast a time series with a recurrent network on sliding windows.
 
     The target is optionally log-transformed and differenced (``difference=12`` removes
@@ -160,12 +161,12 @@ class RNNForecaster(BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "window": [Interval(Integral, 1, None, closed="left")],
-        "horizon": [Interval(Integral, 1, None, closed="left")],
+        "window": [Count(1)],
+        "horizon": [Count(1)],
         "log": ["boolean"],
-        "difference": [Interval(Integral, 1, None, closed="left"), None],
+        "difference": [Count(1), None],
         "regressor": [RNNRegressor, None],
-        "interval_windows": [Interval(Integral, 0, None, closed="left")],
+        "interval_windows": [Count(0)],
         "random_state": ["random_state"],
     }
 
@@ -204,6 +205,7 @@ class RNNForecaster(BaseEstimator):
         self : RNNForecaster
         """
         self._validate_params()
+        self._fitted_params_ = self.get_params(deep=False)
         table = _check_series(X, "X")
         self.n_features_in_ = table.shape[1]
         self.n_covariates_ = table.shape[1] - 1
@@ -420,8 +422,10 @@ def _mean_and_scale(values, axis=None):
 
 def _check_series(X, name, *, allow_nan_target=False) -> np.ndarray:
     """The series as a float64 (n_steps, n_columns) array, checked for order and NaN."""
-    index = getattr(X, "index", None)
-    if index is not None and not (index.is_monotonic_increasing and index.is_unique):
+    index = getattr(X, "index", None)  # a pandas index (a list's .index is a method)
+    if hasattr(index, "is_monotonic_increasing") and not (
+        index.is_monotonic_increasing and index.is_unique
+    ):
         raise ValueError(
             f"{name} is not in time order: its index must be increasing without duplicates "
             "(sort it with .sort_index())."

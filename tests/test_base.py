@@ -198,3 +198,19 @@ def test_cuda_fit_predict_matches_cpu_closely(recall_data):
     proba = gpu.predict_proba(X)
     assert isinstance(proba, np.ndarray)
     assert next(gpu.net_.module_.parameters()).is_cuda
+
+
+def test_skorch_scoring_callbacks_see_labels_and_targets(recall_data, sum_data):
+    from skorch.callbacks import EpochScoring
+
+    (X, y), _ = recall_data
+    accuracy = EpochScoring("accuracy", lower_is_better=False)
+    clf = RNNClassifier(
+        callbacks=[accuracy], early_stopping=True, validation_fraction=0.25, **TINY
+    ).fit(X, y)
+    scores = clf.history_[:, "accuracy"]
+    assert len(scores) == TINY["max_epochs"] and all(0 <= s <= 1 for s in scores)
+    (X, y), _ = sum_data
+    r2 = EpochScoring("r2", lower_is_better=False)
+    reg = RNNRegressor(callbacks=[r2], early_stopping=True, **TINY).fit(X, y)
+    assert np.isfinite(reg.history_[:, "r2"]).all()

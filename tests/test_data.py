@@ -94,8 +94,8 @@ def test_batches_pad_to_their_own_maximum_only():
     inputs, targets = dataset[np.array([0, 2])]
     assert inputs["x"].shape == (2, 3, 1)
     np.testing.assert_array_equal(inputs["x"][0, :, 0], [2, 2, 0])
-    np.testing.assert_array_equal(targets["target"], [0, 2])
-    assert targets["weight"] is None
+    np.testing.assert_array_equal(targets, [0, 2])
+    assert "weight" not in inputs
     batches = BucketBatchIterator(dataset, batch_size=2).batches()
     assert [sorted(seqs.lengths[b]) for b in batches] == [[2, 3], [8, 9]]
 
@@ -104,13 +104,13 @@ def test_step_targets_are_padded_with_the_ignore_index():
     seqs = Sequences.from_list([np.zeros((n, 1), dtype=np.float32) for n in [2, 4, 1]])
     dataset = SequenceDataset(seqs, step_targets=np.arange(7))
     _, targets = dataset[np.array([0, 1, 2])]
-    assert targets["target"].tolist() == [
+    assert targets.tolist() == [
         [0, 1, IGNORE_INDEX, IGNORE_INDEX],
         [2, 3, 4, 5],
         [6, IGNORE_INDEX, IGNORE_INDEX, IGNORE_INDEX],
     ]
     _, subset_targets = dataset.subset([2, 0])[np.array([0, 1])]
-    assert subset_targets["target"].tolist() == [[6, IGNORE_INDEX], [0, 1]]
+    assert subset_targets.tolist() == [[6, IGNORE_INDEX], [0, 1]]
     assert dataset.sample_targets() is None
 
 
@@ -145,7 +145,7 @@ def test_encode_pad_batch_unpad_loses_nothing(lengths, n_features, batch_size, d
     iterator = BucketBatchIterator(dataset, batch_size, shuffle=shuffle)
     seen = []
     for inputs, targets in iterator:
-        for row, index in enumerate(targets["target"].tolist()):
+        for row, index in enumerate(targets.tolist()):
             n = int(inputs["lengths"][row])
             assert n == len(X[index])
             np.testing.assert_array_equal(inputs["x"][row, :n].numpy(), X[index].astype(np.float32))
@@ -225,7 +225,7 @@ def test_batches_for_a_cuda_device_are_pinned_in_the_background_and_copied_witho
     def epoch(device):
         seeds = iter([3])
         iterator = BucketBatchIterator(dataset, 4, True, seeds.__next__, device=device)
-        return [(inputs["x"].numpy(), targets["target"].numpy()) for inputs, targets in iterator]
+        return [(inputs["x"].numpy(), targets.numpy()) for inputs, targets in iterator]
 
     on_cpu = epoch(None)
     assert not pinned_in and not moves

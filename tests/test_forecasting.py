@@ -169,3 +169,11 @@ def test_bad_forecast_requests():
         model.predict(np.arange(5.0))
     with pytest.raises(ValueError, match="steps must be a positive integer"):
         model.forecast(0, exog=np.zeros((0, 1)))
+
+
+def test_plain_lists_and_tuples_are_series():
+    series = list(seasonal_series(60))
+    model = RNNForecaster(window=12, horizon=6, regressor=RNNRegressor(**TINY), random_state=0)
+    np.testing.assert_array_equal(
+        model.fit(series).predict([0.0] * 4), model.fit(tuple(series)).predict(np.zeros(4))
+    )

@@ -61,7 +61,6 @@ def test_batches_are_prepared_ahead_and_arrive_on_the_gpu_unchanged():
     for (on_gpu, gpu_targets), (on_cpu, cpu_targets) in zip(
         epoch("cuda"), epoch(None), strict=True
     ):
-        gpu_targets, cpu_targets = gpu_targets["target"], cpu_targets["target"]
         assert on_gpu["x"].is_cuda and on_gpu["lengths"].is_cuda and gpu_targets.is_cuda
         torch.testing.assert_close(on_gpu["x"].cpu(), on_cpu["x"], rtol=0, atol=0)
         assert on_gpu["lengths"].tolist() == on_cpu["lengths"].tolist()

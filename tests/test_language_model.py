@@ -166,7 +166,7 @@ def test_bad_fits(params, X, error, match):
 @pytest.mark.parametrize(
     "kwargs, match",
     [
-        (dict(temperature=-1), "temperature must be >= 0"),
+        (dict(temperature=-1), "temperature must be a finite number >= 0"),
         (dict(top_p=0.0), "top_p must be in"),
         (dict(top_p=1.5), "top_p must be in"),
         (dict(top_k=0), "top_k must be a positive"),
@@ -178,3 +178,9 @@ def test_bad_sampling_settings(kwargs, match):
     lm = RNNLanguageModel(max_epochs=1, hidden_size=4).fit(["the cat", "a dog"])
     with pytest.raises(ValueError, match=match):
         lm.sample(**kwargs)
+
+
+@pytest.mark.parametrize("temperature", [float("nan"), float("inf"), -1.0])
+def test_sampling_temperature_must_be_finite(fitted, temperature):
+    with pytest.raises(ValueError, match="temperature must be a finite number"):
+        fitted.sample(2, temperature=temperature)

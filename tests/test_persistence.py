@@ -1,13 +1,17 @@
 """Safe save/load: no pickle, atomic writes, clear errors for bad files."""
 
 import json
+import os
 import pickle
+import stat
 import struct
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
+from sklearn.base import clone
 
 import sk_rnn
 from sk_rnn import RNNClassifier, RNNRegressor
@@ -74,7 +78,8 @@ def test_save_is_atomic(fitted, tmp_path, monkeypatch):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sk_rnn._persistence, "save_file", interrupted)
+    # Interrupted after the new file is written, before it is flushed and renamed.
+    monkeypatch.setattr(os, "fsync", interrupted)
     with pytest.raises(KeyboardInterrupt):
         est.save(path)
     assert path.read_bytes() == good
@@ -150,3 +155,258 @@ def test_save_before_fit():
 
     with pytest.raises(NotFittedError):
         RNNClassifier().save("never.safetensors")
+
+
+# -- the file holds the fitted model, whatever set_params did since --------------------------
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        dict(hidden_size=16),
+        dict(cell="gru"),
+        dict(cell="rnn_relu"),
+        dict(pooling="mean"),
+        dict(frame_size=3),
+        dict(bidirectional=False),
+    ],
+    ids=lambda change: next(iter(change)),
+)
+def test_save_writes_the_fitted_parameters_not_the_current_ones(recall_data, tmp_path, change):
+    (X, y), _ = recall_data
+    model = RNNClassifier(cell="rnn", bidirectional=True, **TINY).fit(X[:60], y[:60])
+    expected = model.predict_proba(X[:60])
+    model.set_params(**change)
+    np.testing.assert_array_equal(model.predict_proba(X[:60]), expected)  # frame_size too
+    model.save(tmp_path / "m.safetensors")
+    loaded = sk_rnn.load(tmp_path / "m.safetensors")
+    np.testing.assert_array_equal(loaded.predict_proba(X[:60]), expected)
+    assert loaded.get_params()["cell"] == "rnn"
+
+
+def test_prediction_parameters_are_saved_as_they_are_now(recall_data, tmp_path):
+    (X, y), _ = recall_data
+    model = RNNClassifier(**TINY).fit(X[:40], y[:40]).set_params(batch_size=7)
+    model.save(tmp_path / "m.safetensors")
+    assert sk_rnn.load(tmp_path / "m.safetensors").batch_size == 7
+
+
+@pytest.mark.parametrize("estimator", ["classifier", "tagger", "language model"])
+def test_pretrained_embeddings_without_embedding_dim_round_trip(estimator, tmp_path):
+    from sk_rnn import RNNLanguageModel, RNNTagger
+
+    texts = [["a", "b", "c"], ["c", "b", "a"], ["a", "a", "b"], ["b", "c", "c"]] * 3
+    vectors = {t: np.arange(5.0) + i for i, t in enumerate("abc")}
+    params = dict(embeddings=vectors, hidden_size=4, max_epochs=1, random_state=0)
+    if estimator == "classifier":
+        model = RNNClassifier(**params).fit(texts, [0, 1] * 6)
+    elif estimator == "tagger":
+        model = RNNTagger(**params).fit(texts, [["x", "y", "x"]] * 12)
+    else:
+        model = RNNLanguageModel(**params).fit(texts)
+    with pytest.warns(UserWarning, match="embeddings are only needed to fit"):
+        model.save(tmp_path / "m.safetensors")
+    loaded = sk_rnn.load(tmp_path / "m.safetensors")
+    assert loaded.embedding_dim == 5 and loaded.embeddings is None
+    method = "score_samples" if estimator == "language model" else "predict"
+    np.testing.assert_array_equal(
+        np.concatenate([np.ravel(v) for v in getattr(loaded, method)(texts)]),
+        np.concatenate([np.ravel(v) for v in getattr(model, method)(texts)]),
+    )
+
+
+def test_parameters_keep_their_types(recall_data, tmp_path):
+    (X, _), _ = recall_data
+    y = [0, 1] * 20
+    model = RNNClassifier(
+        class_weight={0: 1.0, 1: 3.0},
+        random_state=np.int64(5),
+        device=torch.device("cpu"),
+        optimizer_params={"betas": (0.8, 0.9)},
+        hidden_size=4,
+        max_epochs=1,
+    ).fit(X[:40], y)
+    model.save(tmp_path / "m.safetensors")
+    loaded = sk_rnn.load(tmp_path / "m.safetensors")
+    assert loaded.class_weight == {0: 1.0, 1: 3.0}
+    assert loaded.random_state == 5
+    assert loaded.device == torch.device("cpu")
+    assert loaded.optimizer_params == {"betas": (0.8, 0.9)}
+    np.testing.assert_array_equal(
+        clone(loaded).fit(X[:40], y).predict_proba(X[:40]), model.predict_proba(X[:40])
+    )
+
+
+def test_history_values_that_are_not_numbers(recall_data, tmp_path):
+    from skorch.callbacks import Callback
+
+    class Note(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            net.history.record("note", object())
+
+    (X, y), _ = recall_data
+    model = RNNClassifier(callbacks=[Note()], **TINY).fit(X[:20], y[:20])
+    with pytest.warns(UserWarning) as caught:
+        model.save(tmp_path / "m.safetensors")
+    assert {str(w.message)[:60] for w in caught} == {
+        "The training history holds values that are not numbers: 'not",
+        "callbacks are only needed to fit and not saved; the loaded m",
+    }
+    assert all(w.filename == __file__ for w in caught)
+    assert "object" in sk_rnn.load(tmp_path / "m.safetensors").history_[-1, "note"]
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        lambda y: pd.Series(y),  # pandas' default str dtype
+        lambda y: pd.Series(y, dtype=object),
+        lambda y: pd.Series(pd.Categorical(y)),
+        lambda y: pd.Series(y, dtype="string"),
+        lambda y: pd.array(np.where(np.asarray(y) == "pos", 1, 0), dtype="Int64"),
+    ],
+    ids=["str", "object", "categorical", "string", "Int64"],
+)
+def test_pandas_labels_save_and_come_back(recall_data, tmp_path, labels):
+    (X, y), _ = recall_data
+    model = RNNClassifier(**TINY).fit(X[:40], labels(y[:40]))
+    model.save(tmp_path / "m.safetensors")
+    loaded = sk_rnn.load(tmp_path / "m.safetensors")
+    np.testing.assert_array_equal(loaded.predict(X[:40]), model.predict(X[:40]))
+    assert set(model.predict(X[:40])) <= set(np.asarray(labels(y[:40])).tolist())
+
+
+# -- files from strangers ---------------------------------------------------------------------
+
+
+def test_header_sizes_are_checked_before_anything_is_built(fitted, tmp_path):
+    import resource
+
+    est, _ = fitted["classifier"]
+    path = tmp_path / "m.safetensors"
+    est.save(path)
+    _rewrite_header(path, lambda m: m["params"].update(hidden_size=4000, num_layers=2))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ValueError, match="do not fit the network"):
+        sk_rnn.load(path)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 50_000  # kB
+
+
+@pytest.mark.parametrize(
+    "edit, match",
+    [
+        (
+            lambda m: m.clear() or m.update(format="sk_rnn", format_version=2, estimator=[1]),
+            "unknown",
+        ),
+        (lambda m: m.update(fitted=[1, 2]), "not a JSON object"),
+        (lambda m: m["fitted"].update(__class__="x"), "not a fitted attribute"),
+        (lambda m: m["fitted"].update(vocabulary_="x"), "not a fitted attribute"),
+        (lambda m: m["fitted"].update(hidden_size="x"), "not a fitted attribute"),
+        (lambda m: m["params"].update(batch_size=0), "batch_size"),
+        (lambda m: m["params"].update(cell="transformer"), "cell"),
+    ],
+)
+def test_malformed_headers(fitted, tmp_path, edit, match):
+    est, _ = fitted["classifier"]
+    path = tmp_path / "m.safetensors"
+    est.save(path)
+    _rewrite_header(path, edit)
+    with pytest.raises(ValueError, match=match):
+        sk_rnn.load(path)
+
+
+@pytest.mark.parametrize("header", ["[1, 2]", "null", '"text"'])
+def test_headers_that_are_not_objects(fitted, tmp_path, header):
+    est, _ = fitted["classifier"]
+    path = tmp_path / "m.safetensors"
+    est.save(path)
+    raw = path.read_bytes()
+    n = struct.unpack("<Q", raw[:8])[0]
+    outer = json.loads(raw[8 : 8 + n])
+    outer["__metadata__"]["sk_rnn"] = header
+    new = json.dumps(outer).encode()
+    new += b" " * (-len(new) % 8)
+    path.write_bytes(struct.pack("<Q", len(new)) + new + raw[8 + n :])
+    with pytest.raises(ValueError, match="not a valid sk_rnn model file"):
+        sk_rnn.load(path)
+
+
+# -- files on disk ------------------------------------------------------------------------
+
+
+def test_overwriting_keeps_the_files_permissions(fitted, tmp_path):
+    est, _ = fitted["classifier"]
+    path = tmp_path / "m.safetensors"
+    est.save(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~_umask()
+    path.chmod(0o640)
+    est.save(path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_saving_through_a_symlink_writes_its_target(fitted, tmp_path):
+    est, X = fitted["classifier"]
+    (tmp_path / "models").mkdir()
+    real = tmp_path / "models" / "real.safetensors"
+    link = tmp_path / "latest.safetensors"
+    link.symlink_to(real)
+    est.save(link)
+    assert link.is_symlink() and real.is_file()
+    np.testing.assert_array_equal(sk_rnn.load(link).predict(X), est.predict(X))
+
+
+def test_a_partial_file_left_by_a_killed_save_is_replaced(fitted, tmp_path):
+    est, _ = fitted["classifier"]
+    path = tmp_path / "m.safetensors"
+    (tmp_path / "m.safetensors.partial").write_bytes(b"left by a save that was killed")
+    est.save(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.safetensors"]
+
+
+def test_errors_name_the_destination(fitted, tmp_path):
+    est, _ = fitted["classifier"]
+    with pytest.raises(FileNotFoundError, match="no_such_folder"):
+        est.save(tmp_path / "no_such_folder" / "m.safetensors")
+    with pytest.raises(ValueError, match="path of a file"):
+        est.save("")
+    with pytest.raises(ValueError, match="path of a file"):
+        est.save(tmp_path)
+
+
+def test_a_folder_that_refuses_writing_is_named_in_the_error(fitted, tmp_path, monkeypatch):
+    est, _ = fitted["classifier"]
+    real_open = os.open
+
+    def refuse(path, *args, **kwargs):  # as a read-only folder does (root ignores chmod)
+        if str(path).endswith(".partial"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", refuse)
+    with pytest.raises(PermissionError, match="Cannot save to .*m.safetensors: Permission") as info:
+        est.save(tmp_path / "m.safetensors")
+    assert ".partial" not in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_forecaster_saves_and_loads_without_pickle(tmp_path, monkeypatch):
+    from sk_rnn import RNNForecaster
+
+    t = np.arange(120.0)
+    series = np.c_[10 + np.sin(2 * np.pi * t / 12), np.cos(t)]
+    model = RNNForecaster(
+        window=12, horizon=4, regressor=RNNRegressor(hidden_size=8, max_epochs=3), random_state=0
+    ).fit(series[:100])
+    model.save(tmp_path / "f.safetensors")
+    monkeypatch.setattr(pickle, "loads", lambda *a, **k: pytest.fail("unpickled"))
+    loaded = sk_rnn.load(tmp_path / "f.safetensors")
+    assert type(loaded) is RNNForecaster and type(loaded.regressor) is RNNRegressor
+    np.testing.assert_array_equal(loaded.predict(series[100:]), model.predict(series[100:]))
+    assert loaded.get_params()["regressor__hidden_size"] == 8

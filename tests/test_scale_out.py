@@ -146,7 +146,7 @@ def test_accelerator_on_cpu_matches_plain_training(recall_data, tmp_path):
     plain = RNNClassifier(**FAST).fit(X, y)
     accelerated = RNNClassifier(accelerator=accelerate.Accelerator(cpu=True), **FAST).fit(X, y)
     np.testing.assert_allclose(accelerated.predict_proba(X), plain.predict_proba(X), atol=1e-6)
-    with pytest.warns(UserWarning, match="accelerator only matter for fitting"):
+    with pytest.warns(UserWarning, match="accelerator is only needed to fit and not saved"):
         accelerated.save(tmp_path / "model.safetensors")
     restored = sk_rnn.load(tmp_path / "model.safetensors")
     assert restored.accelerator is None

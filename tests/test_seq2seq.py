@@ -280,13 +280,6 @@ def test_bad_targets(y, error, match):
         RNNSeq2Seq(tokenizer="char", max_epochs=1).fit(["ab", "cd"], y)
 
 
-def test_unseen_target_token_at_score(reverser):
-    with pytest.raises(ValueError, match="Sample 1 of y contains the token 'z'"):
-        reverser.score(["ab", "cd"], ["ba", "dz"])
-    with pytest.raises(ValueError, match="Sample 0 of y contains the token 'q'"):
-        reverser.score_samples(["ab"], ["q"])
-
-
 def test_invalid_settings():
     with pytest.raises(ValueError, match="attention"):
         RNNSeq2Seq(attention="cosine").fit(["ab"], ["ba"])
@@ -307,3 +300,29 @@ def test_early_stopping_and_warm_start():
     assert len(model.history_) == 5
     with pytest.raises(ValueError, match="Sample 0 of y contains the token 'z'"):
         model.fit(["ab"], ["z"])  # continuing keeps the target vocabulary
+
+
+def test_targets_with_tokens_unseen_in_fit_count_as_wrong():
+    from sklearn.model_selection import cross_val_score
+
+    words = ["ab", "ba", "abc", "cab"] * 5
+    model = RNNSeq2Seq(tokenizer="char", target_tokenizer="char", max_epochs=2, **FAST)
+    model.fit(words, [w[::-1] for w in words])
+    scores = model.score_samples(["ab", "ab"], ["ba", "bz"])
+    assert np.isfinite(scores[0]) and scores[1] == -np.inf
+    assert model.score(["ab", "ab"], ["zz", "zz"]) == 0.0
+    # A fold whose test targets have a letter the training targets lack scores, not NaN.
+    X = words + ["xy"]
+    scores = cross_val_score(model, X, [w[::-1] for w in X], cv=3)
+    assert np.isfinite(scores).all()
+
+
+def test_decoding_settings_change_after_fit_and_are_saved(reverser, tmp_path):
+    words = random_words(10, np.random.default_rng(3))
+    reverser.set_params(beam_size=3)
+    beam = reverser.predict(words)
+    reverser.save(tmp_path / "m.safetensors")
+    loaded = sk_rnn.load(tmp_path / "m.safetensors")
+    assert loaded.beam_size == 3
+    assert loaded.predict(words) == beam
+    reverser.set_params(beam_size=1)

@@ -275,3 +275,17 @@ def test_soft_vote_of_crf_taggers_as_the_guide_shows():
         np.testing.assert_allclose(first.sum(1), 1.0, rtol=1e-5)  # CRF marginals
         np.testing.assert_array_equal(labels, taggers[0].classes_[(first + second).argmax(1)])
     np.testing.assert_array_equal(taggers[0].classes_, taggers[1].classes_)
+
+
+def test_continuous_labels_are_refused():
+    X = [["a", "b"], ["b", "a"]] * 3
+    with pytest.raises(ValueError, match="continuous"):
+        RNNTagger(max_epochs=1).fit(X, [[0.1, 0.72], [0.33, 0.9]] * 3)
+
+
+def test_labels_in_pandas_containers():
+    pd = pytest.importorskip("pandas")
+    X = pd.Series([["a", "b"], ["b", "a", "a"]] * 5, index=range(100, 110))
+    y = pd.Series([pd.Series(["x", "y"]), ["y", "x", "x"]] * 5, index=range(200, 210))
+    tagger = RNNTagger(hidden_size=8, max_epochs=30, lr=0.05, random_state=0).fit(X, y)
+    assert [p.tolist() for p in tagger.predict(X[:2])] == [["x", "y"], ["y", "x", "x"]]

@@ -200,3 +200,20 @@ def test_grid_search_over_tokenizer_and_embedding_dim():
     assert best.net_.module_.encoder.embedding.embedding_dim == search.best_params_["embedding_dim"]
     # A fit that failed would score NaN.
     assert np.isfinite(cross_val_score(RNNClassifier(**TINY), X, y, cv=2)).all()
+
+
+def test_callable_tokenizers_are_checked_and_empty_tokens_left_out():
+    with pytest.raises(TypeError, match="tokenizer returned NoneType for sample 0"):
+        RNNClassifier(tokenizer=lambda s: None, max_epochs=1).fit(["a b", "c"], [0, 1])
+    model = RNNClassifier(tokenizer=lambda s: s.split(" "), max_epochs=1, hidden_size=4)
+    model.fit(["a  b", " c"], [0, 1])
+    assert "" not in model.vocabulary_
+    assert model.vectorizer_.get_feature_names_out()[4:].tolist() == ["a", "b", "c"]
+
+
+def test_inverse_transform_refuses_ids_outside_the_vocabulary():
+    vectorizer = SequenceVectorizer().fit(["a b"])
+    with pytest.raises(ValueError, match="Sample 0 of X contains the id -1"):
+        vectorizer.inverse_transform([[-1]])
+    with pytest.raises(ValueError, match="Sample 1 of X contains the id 6"):
+        vectorizer.inverse_transform([[4], [6]])

@@ -104,3 +104,35 @@ def test_partial_fit_regressor_keeps_target_scaling(sum_data):
     np.testing.assert_array_equal(reg.target_mean_, mean)
     with pytest.raises(ValueError, match="fitted with y of shape"):
         reg.partial_fit(X, np.c_[y, y])
+
+
+def test_warm_start_applies_new_training_parameters(recall_data):
+    (X, y), _ = recall_data
+    model = RNNClassifier(warm_start=True, dropout=0.2, **TINY).fit(X, y)
+    optimizer_state = model.net_.optimizer_.state_dict()["state"]
+    model.set_params(lr=0.5, max_epochs=2, dropout=0.0, batch_size=64).fit(X, y)
+    assert model.net_.optimizer_.param_groups[0]["lr"] == 0.5
+    assert model.net_.batch_size == 64
+    assert len(model.history_) == TINY["max_epochs"] + 2
+    assert all(m.p == 0.0 for m in model.net_.module_.modules() if isinstance(m, torch.nn.Dropout))
+    # Adam's running averages carried over (they were not reset with the new lr).
+    assert model.net_.optimizer_.state_dict()["state"].keys() == optimizer_state.keys()
+    assert model.history_[-1, "train_batch_count"] == int(np.ceil(len(X) / 64))
+
+
+@pytest.mark.parametrize(
+    "change", [dict(hidden_size=32), dict(cell="gru"), dict(pooling="mean"), dict(frame_size=2)]
+)
+def test_warm_start_refuses_parameters_that_shape_the_network(recall_data, change):
+    (X, y), _ = recall_data
+    model = RNNClassifier(warm_start=True, **TINY).fit(X, y)
+    before = weights(model)
+    name = next(iter(change))
+    with pytest.raises(ValueError, match=f"fitted with {name}=.*cannot continue with {name}="):
+        model.set_params(**change).fit(X, y)
+    for kept, original in zip(weights(model), before, strict=True):
+        torch.testing.assert_close(kept, original)
+    with pytest.raises(ValueError, match=name):
+        model.partial_fit(X, y)
+    model.set_params(warm_start=False).fit(X, y)  # a fresh fit takes it
+    assert getattr(model.net_.module_, "pooling", None) == change.get("pooling", "last")

@@ -99,3 +99,39 @@ def test_predict_before_fit_and_wrong_feature_count(estimator_class):
     with pytest.raises(ValueError, match="Sample 160 of X contains NaN"):
         # Predict validates in chunks; the index still counts from the start of X.
         est.set_params(batch_size=2).predict(GOOD_X * 40 + [np.full((2, 2), np.nan)])
+
+
+def test_numpy_integers_are_parameters_like_ints():
+    from sklearn.model_selection import GridSearchCV
+
+    X, y = GOOD_X * 3, targets(RNNClassifier, 12)
+    model = RNNClassifier(
+        hidden_size=np.int64(4), num_layers=np.int32(2), frame_size=np.int64(2), max_epochs=1
+    ).fit(X, y)
+    assert model.net_.module_.encoder.rnn.hidden_size == 4
+    grid = {"hidden_size": np.array([4, 8]), "embedding_dim": np.array([3])}
+    search = GridSearchCV(RNNClassifier(max_epochs=1), grid, cv=2, error_score="raise")
+    search.fit([["a", "b"], ["b"], ["a"], ["b", "a"]] * 3, [0, 1] * 6)
+    RNNTagger(character_features=np.int64(3), max_epochs=1).fit([["ab", "c"]] * 2, [[0, 1]] * 2)
+
+
+@pytest.mark.parametrize("name", ["hidden_size", "num_layers", "max_epochs", "batch_size"])
+def test_booleans_are_not_integers(name):
+    with pytest.raises(ValueError, match=f"'{name}' parameter.*Got True"):
+        RNNClassifier(**{name: True}).fit(GOOD_X, targets(RNNClassifier))
+
+
+def test_datetimes_are_not_silently_turned_into_numbers():
+    dates = np.arange("2024-01-01", "2024-01-04", dtype="datetime64[D]").reshape(3, 1)
+    with pytest.raises(TypeError, match="Sample 0 of X holds dates"):
+        RNNRegressor(max_epochs=1).fit([dates, dates], [1.0, 2.0])
+
+
+def test_sparse_input_gets_sk_rnn_s_message():
+    import scipy.sparse as sp
+
+    for estimator_class in ESTIMATORS:
+        with pytest.raises(TypeError, match="X is a sparse matrix"):
+            estimator_class(max_epochs=1).fit(
+                sp.csr_matrix(np.ones((4, 3))), targets(estimator_class)
+            )
