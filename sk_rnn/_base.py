@@ -62,8 +62,13 @@ from ._data import (
 from ._device import check_precision, resolve_device, seeded
 from ._inputs import InputEncodingMixin
 from ._modules import RecurrentEncoder, set_dropout
-from ._net import HoldoutSplit, LastGoodEpoch, SequenceNet, accelerated
-from ._parameters import SHARED_CONSTRAINTS
+from ._net import CosineSchedule, HoldoutSplit, LastGoodEpoch, SequenceNet, accelerated
+from ._parameters import (
+    AUTO_EARLY_STOPPING_SAMPLES,
+    AUTO_EPOCHS,
+    AUTO_UPDATES,
+    SHARED_CONSTRAINTS,
+)
 from ._persistence import SafeSaving, history_to_json, module_state, resolve_load_device
 from ._text import is_text_input, pretrained_dimension
 
@@ -79,6 +84,10 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
     _parameter_constraints: dict = dict(SHARED_CONSTRAINTS)
     _net_class = SequenceNet
     _stratify_validation = False
+    # What a subclass that does not declare these parameters gets: the behaviour from
+    # before they existed (raw inputs, a constant learning rate).
+    standardize = False
+    lr_schedule = "constant"
 
     # -- hooks for subclasses ----------------------------------------------------------
 
@@ -95,7 +104,7 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
 
     def _check_params(self, text: bool) -> None:
         """Cross-parameter checks, and checks of parameters against the kind of input."""
-        if text and self.frame_size != 1:
+        if text and self.frame_size not in (1, "auto"):
             raise ValueError("frame_size applies to numeric sequences, not to text.")
         if self.accelerator is not None and self.precision != "32":
             raise ValueError(
@@ -127,14 +136,15 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, epochs=self.max_epochs, reset=not self._continuing())
+        return self._fit(X, y, epochs=None, reset=not self._continuing())
 
     def _continuing(self) -> bool:
         return self.warm_start and hasattr(self, "net_")
 
-    def _fit(self, X, y, *, epochs: int, reset: bool, fit_targets_on=None):
+    def _fit(self, X, y, *, epochs: int | None, reset: bool, fit_targets_on=None):
         """Encode ``X`` and ``y``, (re)build the net on a fresh fit, and train.
 
+        ``epochs`` None means ``max_epochs`` (resolved for this data if "auto").
         ``fit_targets_on`` replaces ``y`` for :meth:`_fit_targets` (the label set a first
         ``partial_fit`` declares).
         """
@@ -147,14 +157,29 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
             self._check_params(is_text_input(X))
             self._fitted_params_ = self.get_params(deep=False)
         else:
-            self._apply_parameter_changes()
+            self._check_parameter_changes()
         sequences = self._encode_inputs(X, reset=reset)
         if reset:
             self._fit_targets(y if fit_targets_on is None else fit_targets_on)
         dataset = make_dataset(sequences, self._encode_targets(y, sequences))
         if reset:
+            self.early_stopping_ = self._resolve_early_stopping(len(dataset))
             self._initialize_net()
-        return self._train(dataset, epochs)
+        else:
+            self._apply_parameter_changes(len(dataset))
+        return self._train(dataset, epochs or self._resolve_max_epochs(len(dataset)))
+
+    def _resolve_early_stopping(self, n_samples: int) -> bool:
+        if self.early_stopping == "auto":
+            return n_samples >= AUTO_EARLY_STOPPING_SAMPLES
+        return bool(self.early_stopping)
+
+    def _resolve_max_epochs(self, n_samples: int) -> int:
+        if self.max_epochs != "auto":
+            return int(self.max_epochs)
+        n_train = n_samples * (1 - self.validation_fraction if self.early_stopping_ else 1)
+        batches = max(1, int(np.ceil(n_train / self.batch_size)))
+        return int(np.clip(np.ceil(AUTO_UPDATES / batches), *AUTO_EPOCHS))
 
     # Parameters that only steer training (and prediction): when training continues
     # (warm_start, partial_fit) a new value takes effect. Every other parameter shapes
@@ -166,6 +191,7 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
             "max_epochs",
             "batch_size",
             "lr",
+            "lr_schedule",
             "optimizer",
             "optimizer_params",
             "clip_grad_norm",
@@ -184,12 +210,15 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
     # Read at prediction time: saved as they are now, not as they were at fit.
     _prediction_parameters = ("batch_size", "verbose")
 
-    def _apply_parameter_changes(self) -> None:
-        """Before continued training: make changed training parameters take effect, and
-        refuse changed parameters that shape the fitted network."""
+    def _changed_parameters(self) -> list[str]:
         current = self.get_params(deep=False)
-        changed = [n for n, v in current.items() if not _same(v, self._fitted_params_[n])]
-        fixed = [n for n in changed if n not in self._training_parameters]
+        return [n for n, v in current.items() if not _same(v, self._fitted_params_[n])]
+
+    def _check_parameter_changes(self) -> None:
+        """Before continued training: refuse changed parameters that shape the fitted
+        network (before any data is encoded)."""
+        current = self.get_params(deep=False)
+        fixed = [n for n in self._changed_parameters() if n not in self._training_parameters]
         if fixed:
             was = ", ".join(f"{n}={self._fitted_params_[n]!r}" for n in fixed)
             now = ", ".join(f"{n}={current[n]!r}" for n in fixed)
@@ -198,9 +227,15 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
                 f"cannot continue with {now}. Fit afresh (warm_start=False, or a new "
                 "estimator), or set them back."
             )
+
+    def _apply_parameter_changes(self, n_samples: int) -> None:
+        """Make changed training parameters take effect in the net that continues."""
+        changed = self._changed_parameters()
         if not changed:
             return
-        self._fitted_params_ = current
+        self._fitted_params_ = self.get_params(deep=False)
+        if "early_stopping" in changed:
+            self.early_stopping_ = self._resolve_early_stopping(n_samples)
         old = self.net_
         module = old.module_
         set_dropout(module, self.dropout, self.token_dropout)
@@ -320,6 +355,7 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
         net = self.net_
         # Dropout draws from torch's global RNG: fork it, seeded per run, so fits are
         # reproducible and the caller's random state is left untouched.
+        net.max_epochs = epochs  # the length of this run, which the lr schedule reads
         with seeded(net.compute_device, net.shuffle_seed + len(net.history)):
             net.partial_fit(dataset, epochs=epochs)
         self.history_ = net.history
@@ -335,8 +371,10 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
         callbacks.append(("last_good_epoch", LastGoodEpoch()))
         if self.clip_grad_norm is not None:
             callbacks.append(("clip_grad_norm", GradientNormClipping(self.clip_grad_norm)))
+        if self.lr_schedule == "cosine":
+            callbacks.append(("lr_schedule", CosineSchedule()))
         train_split = None
-        if self.early_stopping:
+        if getattr(self, "early_stopping_", False):
             stopper = EarlyStopping(patience=self.n_iter_no_change, load_best=True, sink=self._log)
             callbacks.append(("early_stopping", stopper))
             train_split = HoldoutSplit(self.validation_fraction, seed, self._stratify_validation)

@@ -19,13 +19,13 @@ from ._parameters import document_parameters, store_parameters
 class RNNClassifier(ClassifierMixin, RNNBase):
     """Recurrent neural network classifier for variable-length sequences.
 
-    Reads each sequence with a recurrent encoder, pools it into one vector
-    (``pooling``) and predicts its class with a linear softmax head trained with
+    Reads each sequence with a recurrent encoder (and, by default, a convolutional
+    branch beside it: ``conv_channels``), pools it into one vector (``pooling``) and predicts its class with a linear softmax head trained with
     cross-entropy.
 
     Parameters
     ----------
-    pooling : {"last", "mean", "max"}, default="last"
+    pooling : {"last", "mean", "max"}, default="mean"
         How a sequence's outputs become one vector: the output at the true last step
         (of each direction), or the mean or maximum over its steps; padding is ignored.
     class_weight : dict, "balanced" or None, default=None
@@ -74,13 +74,14 @@ class RNNClassifier(ClassifierMixin, RNNBase):
     def __init__(
         self,
         *,
-        pooling="last",
+        pooling="mean",
         class_weight=None,
+        conv_channels=64,
         cell="lstm",
         hidden_size=64,
         num_layers=1,
-        bidirectional=False,
-        dropout=0.0,
+        bidirectional=True,
+        dropout=0.2,
         tokenizer="word",
         lowercase=True,
         min_frequency=1,
@@ -88,15 +89,17 @@ class RNNClassifier(ClassifierMixin, RNNBase):
         embedding_dim=None,
         embeddings=None,
         freeze_embeddings=False,
-        token_dropout=0.0,
-        frame_size=1,
-        max_epochs=50,
+        token_dropout=0.2,
+        standardize=True,
+        frame_size="auto",
+        max_epochs="auto",
         batch_size=32,
-        lr=1e-3,
-        optimizer=torch.optim.Adam,
+        lr=3e-3,
+        lr_schedule="cosine",
+        optimizer=torch.optim.AdamW,
         optimizer_params=None,
         clip_grad_norm=5.0,
-        early_stopping=False,
+        early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=10,
         callbacks=None,
@@ -182,6 +185,7 @@ class RNNClassifier(ClassifierMixin, RNNBase):
             self.dropout,
             task="classification",
             class_weight=torch.as_tensor(self.class_weight_, dtype=torch.float32),
+            conv_channels=self.conv_channels,
         )
 
     _stratify_validation = True

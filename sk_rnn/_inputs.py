@@ -23,14 +23,17 @@ from ._text import (
 )
 
 DEFAULT_EMBEDDING_DIM = 64
+# frame_size="auto" frames sequences so that the median one has at most this many steps.
+AUTO_FRAME_STEPS = 64
 
 
 class InputEncodingMixin:
     """Encodes numeric or text ``X`` for an estimator with the shared input parameters.
 
-    Fitted attributes: ``n_features_in_`` and ``frame_size_`` (numeric input; 1 for
-    text), ``vectorizer_`` (text input; None for numeric input, so that ``vectorizer_``
-    tells which kind the model was fitted on).
+    Fitted attributes: ``n_features_in_``, ``frame_size_`` (1 for text),
+    ``input_mean_`` and ``input_scale_`` (None for text or ``standardize=False``) for
+    numeric input; ``vectorizer_`` (text input; None for numeric input, so that
+    ``vectorizer_`` tells which kind the model was fitted on).
     """
 
     def _encode_inputs(self, X, *, reset: bool, first_index: int = 0) -> Sequences:
@@ -39,7 +42,7 @@ class InputEncodingMixin:
         X = positional(X)
         text = is_text_input(X)
         if reset:
-            self.vectorizer_ = None
+            self.vectorizer_ = self.input_mean_ = self.input_scale_ = None
             self.frame_size_ = 1
             if text:
                 self.vectorizer_ = SequenceVectorizer(
@@ -53,14 +56,16 @@ class InputEncodingMixin:
                 return _check_not_empty(self._encode_tokens(tokens, reset=True), first_index)
             sequences = check_sequences(X)
             self.n_features_in_ = sequences.n_features
-            self.frame_size_ = int(self.frame_size)
-            return frame_sequences(sequences, self.frame_size_)
+            self.frame_size_ = _frame_size(self.frame_size, sequences.lengths)
+            if self.standardize:
+                self.input_mean_, self.input_scale_ = _mean_and_scale(sequences.values)
+            return self._model_steps(sequences)
         check_is_fitted(self)
         if self.vectorizer_ is None:
             if text:
                 raise TypeError("This model was fitted on numeric sequences, but X holds text.")
             sequences = check_sequences(X, n_features=self.n_features_in_, first_index=first_index)
-            return frame_sequences(sequences, self.frame_size_)
+            return self._model_steps(sequences)
         if not text and len(X) and not isinstance(X[0], list | tuple | str):
             raise TypeError(
                 "This model was fitted on text, but X holds numeric sequences; pass strings "
@@ -68,6 +73,14 @@ class InputEncodingMixin:
             )
         tokens = tokenize(X, self.vectorizer_.tokenizer, self.vectorizer_.lowercase)
         return _check_not_empty(self._encode_tokens(tokens, reset=False), first_index)
+
+    def _model_steps(self, sequences: Sequences) -> Sequences:
+        """Numeric sequences standardised with the fitted scaling, then framed."""
+        mean = getattr(self, "input_mean_", None)  # absent in files of format version 1
+        if mean is not None:
+            values = (sequences.values - mean) / self.input_scale_
+            sequences = Sequences(values.astype(np.float32), sequences.lengths, sequences.offsets)
+        return frame_sequences(sequences, self.frame_size_)
 
     def _encode_tokens(self, tokens: list[list[str]], *, reset: bool) -> Sequences:
         """Token lists as model input (ids from ``vectorizer_``, fitted already).
@@ -107,6 +120,22 @@ class InputEncodingMixin:
         with torch.no_grad():
             known = ~torch.isnan(vectors[:, 0])
             module.encoder.embedding.weight[known] = vectors[known]
+
+
+def _frame_size(frame_size, lengths: np.ndarray) -> int:
+    """``frame_size``, with "auto" resolved from the training lengths."""
+    if frame_size != "auto":
+        return int(frame_size)
+    return max(1, int(np.ceil(np.median(lengths) / AUTO_FRAME_STEPS)))
+
+
+def _mean_and_scale(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature mean and standard deviation over all steps (float64 sums); a feature
+    that never varies keeps scale 1, as in scikit-learn's StandardScaler."""
+    mean = values.mean(axis=0, dtype=np.float64)
+    scale = values.std(axis=0, dtype=np.float64)
+    scale[scale < 10 * np.finfo(np.float32).eps * np.maximum(np.abs(mean), 1)] = 1.0
+    return mean.astype(np.float32), scale.astype(np.float32)
 
 
 def _check_not_empty(sequences: Sequences, first_index: int) -> Sequences:

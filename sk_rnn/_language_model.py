@@ -101,6 +101,7 @@ class RNNLanguageModel(RNNBase):
         max_epochs=50,
         batch_size=32,
         lr=1e-3,
+        lr_schedule="constant",
         optimizer=torch.optim.Adam,
         optimizer_params=None,
         clip_grad_norm=5.0,

@@ -39,6 +39,7 @@ __all__ = [
     "CELLS",
     "POOLINGS",
     "CharacterEncoder",
+    "ConvolutionBranch",
     "Decoder",
     "EncoderDecoder",
     "LinearChainCRF",
@@ -171,6 +172,7 @@ class RecurrentEncoder(nn.Module):
         self.character_encoder = character_encoder
         if character_encoder is not None:
             input_size += character_encoder.output_size
+        self.input_vector_size = input_size  # the size of embed()'s vectors
         self.bidirectional = bidirectional
         self.hidden_size = hidden_size
         if bidirectional:
@@ -195,12 +197,21 @@ class RecurrentEncoder(nn.Module):
     def output_size(self) -> int:
         return self.hidden_size * (2 if self.bidirectional else 1)
 
-    def forward(self, x, lengths, hidden=None):
+    def embed(self, x):
+        """The input vectors the recurrent layers read: ``x`` itself for numeric input,
+        token embeddings (and character features) for token ids."""
         if self.character_encoder is not None:
             words = self._drop_tokens(x[..., 0])
-            x = torch.cat([self.embedding(words), self.character_encoder(x[..., 1:])], 2)
-        elif self.embedding is not None:
-            x = self.embedding(self._drop_tokens(x))
+            return torch.cat([self.embedding(words), self.character_encoder(x[..., 1:])], 2)
+        if self.embedding is not None:
+            return self.embedding(self._drop_tokens(x))
+        return x
+
+    def forward(self, x, lengths, hidden=None):
+        return self.recur(self.embed(x), lengths, hidden)
+
+    def recur(self, x, lengths, hidden=None):
+        """The recurrent layers over input vectors ``x`` (see :meth:`embed`)."""
         lengths = lengths.to(x.device)
         last_index = (lengths - 1)[:, None, None]
         if not self.bidirectional:
@@ -287,6 +298,41 @@ def target_log_probabilities(logits, targets):
     return picked.masked_fill(targets == IGNORE_INDEX, 0.0)
 
 
+class ConvolutionBranch(nn.Module):
+    """The fully convolutional branch of LSTM-FCN (Karim et al. 2018, "LSTM Fully
+    Convolutional Networks for Time Series Classification"), for padded batches.
+
+    Three blocks of a convolution (kernel 7, 5 and 3, where the paper has 8, 5 and 3: odd
+    widths keep every step centred; ``channels``, ``2 * channels`` and
+    ``channels`` filters), batch normalisation and ReLU, then the mean over each
+    sequence's own steps. Padding is zeroed before every convolution and left out of the
+    mean, so a sequence's features do not depend on the batch it is in (up to the batch
+    statistics of normalisation during training).
+
+    Inputs: ``x`` of shape ``(batch, max_length, input_size)`` and ``lengths``.
+    Output: shape ``(batch, channels)``.
+    """
+
+    def __init__(self, input_size, channels):
+        super().__init__()
+        input_size, channels = int(input_size), int(channels)
+        sizes = (input_size, channels, 2 * channels, channels)
+        self.convolutions = nn.ModuleList(
+            nn.Conv1d(n_in, n_out, width, padding=width // 2)
+            for n_in, n_out, width in zip(sizes, sizes[1:], (7, 5, 3), strict=False)
+        )
+        self.norms = nn.ModuleList(nn.BatchNorm1d(n) for n in sizes[1:])
+        self.output_size = channels
+
+    def forward(self, x, lengths):
+        lengths = lengths.to(x.device)
+        inside = length_mask(lengths, x.size(1))[:, None, :].to(x.dtype)
+        h = x.transpose(1, 2)
+        for convolution, norm in zip(self.convolutions, self.norms, strict=True):
+            h = torch.relu(norm(convolution(h * inside)))
+        return (h * inside).sum(2) / lengths[:, None].to(h.dtype)
+
+
 class SequencePredictor(nn.Module):
     """Encoder, many-to-one pooling, dropout and a linear head.
 
@@ -301,6 +347,9 @@ class SequencePredictor(nn.Module):
         Chooses the loss: cross-entropy (weighted by ``class_weight``) or squared error.
     class_weight : Tensor of shape (n_outputs,) or None
         Weight of each class in the classification loss.
+    conv_channels : int or None
+        Add a :class:`ConvolutionBranch` with this many channels beside the encoder; it
+        reads the encoder's input vectors, and its features join the pooled ones.
 
     Inputs: ``x, lengths`` as for :class:`RecurrentEncoder`.
     Output: a tensor of shape ``(batch, n_outputs)`` (logits or standardised targets).
@@ -314,6 +363,7 @@ class SequencePredictor(nn.Module):
         dropout=0.0,
         task="classification",
         class_weight=None,
+        conv_channels=None,
     ):
         super().__init__()
         if task not in ("classification", "regression"):
@@ -322,14 +372,24 @@ class SequencePredictor(nn.Module):
         self.pooling = pooling
         self.task = task
         self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(encoder.output_size, n_outputs)
+        self.convolution = None
+        size = encoder.output_size
+        if conv_channels is not None:
+            self.convolution = ConvolutionBranch(encoder.input_vector_size, conv_channels)
+            size += self.convolution.output_size
+        self.head = nn.Linear(size, n_outputs)
         # Not part of the state dict: it comes from the estimator's fitted class_weight_.
         self.register_buffer("class_weight", class_weight, persistent=False)
 
     def features(self, x, lengths):
-        """The pooled representation the head reads, shape (batch, encoder.output_size)."""
-        outputs, last, _ = self.encoder(x, lengths)
-        return pool_outputs(outputs, last, lengths, self.pooling)
+        """The representation the head reads: the pooled encoder outputs, joined by the
+        convolution branch's features if there is one."""
+        vectors = self.encoder.embed(x)
+        outputs, last, _ = self.encoder.recur(vectors, lengths)
+        pooled = pool_outputs(outputs, last, lengths, self.pooling)
+        if self.convolution is None:
+            return pooled
+        return torch.cat([pooled, self.convolution(vectors, lengths)], 1)
 
     def forward(self, x, lengths):
         return self.head(self.dropout(self.features(x, lengths)))

@@ -297,6 +297,34 @@ class StreamIterator:
             yield batch, targets[:, chunk]
 
 
+class CosineSchedule(Callback):
+    """Cosine learning-rate decay over the epochs of one training run.
+
+    Epoch ``e`` of a run of ``E`` epochs (``net.max_epochs``; one ``fit``, or one
+    ``partial_fit`` call) trains at ``lr * (1 + cos(pi * e / E)) / 2``: the full rate at
+    first, decaying smoothly towards zero (Loshchilov & Hutter 2017, "SGDR", without
+    restarts). The optimizer's rates are put back when the run ends, so that continued
+    training (``warm_start``, ``partial_fit``) starts from the full rate again; a run of
+    one epoch trains at the full rate. The rate of each epoch is recorded in the history
+    as ``lr``.
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        self.first_epoch_ = len(net.history)
+        self.base_rates_ = [group["lr"] for group in net.optimizer_.param_groups]
+
+    def on_epoch_begin(self, net, **kwargs):
+        epoch = len(net.history) - 1 - self.first_epoch_
+        factor = 0.5 * (1.0 + np.cos(np.pi * epoch / max(net.max_epochs, 1)))
+        for group, rate in zip(net.optimizer_.param_groups, self.base_rates_, strict=True):
+            group["lr"] = rate * factor
+        net.history.record("lr", float(self.base_rates_[0] * factor))
+
+    def on_train_end(self, net, **kwargs):
+        for group, rate in zip(net.optimizer_.param_groups, self.base_rates_, strict=True):
+            group["lr"] = rate
+
+
 class LastGoodEpoch(Callback):
     """Keep the weights of the last completed epoch, and fall back to them when needed.
 

@@ -18,8 +18,14 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ._constraints import Count
 from ._device import PRECISIONS
+from ._inputs import AUTO_FRAME_STEPS
 from ._modules import CELLS
 from ._text import TOKENIZERS
+
+# What the "auto" training settings resolve to (see the descriptions below).
+AUTO_UPDATES = 1000
+AUTO_EPOCHS = (10, 500)
+AUTO_EARLY_STOPPING_SAMPLES = 1000
 
 SHARED_CONSTRAINTS: dict = {
     "cell": [StrOptions(set(CELLS))],
@@ -35,14 +41,17 @@ SHARED_CONSTRAINTS: dict = {
     "embeddings": [dict, tuple, None],
     "freeze_embeddings": ["boolean"],
     "token_dropout": [Interval(Real, 0, 1, closed="left")],
-    "frame_size": [Count(1)],
-    "max_epochs": [Count(1)],
+    "conv_channels": [Count(1), None],
+    "standardize": ["boolean"],
+    "frame_size": [Count(1), StrOptions({"auto"})],
+    "max_epochs": [Count(1), StrOptions({"auto"})],
     "batch_size": [Count(1)],
     "lr": [Interval(Real, 0, None, closed="neither")],
     "optimizer": [callable],
     "optimizer_params": [dict, None],
+    "lr_schedule": [StrOptions({"cosine", "constant"})],
     "clip_grad_norm": [Interval(Real, 0, None, closed="neither"), None],
-    "early_stopping": ["boolean"],
+    "early_stopping": ["boolean", StrOptions({"auto"})],
     "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
     "n_iter_no_change": [Count(1)],
     "callbacks": [list, None],
@@ -100,23 +109,55 @@ SHARED_DOCS: dict[str, tuple[str, str]] = {
         "of words it has never seen, from their context and, in :class:`RNNTagger`, their "
         "characters.",
     ),
+    "conv_channels": (
+        "int or None",
+        "Add a fully convolutional branch beside the recurrent encoder, as in LSTM-FCN "
+        "(Karim et al. 2018): three convolutions over the input steps (kernel 7, 5 and 3; "
+        "``conv_channels``, twice as many, and ``conv_channels`` filters) with batch "
+        "normalisation and ReLU, averaged over each sequence's steps. Its features join the "
+        "pooled recurrent ones before the output layer. It reads the model's input steps "
+        "(frames, or token embeddings for text). None: the recurrent encoder alone.",
+    ),
+    "standardize": (
+        "bool",
+        "Standardise numeric inputs: subtract each feature's mean and divide by its "
+        "standard deviation, both taken over every step of every training sequence. "
+        "Learned in ``fit`` (``input_mean_``, ``input_scale_``) and saved with the model. "
+        "Text input is not affected.",
+    ),
     "frame_size": (
-        "int",
+        'int or "auto"',
         "Stack each run of ``frame_size`` consecutive steps into one input step "
         "(patching). A 1,000-step signal becomes 125 steps of 8-step frames with "
         "``frame_size=8``: faster, and easier for the network to remember. The last partial "
-        "frame is zero-padded. Use it for long, densely sampled numeric signals.",
+        'frame is zero-padded. "auto" frames long numeric sequences so that the median '
+        f"training sequence has at most {AUTO_FRAME_STEPS} model steps (1 for sequences up "
+        f"to {AUTO_FRAME_STEPS} steps); the fitted value is ``frame_size_``.",
     ),
-    "max_epochs": ("int", "Number of passes over the training data (fewer with early stopping)."),
+    "max_epochs": (
+        'int or "auto"',
+        "Number of passes over the training data (fewer with early stopping). "
+        f'"auto" trains for about {AUTO_UPDATES:,} optimizer steps: '
+        f"``ceil({AUTO_UPDATES} / batches per epoch)`` epochs, at least "
+        f"{AUTO_EPOCHS[0]} and at most {AUTO_EPOCHS[1]}, so small data sets get more "
+        "passes and large ones fewer.",
+    ),
     "batch_size": (
         "int",
         "Sequences per batch, for training and prediction. Batches group sequences of "
         "similar length and are padded only to their own longest sequence.",
     ),
-    "lr": ("float", "Learning rate."),
+    "lr": ("float", "Learning rate (the peak rate, with ``lr_schedule='cosine'``)."),
+    "lr_schedule": (
+        '{"cosine", "constant"}',
+        '"cosine" decays the learning rate from ``lr`` towards zero over the epochs of '
+        "each ``fit`` along a half cosine (recorded in ``history_[:, 'lr']``); "
+        '``partial_fit`` trains one epoch at ``lr``. "constant" keeps ``lr``.',
+    ),
     "optimizer": (
         "torch optimizer class",
-        "The optimizer class, called as ``optimizer(params, lr=lr, **optimizer_params)``.",
+        "The optimizer class, called as ``optimizer(params, lr=lr, **optimizer_params)``. "
+        "``torch.optim.AdamW`` is Adam with decoupled weight decay (0.01 by default).",
     ),
     "optimizer_params": (
         "dict or None",
@@ -128,10 +169,14 @@ SHARED_DOCS: dict[str, tuple[str, str]] = {
         "classic guard against exploding gradients in RNNs. ``None`` disables clipping.",
     ),
     "early_stopping": (
-        "bool",
+        'bool or "auto"',
         "Hold out ``validation_fraction`` of the training data and stop when the validation "
-        "loss has not improved for ``n_iter_no_change`` epochs, keeping the best weights "
-        "(skorch's ``EarlyStopping``). By default all data is used to train.",
+        "loss has not improved for ``n_iter_no_change`` epochs; at the end the model keeps "
+        "the weights of its best validation epoch (skorch's ``EarlyStopping``), so it never "
+        'ends worse than its best validation point. "auto" turns it on when the training '
+        f"data has at least {AUTO_EARLY_STOPPING_SAMPLES:,} sequences (as scikit-learn's "
+        "``HistGradientBoosting`` does for large data); smaller data sets train on every "
+        "sample. The fitted choice is ``early_stopping_``.",
     ),
     "validation_fraction": (
         "float",

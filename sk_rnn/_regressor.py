@@ -17,13 +17,14 @@ from ._parameters import document_parameters, store_parameters
 class RNNRegressor(RegressorMixin, RNNBase):
     """Recurrent neural network regressor for variable-length sequences.
 
-    Reads each sequence with a recurrent encoder, pools it into one vector and predicts
+    Reads each sequence with a recurrent encoder (and, by default, a convolutional
+    branch beside it: ``conv_channels``), pools it into one vector and predicts
     one or more real targets with a linear head trained on mean squared error. Targets
     are standardised inside and predictions come back in the original units.
 
     Parameters
     ----------
-    pooling : {"last", "mean", "max"}, default="last"
+    pooling : {"last", "mean", "max"}, default="mean"
         How a sequence's outputs become one vector: the output at the true last step
         (of each direction), or the mean or maximum over its steps; padding is ignored.
     %(shared_parameters)s
@@ -69,12 +70,13 @@ class RNNRegressor(RegressorMixin, RNNBase):
     def __init__(
         self,
         *,
-        pooling="last",
+        pooling="mean",
+        conv_channels=64,
         cell="lstm",
         hidden_size=64,
         num_layers=1,
-        bidirectional=False,
-        dropout=0.0,
+        bidirectional=True,
+        dropout=0.2,
         tokenizer="word",
         lowercase=True,
         min_frequency=1,
@@ -82,15 +84,17 @@ class RNNRegressor(RegressorMixin, RNNBase):
         embedding_dim=None,
         embeddings=None,
         freeze_embeddings=False,
-        token_dropout=0.0,
-        frame_size=1,
-        max_epochs=50,
+        token_dropout=0.2,
+        standardize=True,
+        frame_size="auto",
+        max_epochs="auto",
         batch_size=32,
-        lr=1e-3,
-        optimizer=torch.optim.Adam,
+        lr=3e-3,
+        lr_schedule="cosine",
+        optimizer=torch.optim.AdamW,
         optimizer_params=None,
         clip_grad_norm=5.0,
-        early_stopping=False,
+        early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=10,
         callbacks=None,
@@ -155,7 +159,12 @@ class RNNRegressor(RegressorMixin, RNNBase):
 
     def _build_task_module(self, encoder):
         return SequencePredictor(
-            encoder, self.n_outputs_, self.pooling, self.dropout, task="regression"
+            encoder,
+            self.n_outputs_,
+            self.pooling,
+            self.dropout,
+            task="regression",
+            conv_channels=self.conv_channels,
         )
 
     def score(self, X, y, sample_weight=None) -> float:

@@ -38,10 +38,11 @@ class RNNTagger(RNNBase):
 
     Parameters
     ----------
-    crf : bool, default=False
+    crf : bool, default=True
         Add a linear-chain CRF head: trained by the negative log-likelihood of whole
         label sequences, predicted by Viterbi decoding; ``predict_proba`` gives the
-        CRF's per-step marginal probabilities.
+        CRF's per-step marginal probabilities. ``False``: a softmax per step, trained by
+        per-step cross-entropy (faster; labels chosen independently).
     character_features : bool or int, default=False
         For text input: also read every token's characters with a small convolutional
         encoder whose output joins the token's embedding, so that unseen and rare words
@@ -86,13 +87,13 @@ class RNNTagger(RNNBase):
     def __init__(
         self,
         *,
-        crf=False,
+        crf=True,
         character_features=False,
         cell="lstm",
         hidden_size=64,
         num_layers=1,
         bidirectional=True,
-        dropout=0.0,
+        dropout=0.5,
         tokenizer="word",
         lowercase=True,
         min_frequency=1,
@@ -100,14 +101,16 @@ class RNNTagger(RNNBase):
         embedding_dim=None,
         embeddings=None,
         freeze_embeddings=False,
-        token_dropout=0.0,
-        max_epochs=50,
+        token_dropout=0.5,
+        standardize=True,
+        max_epochs="auto",
         batch_size=32,
-        lr=1e-3,
-        optimizer=torch.optim.Adam,
+        lr=3e-3,
+        lr_schedule="cosine",
+        optimizer=torch.optim.AdamW,
         optimizer_params=None,
         clip_grad_norm=5.0,
-        early_stopping=False,
+        early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=10,
         callbacks=None,

@@ -89,7 +89,7 @@ def test_a_new_estimator_from_outside_the_package_fits_saves_and_loads(tmp_path)
     loaded = sk_rnn.load(tmp_path / "autoencoder.safetensors")
     assert type(loaded) is RNNAutoencoder
     np.testing.assert_array_equal(loaded.transform(X), codes)
-    assert "frame_size : int, default=1" in RNNAutoencoder.__doc__
+    assert 'frame_size : int or "auto", default=1' in RNNAutoencoder.__doc__
 
 
 class SmoothedClassifier(RNNClassifier):

@@ -7,7 +7,12 @@ from skorch.callbacks import Callback
 
 from sk_rnn import RNNClassifier, RNNRegressor
 
-TINY = dict(hidden_size=8, max_epochs=3, lr=0.01, random_state=0)
+# A constant learning rate and no dropout: these tests compare runs of different lengths
+# (a cosine schedule depends on the length of each run, and each run draws its own
+# dropout masks).
+TINY = dict(
+    hidden_size=8, max_epochs=3, lr=0.01, lr_schedule="constant", dropout=0.0, random_state=0
+)
 
 
 class FailAt(Callback):
@@ -121,7 +126,7 @@ def test_warm_start_applies_new_training_parameters(recall_data):
 
 
 @pytest.mark.parametrize(
-    "change", [dict(hidden_size=32), dict(cell="gru"), dict(pooling="mean"), dict(frame_size=2)]
+    "change", [dict(hidden_size=32), dict(cell="gru"), dict(pooling="max"), dict(frame_size=2)]
 )
 def test_warm_start_refuses_parameters_that_shape_the_network(recall_data, change):
     (X, y), _ = recall_data
@@ -135,4 +140,4 @@ def test_warm_start_refuses_parameters_that_shape_the_network(recall_data, chang
     with pytest.raises(ValueError, match=name):
         model.partial_fit(X, y)
     model.set_params(warm_start=False).fit(X, y)  # a fresh fit takes it
-    assert getattr(model.net_.module_, "pooling", None) == change.get("pooling", "last")
+    assert getattr(model.net_.module_, "pooling", None) == change.get("pooling", "mean")

@@ -108,7 +108,7 @@ def test_numpy_integers_are_parameters_like_ints():
     model = RNNClassifier(
         hidden_size=np.int64(4), num_layers=np.int32(2), frame_size=np.int64(2), max_epochs=1
     ).fit(X, y)
-    assert model.net_.module_.encoder.rnn.hidden_size == 4
+    assert model.net_.module_.encoder.hidden_size == 4
     grid = {"hidden_size": np.array([4, 8]), "embedding_dim": np.array([3])}
     search = GridSearchCV(RNNClassifier(max_epochs=1), grid, cv=2, error_score="raise")
     search.fit([["a", "b"], ["b"], ["a"], ["b", "a"]] * 3, [0, 1] * 6)

@@ -1,0 +1,158 @@
+"""How the defaults were chosen: candidate settings scored by cross-validation inside
+the training splits of the visible suite (the test splits are never read here).
+
+Each candidate is one set of settings for every data set. For each data set, its
+training split is cut into stratified folds (3, or fewer where a class has fewer
+members); the candidate is fitted on all folds but one and scored on the one left out.
+The table gives each candidate's mean CV accuracy (R^2 for GasPrices) per data set, the
+mean over the classification sets, its mean rank, and the median fit time. The test
+splits are scored once, with the chosen defaults, by ``bench_defaults.py``.
+
+Usage::
+
+    python benchmarks/select_defaults.py                      # all candidates
+    python benchmarks/select_defaults.py --candidates A B     # some of them
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import numpy as np
+from common import markdown_table
+from sklearn.model_selection import KFold, StratifiedKFold
+from suite import CLASSIFICATION, REGRESSION, fortunes_split, load_series, ner_split
+
+from sk_rnn import RNNClassifier, RNNRegressor, RNNTagger
+from sk_rnn.metrics import entity_f1_score
+
+# Settings shared by every candidate below, beside the estimators' own defaults.
+COMMON = dict(
+    standardize=True,
+    frame_size="auto",
+    max_epochs="auto",
+    early_stopping="auto",
+    lr_schedule="cosine",
+    lr=3e-3,
+    dropout=0.2,
+)
+CANDIDATES = {
+    "A: LSTM-64 bi, mean": dict(cell="lstm", bidirectional=True, pooling="mean"),
+    "B: LSTM-64 bi, mean, conv 64": dict(
+        cell="lstm", bidirectional=True, pooling="mean", conv_channels=64
+    ),
+    "C: GRU-64 bi, mean, conv 64": dict(
+        cell="gru", bidirectional=True, pooling="mean", conv_channels=64
+    ),
+    "D: LSTM-64 bi, last, conv 64": dict(
+        cell="lstm", bidirectional=True, pooling="last", conv_channels=64
+    ),
+    "E: LSTM-64 uni, last": dict(cell="lstm", bidirectional=False, pooling="last"),
+}
+
+
+# Taggers: scored by 3-fold CV (entity F1) inside the 240 training sentences.
+TAGGER_CANDIDATES = {
+    "T1: CRF, dropout 0.5, token dropout 0.5": dict(crf=True, dropout=0.5, token_dropout=0.5),
+    "T2: CRF, dropout 0.2, token dropout 0.2": dict(crf=True, dropout=0.2, token_dropout=0.2),
+    "T3: softmax, dropout 0.5, token dropout 0.5": dict(
+        crf=False, dropout=0.5, token_dropout=0.5
+    ),
+}
+# Text: one hold-out split of 20 % inside the training texts (a fit takes a minute).
+TEXT_CANDIDATES = {
+    "X1: token dropout 0.2": dict(token_dropout=0.2),
+    "X2: no token dropout": dict(token_dropout=0.0),
+}
+
+
+def tagging_cv(settings):
+    X, _, y, _ = ner_split()
+    scores = []
+    for train, test in KFold(3, shuffle=True, random_state=0).split(X):
+        model = RNNTagger(**settings).fit([X[i] for i in train], [y[i] for i in train])
+        scores.append(entity_f1_score([y[i] for i in test], model.predict([X[i] for i in test])))
+    return float(np.mean(scores))
+
+
+def text_holdout(settings):
+    from sklearn.model_selection import train_test_split
+
+    X, _, y, _ = fortunes_split()
+    X_fit, X_val, y_fit, y_val = train_test_split(
+        X, y, test_size=0.2, stratify=y, random_state=0
+    )
+    return RNNClassifier(**settings).fit(X_fit, y_fit).score(X_val, y_val)
+
+
+def cv_score(make, X, y, regression, seed=0):
+    if regression:
+        folds = KFold(3, shuffle=True, random_state=seed).split(X)
+    else:
+        n_folds = min(3, int(np.unique(y, return_counts=True)[1].min()))
+        folds = StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(X, y)
+    scores, times = [], []
+    for train, test in folds:
+        model = make()
+        start = time.perf_counter()
+        model.fit([X[i] for i in train], y[train])
+        times.append(time.perf_counter() - start)
+        scores.append(model.score([X[i] for i in test], y[test]))
+    return float(np.mean(scores)), float(np.median(times))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--candidates", nargs="*", help="candidate name prefixes (A, B, ...)")
+    parser.add_argument("--sets", nargs="*", default=list(CLASSIFICATION + REGRESSION))
+    parser.add_argument("--task", choices=["series", "tagging", "text"], default="series")
+    args = parser.parse_args()
+    if args.task != "series":
+        candidates, score = (
+            (TAGGER_CANDIDATES, tagging_cv) if args.task == "tagging"
+            else (TEXT_CANDIDATES, text_holdout)
+        )
+        for name, cfg in candidates.items():
+            start = time.perf_counter()
+            value = score({**cfg, "random_state": 0})
+            print(f"{name:48s} {value:.3f} {time.perf_counter() - start:.0f}s", flush=True)
+        return
+    chosen = {
+        name: cfg
+        for name, cfg in CANDIDATES.items()
+        if not args.candidates or name.split(":")[0] in args.candidates
+    }
+    results = {}
+    for data_set in args.sets:
+        X, y = load_series(data_set, "train")
+        regression = data_set in REGRESSION
+        for name, cfg in chosen.items():
+            settings = {**COMMON, **cfg, "random_state": 0}
+            if regression:
+                make = lambda s=settings: RNNRegressor(**s)  # noqa: E731
+            else:
+                make = lambda s=settings: RNNClassifier(**s)  # noqa: E731
+            results[name, data_set] = cv_score(make, X, y, regression)
+            print(f"{data_set:18s} {name:32s} {results[name, data_set][0]:.3f} "
+                  f"{results[name, data_set][1]:.1f}s", flush=True)
+    classification = [s for s in args.sets if s not in REGRESSION]
+    ranks = {name: [] for name in chosen}
+    for data_set in args.sets:
+        order = sorted(chosen, key=lambda n: -results[n, data_set][0])
+        for rank, name in enumerate(order, 1):
+            ranks[name].append(rank)
+    rows = []
+    for name in chosen:
+        row = [name] + [f"{results[name, s][0]:.3f}" for s in args.sets]
+        row.append(f"{statistics.mean(results[name, s][0] for s in classification):.3f}")
+        row.append(f"{statistics.mean(ranks[name]):.2f}")
+        row.append(f"{statistics.median(results[name, s][1] for s in args.sets):.1f}")
+        rows.append(row)
+    headers = ["candidate", *args.sets, "mean CV acc.", "mean rank", "median fit s"]
+    print(markdown_table(headers, rows))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+"""The defaults carry the recipes: input scaling, automatic frames, epochs and early
+stopping, the learning-rate schedule, and the convolution branch."""
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+from skorch.callbacks import Callback
+
+import sk_rnn
+from sk_rnn import RNNClassifier, RNNRegressor, RNNTagger
+from sk_rnn._modules import ConvolutionBranch
+from tasks import delayed_recall
+
+
+def raw(X, scale=1000.0, offset=1000.0):
+    """The same sequences in raw units: values around 1,000, spread in the hundreds."""
+    return [(x * scale + offset).astype(np.float32) for x in X]
+
+
+def test_defaults_learn_a_memory_task_from_raw_unscaled_inputs():
+    rng = np.random.default_rng(0)
+    X, y = delayed_recall(300, rng)
+    X_test, y_test = delayed_recall(200, rng)
+    model = RNNClassifier(random_state=0).fit(raw(X), y)
+    assert model.score(raw(X_test), y_test) >= 0.9
+    # The scaling was learned in fit, over every step of every training sequence.
+    steps = np.concatenate(raw(X))
+    np.testing.assert_allclose(model.input_mean_, steps.mean(0), rtol=1e-4)
+    np.testing.assert_allclose(model.input_scale_, steps.std(0), rtol=1e-4)
+
+
+def test_without_standardize_raw_inputs_reach_the_network_unchanged():
+    rng = np.random.default_rng(1)
+    X, y = delayed_recall(40, rng)
+    model = RNNClassifier(standardize=False, hidden_size=4, max_epochs=1, random_state=0)
+    model.fit(raw(X), y)
+    assert model.input_mean_ is None and model.input_scale_ is None
+    encoded = model._encode_inputs(raw(X[:1]), reset=False)
+    np.testing.assert_array_equal(encoded.values, raw(X[:1])[0])
+
+
+def test_a_constant_feature_keeps_scale_one():
+    rng = np.random.default_rng(2)
+    X = [np.column_stack([rng.normal(size=5), np.full(5, 7.0)]) for _ in range(20)]
+    model = RNNRegressor(hidden_size=4, max_epochs=1, random_state=0).fit(X, rng.normal(size=20))
+    assert model.input_scale_[1] == 1.0
+    assert np.isfinite(model.predict(X)).all()
+
+
+def test_input_scaling_survives_save_and_load(tmp_path):
+    rng = np.random.default_rng(3)
+    X, y = delayed_recall(60, rng)
+    model = RNNClassifier(hidden_size=8, max_epochs=3, random_state=0).fit(raw(X), y)
+    model.save(tmp_path / "m.skrnn")
+    loaded = sk_rnn.load(tmp_path / "m.skrnn")
+    np.testing.assert_array_equal(loaded.input_mean_, model.input_mean_)
+    np.testing.assert_array_equal(loaded.input_scale_, model.input_scale_)
+    np.testing.assert_allclose(loaded.predict_proba(raw(X)), model.predict_proba(raw(X)))
+
+
+@pytest.mark.parametrize(
+    ("lengths", "frame"),
+    [((10, 30, 64), 1), ((100, 150, 200), 3), ((639, 640, 641), 10), ((5, 2000, 2000), 32)],
+)
+def test_auto_frame_size_comes_from_the_median_training_length(lengths, frame):
+    rng = np.random.default_rng(4)
+    X = [rng.normal(size=(n, 2)).astype(np.float32) for n in lengths for _ in range(4)]
+    y = np.tile([0, 1], len(X) // 2)
+    model = RNNClassifier(hidden_size=4, max_epochs=1, random_state=0).fit(X, y)
+    assert model.frame_size == "auto"
+    assert model.frame_size_ == frame
+    assert model.net_.module_.encoder.input_vector_size == 2 * frame
+    # Prediction frames as fit did, whatever the lengths it is given.
+    assert model.predict([rng.normal(size=(3, 2))]).shape == (1,)
+
+
+def test_auto_max_epochs_trains_for_about_a_thousand_steps():
+    rng = np.random.default_rng(5)
+    X, y = delayed_recall(800, rng, 3, 4)
+    many = RNNClassifier(hidden_size=2, batch_size=8, random_state=0).fit(X, y)
+    assert len(many.history_) == 10  # 100 batches an epoch: the minimum of 10 epochs
+    few = RNNClassifier(hidden_size=2, batch_size=10, conv_channels=None, random_state=0)
+    assert len(few.fit(X[:20], y[:20]).history_) == 500  # 2 batches an epoch: capped at 500
+    assert RNNClassifier(max_epochs=3, hidden_size=2, random_state=0).fit(X, y).history_[
+        -1, "epoch"
+    ] == 3
+
+
+def test_auto_early_stopping_turns_on_for_a_thousand_sequences():
+    rng = np.random.default_rng(6)
+    small = RNNClassifier(hidden_size=2, max_epochs=1, random_state=0)
+    small.fit(*delayed_recall(999, rng, 3, 4))
+    assert small.early_stopping_ is False and "valid_loss" not in small.history_[-1]
+    large = RNNClassifier(hidden_size=2, max_epochs=1, random_state=0)
+    large.fit(*delayed_recall(1000, rng, 3, 4))
+    assert large.early_stopping_ is True and "valid_loss" in large.history_[-1]
+    forced = RNNClassifier(hidden_size=2, max_epochs=1, early_stopping=False, random_state=0)
+    assert forced.fit(*delayed_recall(1000, rng, 3, 4)).early_stopping_ is False
+
+
+class WeightsEachEpoch(Callback):
+    def initialize(self):
+        self.weights_ = []
+        return self
+
+    def on_epoch_end(self, net, **kwargs):
+        self.weights_.append(copy.deepcopy(net.module_.state_dict()))
+
+
+def test_early_stopping_restores_the_best_epoch():
+    # Random labels: the validation loss is best early and rises as the model memorises.
+    rng = np.random.default_rng(7)
+    X = [rng.normal(size=(8, 3)).astype(np.float32) for _ in range(200)]
+    y = rng.integers(0, 2, 200)
+    recorder = WeightsEachEpoch()
+    model = RNNClassifier(
+        hidden_size=32,
+        lr=0.02,
+        lr_schedule="constant",
+        max_epochs=15,
+        early_stopping=True,
+        n_iter_no_change=20,
+        callbacks=[recorder],
+        random_state=0,
+    ).fit(X, y)
+    valid = model.history_[:, "valid_loss"]
+    best = int(np.argmin(valid))
+    assert best < len(valid) - 1  # the last epoch was not the best
+    recorded = next(cb for _, cb in model.net_.callbacks_ if isinstance(cb, WeightsEachEpoch))
+    weights = recorded.weights_
+    final = model.net_.module_.state_dict()
+    for name, tensor in weights[best].items():
+        torch.testing.assert_close(final[name], tensor)
+
+
+def test_cosine_schedule_decays_each_fit_and_partial_fit_trains_at_lr():
+    rng = np.random.default_rng(8)
+    X, y = delayed_recall(40, rng)
+    model = RNNClassifier(hidden_size=4, max_epochs=4, lr=0.01, random_state=0).fit(X, y)
+    expected = [0.01 * (1 + np.cos(np.pi * e / 4)) / 2 for e in range(4)]
+    np.testing.assert_allclose(model.history_[:, "lr"], expected)
+    # The optimizer's rate is put back, so continued training starts from lr again.
+    assert model.net_.optimizer_.param_groups[0]["lr"] == 0.01
+    model.partial_fit(X, y)
+    assert model.history_[-1, "lr"] == 0.01
+    constant = RNNClassifier(
+        hidden_size=4, max_epochs=3, lr=0.01, lr_schedule="constant", random_state=0
+    ).fit(X, y)
+    assert "lr" not in constant.history_[-1]
+
+
+def test_the_default_optimizer_decays_weights():
+    assert RNNClassifier().optimizer is torch.optim.AdamW
+    assert RNNTagger().optimizer is torch.optim.AdamW
+
+
+def test_convolution_branch_ignores_padding():
+    torch.manual_seed(0)
+    branch = ConvolutionBranch(3, 4).eval()
+    short = torch.randn(1, 5, 3)
+    batch = torch.cat([torch.cat([short, torch.randn(1, 4, 3)], 1), torch.randn(1, 9, 3)])
+    alone = branch(short, torch.tensor([5]))
+    together = branch(batch, torch.tensor([5, 9]))
+    torch.testing.assert_close(together[:1], alone)
+
+
+@pytest.mark.parametrize("estimator", [RNNClassifier, RNNRegressor])
+def test_conv_channels_off_gives_the_recurrent_network_alone(estimator):
+    rng = np.random.default_rng(9)
+    X, _ = delayed_recall(20, rng)
+    y = np.tile([0, 1], 10)
+    model = estimator(conv_channels=None, hidden_size=4, max_epochs=1, random_state=0).fit(X, y)
+    assert model.net_.module_.convolution is None
+    model = estimator(conv_channels=8, hidden_size=4, max_epochs=1, random_state=0).fit(X, y)
+    assert isinstance(model.net_.module_.convolution, ConvolutionBranch)
