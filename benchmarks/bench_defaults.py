@@ -201,12 +201,17 @@ def text_row(seeds):
     baseline, baseline_time = timed(lambda: tfidf.fit(X, y).predict(X_test))
     runs = default_runs(lambda s: RNNClassifier(random_state=s), X, y, X_test, seeds)
     ours = [accuracy(y_test, p) for p, _ in runs]
+    baseline_row = ("TF-IDF words + logistic regression", accuracy(y_test, baseline), baseline_time)
+    return task_row("fortunes (10 categories), accuracy", ours, runs, *baseline_row)
+
+
+def task_row(task, ours, runs, baseline, baseline_score, baseline_time):
     return [
-        "fortunes (10 categories), accuracy",
+        task,
         f"{statistics.mean(ours):.3f} ({' '.join(f'{v:.3f}' for v in ours)})",
         f"{statistics.median(t for _, t in runs):.1f}",
-        "TF-IDF words + logistic regression",
-        f"{accuracy(y_test, baseline):.3f}",
+        baseline,
+        f"{baseline_score:.3f}",
         f"{baseline_time:.1f}",
     ]
 
@@ -218,14 +223,8 @@ def tagging_row(seeds):
     baseline, baseline_time = crfsuite_baseline(X, y, X_test)
     runs = default_runs(lambda s: RNNTagger(random_state=s), X, y, X_test, seeds)
     ours = [entity_f1_score(y_test, p) for p, _ in runs]
-    return [
-        "hironsan_ner, entity F1",
-        f"{statistics.mean(ours):.3f} ({' '.join(f'{v:.3f}' for v in ours)})",
-        f"{statistics.median(t for _, t in runs):.1f}",
-        "feature CRF (sklearn-crfsuite)",
-        f"{entity_f1_score(y_test, baseline):.3f}",
-        f"{baseline_time:.1f}",
-    ]
+    baseline_row = ("feature CRF (sklearn-crfsuite)", entity_f1_score(y_test, baseline), baseline_time)
+    return task_row("hironsan_ner, entity F1", ours, runs, *baseline_row)
 
 
 def growth_rows():
