@@ -152,10 +152,11 @@ def series_rows(seeds):
             contenders["1NN-DTW"] = timed(lambda: one_nn_dtw(X, y, X_test))
         if regression:
             contenders["training mean"] = (np.full(len(y_test), np.mean(y)), 0.0)
+            n_steps = max(len(x) for x in X + X_test)
             contenders["ridge (padded)"] = timed(
-                lambda: RidgeCV().fit(padded(X).reshape(len(X), -1), y).predict(
-                    padded(X_test, padded(X).shape[2]).reshape(len(X_test), -1)
-                )
+                lambda: RidgeCV()
+                .fit(padded(X, n_steps).reshape(len(X), -1), y)
+                .predict(padded(X_test, n_steps).reshape(len(X_test), -1))
             )
         theirs = {k: metric(y_test, p) for k, (p, _) in contenders.items()}
         scores[name] = {"sk_rnn": statistics.mean(ours), **theirs}

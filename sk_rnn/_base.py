@@ -157,7 +157,7 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
             self._check_params(is_text_input(X))
             self._fitted_params_ = self.get_params(deep=False)
         else:
-            self._check_parameter_changes()
+            changed = self._check_parameter_changes()
         sequences = self._encode_inputs(X, reset=reset)
         if reset:
             self._fit_targets(y if fit_targets_on is None else fit_targets_on)
@@ -166,7 +166,7 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
             self.early_stopping_ = self._resolve_early_stopping(len(dataset))
             self._initialize_net()
         else:
-            self._apply_parameter_changes(len(dataset))
+            self._apply_parameter_changes(changed, len(dataset))
         return self._train(dataset, epochs or self._resolve_max_epochs(len(dataset)))
 
     def _resolve_early_stopping(self, n_samples: int) -> bool:
@@ -210,15 +210,12 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
     # Read at prediction time: saved as they are now, not as they were at fit.
     _prediction_parameters = ("batch_size", "verbose")
 
-    def _changed_parameters(self) -> list[str]:
+    def _check_parameter_changes(self) -> list[str]:
+        """Before continued training (before any data is encoded): the parameters changed
+        since the fit; refuse changed parameters that shape the fitted network."""
         current = self.get_params(deep=False)
-        return [n for n, v in current.items() if not _same(v, self._fitted_params_[n])]
-
-    def _check_parameter_changes(self) -> None:
-        """Before continued training: refuse changed parameters that shape the fitted
-        network (before any data is encoded)."""
-        current = self.get_params(deep=False)
-        fixed = [n for n in self._changed_parameters() if n not in self._training_parameters]
+        changed = [n for n, v in current.items() if not _same(v, self._fitted_params_[n])]
+        fixed = [n for n in changed if n not in self._training_parameters]
         if fixed:
             was = ", ".join(f"{n}={self._fitted_params_[n]!r}" for n in fixed)
             now = ", ".join(f"{n}={current[n]!r}" for n in fixed)
@@ -227,10 +224,10 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
                 f"cannot continue with {now}. Fit afresh (warm_start=False, or a new "
                 "estimator), or set them back."
             )
+        return changed
 
-    def _apply_parameter_changes(self, n_samples: int) -> None:
-        """Make changed training parameters take effect in the net that continues."""
-        changed = self._changed_parameters()
+    def _apply_parameter_changes(self, changed: list[str], n_samples: int) -> None:
+        """Make the ``changed`` training parameters take effect in the net that continues."""
         if not changed:
             return
         self._fitted_params_ = self.get_params(deep=False)

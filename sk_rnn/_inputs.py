@@ -78,8 +78,10 @@ class InputEncodingMixin:
         """Numeric sequences standardised with the fitted scaling, then framed."""
         mean = getattr(self, "input_mean_", None)  # absent in files of format version 1
         if mean is not None:
-            values = (sequences.values - mean) / self.input_scale_
-            sequences = Sequences(values.astype(np.float32), sequences.lengths, sequences.offsets)
+            values = (sequences.values - mean) / self.input_scale_  # float32: no copy below
+            sequences = Sequences(
+                values.astype(np.float32, copy=False), sequences.lengths, sequences.offsets
+            )
         return frame_sequences(sequences, self.frame_size_)
 
     def _encode_tokens(self, tokens: list[list[str]], *, reset: bool) -> Sequences:

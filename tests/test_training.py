@@ -113,7 +113,7 @@ def test_partial_fit_regressor_keeps_target_scaling(sum_data):
 
 def test_warm_start_applies_new_training_parameters(recall_data):
     (X, y), _ = recall_data
-    model = RNNClassifier(warm_start=True, dropout=0.2, **TINY).fit(X, y)
+    model = RNNClassifier(warm_start=True, **dict(TINY, dropout=0.2)).fit(X, y)
     optimizer_state = model.net_.optimizer_.state_dict()["state"]
     model.set_params(lr=0.5, max_epochs=2, dropout=0.0, batch_size=64).fit(X, y)
     assert model.net_.optimizer_.param_groups[0]["lr"] == 0.5
