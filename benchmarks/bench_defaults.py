@@ -68,9 +68,7 @@ def summary_features(X) -> np.ndarray:
     rows = []
     for x in X:
         diff = np.abs(np.diff(x, axis=0)).mean(0) if len(x) > 1 else np.zeros(x.shape[1])
-        rows.append(
-            np.concatenate([x.mean(0), x.std(0), x.min(0), x.max(0), diff, [len(x)]])
-        )
+        rows.append(np.concatenate([x.mean(0), x.std(0), x.min(0), x.max(0), diff, [len(x)]]))
     return np.asarray(rows)
 
 
@@ -91,6 +89,12 @@ def one_nn_dtw(X, y, X_test):
     return model.predict(padded(X_test, n_steps))
 
 
+def padded_ridge(X, y, X_test):
+    n_steps = max(len(x) for x in X + X_test)
+    model = RidgeCV().fit(padded(X, n_steps).reshape(len(X), -1), y)
+    return model.predict(padded(X_test, n_steps).reshape(len(X_test), -1))
+
+
 def minirocket(regression, X, y, X_test, seed=0):
     from aeon.classification.convolution_based import MiniRocketClassifier
     from aeon.regression.convolution_based import MiniRocketRegressor
@@ -101,9 +105,9 @@ def minirocket(regression, X, y, X_test, seed=0):
     return model.predict(padded(X_test, n_steps))
 
 
-def timed(fit_predict):
+def timed(fit_predict, *args):
     start = time.perf_counter()
-    predictions = fit_predict()
+    predictions = fit_predict(*args)
     return predictions, time.perf_counter() - start
 
 
@@ -145,19 +149,14 @@ def series_rows(seeds):
         runs = default_runs(make, X, y, X_test, seeds)
         ours = [metric(y_test, p) for p, _ in runs]
         contenders = {
-            "RF summary": timed(lambda: random_forest(regression, X, y, X_test)),
-            "MiniRocket": timed(lambda: minirocket(regression, X, y, X_test)),
+            "RF summary": timed(random_forest, regression, X, y, X_test),
+            "MiniRocket": timed(minirocket, regression, X, y, X_test),
         }
         if not regression and max(len(x) for x in X + X_test) <= DTW_MAX_STEPS:
-            contenders["1NN-DTW"] = timed(lambda: one_nn_dtw(X, y, X_test))
+            contenders["1NN-DTW"] = timed(one_nn_dtw, X, y, X_test)
         if regression:
             contenders["training mean"] = (np.full(len(y_test), np.mean(y)), 0.0)
-            n_steps = max(len(x) for x in X + X_test)
-            contenders["ridge (padded)"] = timed(
-                lambda: RidgeCV()
-                .fit(padded(X, n_steps).reshape(len(X), -1), y)
-                .predict(padded(X_test, n_steps).reshape(len(X_test), -1))
-            )
+            contenders["ridge (padded)"] = timed(padded_ridge, X, y, X_test)
         theirs = {k: metric(y_test, p) for k, (p, _) in contenders.items()}
         scores[name] = {"sk_rnn": statistics.mean(ours), **theirs}
         lengths = [len(x) for x in X + X_test]
@@ -173,9 +172,7 @@ def series_rows(seeds):
             majority = max(np.mean(y_test == c) for c in np.unique(y))
             row.append(f"{majority:.3f}")
         else:
-            row.append(
-                f"mean {theirs['training mean']:.3f}, ridge {theirs['ridge (padded)']:.3f}"
-            )
+            row.append(f"mean {theirs['training mean']:.3f}, ridge {theirs['ridge (padded)']:.3f}")
         rows.append(row)
         print(row, flush=True)
     return rows, scores
@@ -224,7 +221,8 @@ def tagging_row(seeds):
     baseline, baseline_time = crfsuite_baseline(X, y, X_test)
     runs = default_runs(lambda s: RNNTagger(random_state=s), X, y, X_test, seeds)
     ours = [entity_f1_score(y_test, p) for p, _ in runs]
-    baseline_row = ("feature CRF (sklearn-crfsuite)", entity_f1_score(y_test, baseline), baseline_time)
+    baseline_score = entity_f1_score(y_test, baseline)
+    baseline_row = ("feature CRF (sklearn-crfsuite)", baseline_score, baseline_time)
     return task_row("hironsan_ner, entity F1", ours, runs, *baseline_row)
 
 
@@ -240,8 +238,13 @@ def growth_rows():
         model.fit(X, y)
         seconds = time.perf_counter() - start
         rows.append(
-            [f"{n_steps:,}", model.frame_size_, -(-n_steps // model.frame_size_),
-             len(model.history_), f"{seconds:.1f}"]
+            [
+                f"{n_steps:,}",
+                model.frame_size_,
+                -(-n_steps // model.frame_size_),
+                len(model.history_),
+                f"{seconds:.1f}",
+            ]
         )
         print(rows[-1], flush=True)
     return rows
@@ -261,8 +264,14 @@ def main():
     if "series" in only:
         rows, scores = series_rows(seeds)
         headers = [
-            "data set", "steps", f"RNN defaults: mean (seeds {seeds[0]}-{seeds[-1]})",
-            "fit s", "RF summary", "1NN-DTW", "MiniRocket", "majority class / GasPrices anchors",
+            "data set",
+            "steps",
+            f"RNN defaults: mean (seeds {seeds[0]}-{seeds[-1]})",
+            "fit s",
+            "RF summary",
+            "1NN-DTW",
+            "MiniRocket",
+            "majority class / GasPrices anchors",
         ]
         ranks = mean_rank(scores)
         means = {
@@ -286,8 +295,14 @@ def main():
         other.append(tagging_row(seeds))
         print(other[-1], flush=True)
     if other:
-        headers = ["task", "RNN defaults: mean (per seed)", "fit s", "baseline", "baseline score",
-                   "baseline fit s"]
+        headers = [
+            "task",
+            "RNN defaults: mean (per seed)",
+            "fit s",
+            "baseline",
+            "baseline score",
+            "baseline fit s",
+        ]
         parts.append("### Text and tagging\n\n" + markdown_table(headers, other))
     if "growth" in only:
         headers = ["steps per series", "frame_size_", "model steps", "epochs", "fit s"]
@@ -299,7 +314,9 @@ def main():
     print(body)
     if args.write:
         write_section(
-            args.write, "defaults", "python benchmarks/bench_defaults.py --write docs/benchmarks.md",
+            args.write,
+            "defaults",
+            "python benchmarks/bench_defaults.py --write docs/benchmarks.md",
             body,
         )
 

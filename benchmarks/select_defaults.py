@@ -57,9 +57,7 @@ CANDIDATES = {
 TAGGER_CANDIDATES = {
     "T1: CRF, dropout 0.5, token dropout 0.5": dict(crf=True, dropout=0.5, token_dropout=0.5),
     "T2: CRF, dropout 0.2, token dropout 0.2": dict(crf=True, dropout=0.2, token_dropout=0.2),
-    "T3: softmax, dropout 0.5, token dropout 0.5": dict(
-        crf=False, dropout=0.5, token_dropout=0.5
-    ),
+    "T3: softmax, dropout 0.5, token dropout 0.5": dict(crf=False, dropout=0.5, token_dropout=0.5),
 }
 # Text: one hold-out split of 20 % inside the training texts (a fit takes a minute).
 TEXT_CANDIDATES = {
@@ -81,9 +79,7 @@ def text_holdout(settings):
     from sklearn.model_selection import train_test_split
 
     X, _, y, _ = fortunes_split()
-    X_fit, X_val, y_fit, y_val = train_test_split(
-        X, y, test_size=0.2, stratify=y, random_state=0
-    )
+    X_fit, X_val, y_fit, y_val = train_test_split(X, y, test_size=0.2, stratify=y, random_state=0)
     return RNNClassifier(**settings).fit(X_fit, y_fit).score(X_val, y_val)
 
 
@@ -111,7 +107,8 @@ def main():
     args = parser.parse_args()
     if args.task != "series":
         candidates, score = (
-            (TAGGER_CANDIDATES, tagging_cv) if args.task == "tagging"
+            (TAGGER_CANDIDATES, tagging_cv)
+            if args.task == "tagging"
             else (TEXT_CANDIDATES, text_holdout)
         )
         for name, cfg in candidates.items():
@@ -135,8 +132,11 @@ def main():
             else:
                 make = lambda s=settings: RNNClassifier(**s)  # noqa: E731
             results[name, data_set] = cv_score(make, X, y, regression)
-            print(f"{data_set:18s} {name:32s} {results[name, data_set][0]:.3f} "
-                  f"{results[name, data_set][1]:.1f}s", flush=True)
+            print(
+                f"{data_set:18s} {name:32s} {results[name, data_set][0]:.3f} "
+                f"{results[name, data_set][1]:.1f}s",
+                flush=True,
+            )
     classification = [s for s in args.sets if s not in REGRESSION]
     ranks = {name: [] for name in chosen}
     for data_set in args.sets:

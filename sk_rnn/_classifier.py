@@ -20,8 +20,8 @@ class RNNClassifier(ClassifierMixin, RNNBase):
     """Recurrent neural network classifier for variable-length sequences.
 
     Reads each sequence with a recurrent encoder (and, by default, a convolutional
-    branch beside it: ``conv_channels``), pools it into one vector (``pooling``) and predicts its class with a linear softmax head trained with
-    cross-entropy.
+    branch beside it: ``conv_channels``), pools it into one vector (``pooling``) and
+    predicts its class with a linear softmax head trained with cross-entropy.
 
     Parameters
     ----------

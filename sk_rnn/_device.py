@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import multiprocessing
+import os
+import tempfile
 
 import torch
 
@@ -145,12 +148,16 @@ def worker_gpu() -> str:
 
 
 def worker_slot() -> int | None:
-    """The 0-based number of the parallel worker running this code, or None outside one.
+    """The 0-based slot of the parallel worker running this code, or None outside one.
 
     - a dask worker whose name is an integer (``LocalCluster`` numbers its workers 0, 1,
       ...): that number;
-    - a worker process of joblib (loky) or ``multiprocessing``: its process number minus
-      one (``LokyProcess-3`` is slot 2).
+    - a worker process of joblib (loky) or ``multiprocessing``: the lowest slot that no
+      other live worker of the same parent holds. Slots are held with lock files that
+      the operating system releases when a worker exits, and a worker moves down to a
+      lower slot freed since, so ``n`` live workers hold slots ``0 .. n-1`` whatever
+      the session started and retired before (a process counter keeps growing, and
+      loky retires idle workers and shrinks pools).
 
     Threads of the main process (joblib's threading backend) are not told apart: they
     share the main process's device.
@@ -163,7 +170,35 @@ def worker_slot() -> int | None:
             return name
     except (ImportError, ValueError):
         pass
-    # CPython's process numbering: private, but stable since Python 2.6 and the only
-    # record of it; tests/test_dependencies.py fails loudly if it goes away.
-    identity = multiprocessing.current_process()._identity
-    return identity[0] - 1 if identity else None
+    if not multiprocessing.parent_process():
+        return None
+    return _claimed_slot()
+
+
+_claim = None  # (pid, slot, open lock file) of the slot this process holds
+
+
+def _claimed_slot() -> int:
+    global _claim
+    try:
+        import fcntl
+    except ImportError:  # Windows: the process number
+        return multiprocessing.current_process()._identity[0] - 1
+    held = _claim if _claim is not None and _claim[0] == os.getpid() else None
+    if _claim is not None and not held:  # forked from a worker: the lock is the parent's
+        _claim[2].close()
+        _claim = None
+    for slot in range(held[1]) if held else itertools.count():
+        handle = open(
+            os.path.join(tempfile.gettempdir(), f"sk_rnn-{os.getppid()}-slot-{slot}.lock"), "a"
+        )
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            continue
+        if held:
+            held[2].close()
+        _claim = (os.getpid(), slot, handle)
+        return slot
+    return held[1]

@@ -114,6 +114,7 @@ DEFAULT_REGRESSOR = dict(
     early_stopping=False,
 )
 
+
 class RNNForecaster(SafeSaving, BaseEstimator):
     """Forecast a time series with a recurrent network on sliding windows.
 

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 from skorch.callbacks import Callback
+from tasks import delayed_recall
 
 import sk_rnn
 from sk_rnn import RNNClassifier, RNNRegressor, RNNTagger
 from sk_rnn._modules import ConvolutionBranch
-from tasks import delayed_recall
 
 
 def raw(X, scale=1000.0, offset=1000.0):
@@ -83,9 +83,10 @@ def test_auto_max_epochs_trains_for_about_a_thousand_steps():
     assert len(many.history_) == 10  # 100 batches an epoch: the minimum of 10 epochs
     few = RNNClassifier(hidden_size=2, batch_size=10, conv_channels=None, random_state=0)
     assert len(few.fit(X[:20], y[:20]).history_) == 500  # 2 batches an epoch: capped at 500
-    assert RNNClassifier(max_epochs=3, hidden_size=2, random_state=0).fit(X, y).history_[
-        -1, "epoch"
-    ] == 3
+    assert (
+        RNNClassifier(max_epochs=3, hidden_size=2, random_state=0).fit(X, y).history_[-1, "epoch"]
+        == 3
+    )
 
 
 def test_auto_early_stopping_turns_on_for_a_thousand_sequences():

@@ -5,8 +5,9 @@ that a release that changes it fails here, loudly, rather than somewhere downstr
   (the parameter validation every scikit-learn estimator uses);
 - skorch: the history layout its epoch loop writes, which ``SequenceNet.run_single_epoch``
   reproduces without a host synchronisation per batch;
-- CPython: ``multiprocessing.current_process()._identity``, the worker number behind
-  "one GPU per worker" (checked in tests/test_scale_out.py).
+- CPython on Windows only: ``multiprocessing.current_process()._identity``, the worker
+  number behind "one GPU per worker" where no lock files are available (elsewhere slots
+  are claimed with ``fcntl.flock``; checked in tests/test_scale_out.py).
 """
 
 import numpy as np

@@ -86,6 +86,9 @@ def test_joblib_workers_have_distinct_slots():
     from joblib import Parallel, delayed
 
     assert _device.worker_slot() is None
+    # Workers started earlier in the session (here three, since retired) must not push
+    # the slots of a later pool past the number of its live workers.
+    Parallel(n_jobs=3)(delayed(_slot_in_worker)(i) for i in range(6))
     slots = Parallel(n_jobs=2)(delayed(_slot_in_worker)(i) for i in range(8))
     assert set(slots) == {0, 1}
 
