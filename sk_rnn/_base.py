@@ -13,9 +13,10 @@ A subclass is one public estimator. It declares its parameters (an explicit ``__
 signature whose body is ``store_parameters(self, locals())``, and
 ``_parameter_constraints``) and implements these hooks, and nothing else of the base:
 
-``_fit_targets(y)`` (optional)
+``_fit_targets(y, sample_weight)`` (optional)
     Learn the target-side fitted attributes from ``y`` (``classes_``, target scaling, a
-    target vocabulary). Called once per fresh fit, before ``_encode_targets``.
+    target vocabulary), weighting statistics by ``sample_weight`` (None, or one float
+    per sample). Called once per fresh fit, before ``_encode_targets``.
 ``_encode_targets(y, sequences)``
     Validate ``y`` against the encoded input (one target per sequence, or one per step)
     and encode it with the fitted attributes, in a form :func:`sk_rnn._data.make_dataset`
@@ -45,9 +46,10 @@ from numbers import Integral
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, _fit_context
-from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_is_fitted
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, _fit_context
+from sklearn.utils import TransformerTags, check_random_state
+from sklearn.utils._available_if import available_if
+from sklearn.utils.validation import check_array, check_is_fitted
 from skorch.callbacks import EarlyStopping, GradientNormClipping, ProgressBar
 from skorch.history import History
 
@@ -91,7 +93,7 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
 
     # -- hooks for subclasses ----------------------------------------------------------
 
-    def _fit_targets(self, y) -> None:
+    def _fit_targets(self, y, sample_weight=None) -> None:
         """Learn the target-side fitted attributes from ``y`` (nothing by default)."""
 
     def _encode_targets(self, y, sequences):
@@ -119,7 +121,7 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
     # -- training ----------------------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the model.
 
         Parameters
@@ -130,18 +132,25 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
             ``tokenizer``) or lists of string tokens.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets, one per sequence.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence in the loss (the early-stopping validation loss
+            included): a weight of 0 removes a sequence, 2 counts it twice. Routed by
+            scikit-learn's metadata routing (``set_fit_request``).
 
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, epochs=None, reset=not self._continuing())
+        reset = not self._continuing()
+        return self._fit(X, y, sample_weight=sample_weight, epochs=None, reset=reset)
 
     def _continuing(self) -> bool:
         return self.warm_start and hasattr(self, "net_")
 
-    def _fit(self, X, y, *, epochs: int | None, reset: bool, fit_targets_on=None):
+    def _fit(
+        self, X, y, *, sample_weight=None, epochs: int | None, reset: bool, fit_targets_on=None
+    ):
         """Encode ``X`` and ``y``, (re)build the net on a fresh fit, and train.
 
         ``epochs`` None means ``max_epochs`` (resolved for this data if "auto").
@@ -153,15 +162,19 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
         X = positional(X)
+        weights = check_sample_weight(sample_weight, len(X))
         if reset:
             self._check_params(is_text_input(X))
             self._fitted_params_ = self.get_params(deep=False)
         else:
             changed = self._check_parameter_changes()
-        sequences = self._encode_inputs(X, reset=reset)
+        sequences = self._encode_inputs(X, reset=reset, sample_weight=weights)
         if reset:
-            self._fit_targets(y if fit_targets_on is None else fit_targets_on)
-        dataset = make_dataset(sequences, self._encode_targets(y, sequences))
+            if fit_targets_on is None:
+                self._fit_targets(y, weights)
+            else:
+                self._fit_targets(fit_targets_on)
+        dataset = make_dataset(sequences, self._encode_targets(y, sequences), weights)
         if reset:
             self.early_stopping_ = self._resolve_early_stopping(len(dataset))
             self._initialize_net()
@@ -500,11 +513,88 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
         return self._predict_rows(X, _module_outputs)
 
 
+def _reads_one_vector_per_sequence(estimator) -> bool:
+    return not getattr(estimator, "per_step", False)
+
+
+class SequenceFeaturesMixin(ClassNamePrefixFeaturesOutMixin):
+    """``transform``: a trained sequence-level model as a featurizer.
+
+    For estimators whose module has ``features(x, lengths)`` (the representation its
+    head reads, :class:`~sk_rnn._modules.SequencePredictor`).
+    """
+
+    @available_if(_reads_one_vector_per_sequence)
+    def transform(self, X) -> np.ndarray:
+        """The vector the model's head reads for each sequence: the pooled recurrent
+        outputs, joined by the convolution branch's features when there is one.
+
+        Use it to cluster, plot or search sequences, or as features for another model.
+        The vectors of the training sequences are fitted ones: a model stacked on them
+        should be trained on other sequences (or on ``cross_val_predict``-style
+        out-of-fold vectors), as for any stacking.
+
+        Parameters
+        ----------
+        X : sequences, as for :meth:`predict`
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            Named by :meth:`get_feature_names_out`.
+        """
+        return self._predict_rows(X, _module_features).astype(np.float64)
+
+    @available_if(_reads_one_vector_per_sequence)
+    def fit_transform(self, X, y, **fit_params) -> np.ndarray:
+        """Fit on ``X, y`` (``fit_params`` as for :meth:`fit`), then :meth:`transform` ``X``."""
+        return self.fit(X, y, **fit_params).transform(X)
+
+    @property
+    def _n_features_out(self) -> int:
+        return self.net_.task_module.head.in_features
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if _reads_one_vector_per_sequence(self):  # RNNRegressor(per_step=True) has none
+            tags.transformer_tags = TransformerTags()
+        return tags
+
+
+def _module_features(module, inputs, targets):
+    return module.features(**inputs)
+
+
 _NEEDED_ONLY_TO_FIT = {
     "callbacks": "are only needed to fit",
     "embeddings": "are only needed to fit (embedding_dim keeps their size)",
     "accelerator": "is only needed to fit",
 }
+
+
+def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray | None:
+    """``sample_weight`` as float32 weights, one per sample, or None for equal weights."""
+    if sample_weight is None:
+        return None
+    weights = check_array(
+        positional(sample_weight, "sample_weight"),
+        ensure_2d=False,
+        dtype=np.float64,
+        input_name="sample_weight",
+    )
+    if weights.ndim != 1 or len(weights) != n_samples:
+        raise ValueError(
+            f"sample_weight has shape {weights.shape}; it needs one weight per sample, "
+            f"shape ({n_samples},)."
+        )
+    if (weights < 0).any():
+        raise ValueError(
+            f"sample_weight must be non-negative; sample {int(np.argmax(weights < 0))} has "
+            f"weight {weights[weights < 0][0]}."
+        )
+    if not weights.any():
+        raise ValueError("sample_weight is zero for every sample: nothing to learn from.")
+    return weights.astype(np.float32)
 
 
 def _same(a, b) -> bool:

@@ -6,17 +6,16 @@ import numpy as np
 import torch
 from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.class_weight import compute_class_weight
 
-from ._base import RNNBase
-from ._labels import check_labels
+from ._base import RNNBase, SequenceFeaturesMixin
+from ._labels import check_declared_classes, check_labels, fitted_class_weight
 from ._modules import POOLINGS, SequencePredictor
 from ._net import ClassifierNet
 from ._parameters import document_parameters, store_parameters
 
 
 @document_parameters
-class RNNClassifier(ClassifierMixin, RNNBase):
+class RNNClassifier(SequenceFeaturesMixin, ClassifierMixin, RNNBase):
     """Recurrent neural network classifier for variable-length sequences.
 
     Reads each sequence with a recurrent encoder (and, by default, a convolutional
@@ -92,6 +91,8 @@ class RNNClassifier(ClassifierMixin, RNNBase):
         token_dropout=0.2,
         standardize=True,
         frame_size="auto",
+        max_length=None,
+        keep="first",
         max_epochs="auto",
         batch_size=32,
         lr=3e-3,
@@ -113,7 +114,7 @@ class RNNClassifier(ClassifierMixin, RNNBase):
         store_parameters(self, locals())
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one epoch, continuing from the current weights if fitted.
 
         Parameters
@@ -125,21 +126,27 @@ class RNNClassifier(ClassifierMixin, RNNBase):
         classes : array-like of shape (n_classes,), default=None
             All the classes that will ever be seen. Needed on the first call when a
             batch of ``y`` may not contain every class, as in scikit-learn; ignored later.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence in the loss, as for :meth:`fit`.
 
         Returns
         -------
         self : RNNClassifier
         """
         first_call = not hasattr(self, "net_")
-        if first_call and classes is not None and self.class_weight == "balanced":
-            raise ValueError(
-                "class_weight='balanced' needs the class frequencies of all of y, which "
-                "partial_fit does not see; pass class_weight as a dict, or use fit."
-            )
+        if first_call:
+            check_declared_classes(self.class_weight, classes)
         declared = classes if first_call else None
-        return self._fit(X, y, epochs=1, reset=first_call, fit_targets_on=declared)
+        return self._fit(
+            X,
+            y,
+            sample_weight=sample_weight,
+            epochs=1,
+            reset=first_call,
+            fit_targets_on=declared,
+        )
 
-    def _fit_targets(self, y):
+    def _fit_targets(self, y, sample_weight=None):
         y = check_labels(y)
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
@@ -147,10 +154,7 @@ class RNNClassifier(ClassifierMixin, RNNBase):
                 f"y has only one class ({self.classes_[0]!r}); a classifier needs at "
                 "least 2 classes."
             )
-        if self.class_weight is None:
-            self.class_weight_ = np.ones(len(self.classes_))
-        else:
-            self.class_weight_ = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+        self.class_weight_ = fitted_class_weight(self.class_weight, self.classes_, y, sample_weight)
 
     def _encode_targets(self, y, sequences):
         y = check_labels(y)
@@ -171,6 +175,12 @@ class RNNClassifier(ClassifierMixin, RNNBase):
         """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order."""
         logits = torch.from_numpy(self._forward(X))
         return torch.softmax(logits.double(), dim=1).numpy()
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Natural-log class probabilities, shape (n_samples, n_classes), computed from
+        the logits (finite where :meth:`predict_proba` underflows to 0)."""
+        logits = torch.from_numpy(self._forward(X))
+        return torch.log_softmax(logits.double(), dim=1).numpy()
 
     def predict(self, X) -> np.ndarray:
         """Predicted class label of each sequence."""

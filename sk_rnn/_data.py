@@ -314,6 +314,30 @@ def _check_finite(
     )
 
 
+def weighted_mean_and_std(values: np.ndarray, weights=None) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and (population) standard deviation of each column of ``values``, in float64,
+    weighted by ``weights`` (one per row) when given: integer weights give the statistics
+    of rows repeated that many times."""
+    if weights is None:
+        return values.mean(axis=0, dtype=np.float64), values.std(axis=0, dtype=np.float64)
+    weights = np.asarray(weights, dtype=np.float64)
+    mean = np.average(values, axis=0, weights=weights)
+    variance = np.average((values - mean) ** 2, axis=0, weights=weights)
+    return mean, np.sqrt(variance)
+
+
+def truncate_sequences(sequences: Sequences, max_length: int | None, keep: str) -> Sequences:
+    """Each sequence cut to its first (``keep="first"``) or last (``"last"``)
+    ``max_length`` steps; the kept steps are stored back to back (a copy only if some
+    sequence is longer)."""
+    if max_length is None or sequences.lengths.max(initial=0) <= max_length:
+        return sequences
+    lengths = np.minimum(sequences.lengths, max_length)
+    starts = sequences.offsets + (sequences.lengths - lengths if keep == "last" else 0)
+    sample, step = sequence_steps(lengths)
+    return Sequences(sequences.values[starts[sample] + step], lengths, offsets_of(lengths))
+
+
 def frame_sequences(sequences: Sequences, frame_size: int) -> Sequences:
     """Stack each run of ``frame_size`` consecutive steps into one step.
 

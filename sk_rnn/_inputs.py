@@ -13,7 +13,14 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from ._data import Sequences, check_sequences, frame_sequences, positional
+from ._data import (
+    Sequences,
+    check_sequences,
+    frame_sequences,
+    positional,
+    truncate_sequences,
+    weighted_mean_and_std,
+)
 from ._text import (
     SequenceVectorizer,
     is_text_input,
@@ -36,9 +43,17 @@ class InputEncodingMixin:
     ``vectorizer_`` tells which kind the model was fitted on).
     """
 
-    def _encode_inputs(self, X, *, reset: bool, first_index: int = 0) -> Sequences:
+    # What an estimator without these parameters reads: whole sequences.
+    max_length = None
+    keep = "first"
+
+    def _encode_inputs(
+        self, X, *, reset: bool, first_index: int = 0, sample_weight=None
+    ) -> Sequences:
         """Validate and encode ``X`` (numeric or text) once; a fresh fit (``reset``)
-        records ``n_features_in_`` or learns the vocabulary."""
+        records ``n_features_in_`` or learns the vocabulary. ``sample_weight`` (one per
+        sequence, or None) weights the standardisation statistics; the vocabulary and
+        the frame size are learned from every sequence."""
         X = positional(X)
         text = is_text_input(X)
         if reset:
@@ -53,26 +68,45 @@ class InputEncodingMixin:
                 )
                 tokens = tokenize(X, self.tokenizer, self.lowercase)
                 self.vectorizer_._fit_tokens(tokens)
-                return _check_not_empty(self._encode_tokens(tokens, reset=True), first_index)
-            sequences = check_sequences(X)
+                return self._token_steps(tokens, reset=True, first_index=first_index)
+            sequences = self._truncated(check_sequences(X))
             self.n_features_in_ = sequences.n_features
-            self.frame_size_ = _frame_size(self.frame_size, sequences.lengths)
+            self.frame_size_ = self._fitted_frame_size(sequences.lengths)
             if self.standardize:
-                self.input_mean_, self.input_scale_ = _mean_and_scale(sequences.values)
+                step_weights = None
+                if sample_weight is not None:
+                    step_weights = np.repeat(sample_weight, sequences.lengths)
+                self.input_mean_, self.input_scale_ = _mean_and_scale(
+                    sequences.values, step_weights
+                )
             return self._model_steps(sequences)
         check_is_fitted(self)
         if self.vectorizer_ is None:
             if text:
                 raise TypeError("This model was fitted on numeric sequences, but X holds text.")
             sequences = check_sequences(X, n_features=self.n_features_in_, first_index=first_index)
-            return self._model_steps(sequences)
+            return self._model_steps(self._truncated(sequences))
         if not text and len(X) and not isinstance(X[0], list | tuple | str):
             raise TypeError(
                 "This model was fitted on text, but X holds numeric sequences; pass strings "
                 "or token lists."
             )
         tokens = tokenize(X, self.vectorizer_.tokenizer, self.vectorizer_.lowercase)
-        return _check_not_empty(self._encode_tokens(tokens, reset=False), first_index)
+        return self._token_steps(tokens, reset=False, first_index=first_index)
+
+    def _fitted_frame_size(self, lengths: np.ndarray) -> int:
+        """``frame_size``, with "auto" resolved from the training lengths."""
+        if self.frame_size != "auto":
+            return int(self.frame_size)
+        return max(1, int(np.ceil(np.median(lengths) / AUTO_FRAME_STEPS)))
+
+    def _truncated(self, sequences: Sequences) -> Sequences:
+        """Sequences cut to ``max_length`` input steps (tokens or time steps)."""
+        return truncate_sequences(sequences, self.max_length, self.keep)
+
+    def _token_steps(self, tokens: list[list[str]], *, reset: bool, first_index: int):
+        sequences = self._encode_tokens(tokens, reset=reset)
+        return self._truncated(_check_not_empty(sequences, first_index))
 
     def _model_steps(self, sequences: Sequences) -> Sequences:
         """Numeric sequences standardised with the fitted scaling, then framed."""
@@ -124,18 +158,10 @@ class InputEncodingMixin:
             module.encoder.embedding.weight[known] = vectors[known]
 
 
-def _frame_size(frame_size, lengths: np.ndarray) -> int:
-    """``frame_size``, with "auto" resolved from the training lengths."""
-    if frame_size != "auto":
-        return int(frame_size)
-    return max(1, int(np.ceil(np.median(lengths) / AUTO_FRAME_STEPS)))
-
-
-def _mean_and_scale(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per-feature mean and standard deviation over all steps (float64 sums); a feature
-    that never varies keeps scale 1, as in scikit-learn's StandardScaler."""
-    mean = values.mean(axis=0, dtype=np.float64)
-    scale = values.std(axis=0, dtype=np.float64)
+def _mean_and_scale(values: np.ndarray, weights=None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-feature (weighted) mean and standard deviation over all steps (float64 sums);
+    a feature that never varies keeps scale 1, as in scikit-learn's StandardScaler."""
+    mean, scale = weighted_mean_and_std(values, weights)
     scale[scale < 10 * np.finfo(np.float32).eps * np.maximum(np.abs(mean), 1)] = 1.0
     return mean.astype(np.float32), scale.astype(np.float32)
 

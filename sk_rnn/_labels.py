@@ -11,6 +11,7 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
@@ -74,3 +75,26 @@ def _typed(values: np.ndarray, name: str) -> np.ndarray:
     raise TypeError(
         f"{name} contains {odd!r} ({type(odd).__name__}); labels must be strings or numbers."
     )
+
+
+def fitted_class_weight(
+    class_weight, classes: np.ndarray, labels: np.ndarray, sample_weight=None
+) -> np.ndarray:
+    """The weight of each of ``classes`` in the loss: ones for None, else as scikit-learn's
+    classifiers compute it from ``labels`` ("balanced": frequencies weighted by
+    ``sample_weight``) or a dict."""
+    if class_weight is None:
+        return np.ones(len(classes))
+    return compute_class_weight(
+        class_weight, classes=classes, y=labels, sample_weight=sample_weight
+    )
+
+
+def check_declared_classes(class_weight, classes) -> None:
+    """A first ``partial_fit`` that declares ``classes`` sees only one batch of labels,
+    too little for "balanced" weights."""
+    if classes is not None and isinstance(class_weight, str) and class_weight == "balanced":
+        raise ValueError(
+            "class_weight='balanced' needs the class frequencies of all of y, which "
+            "partial_fit does not see; pass class_weight as a dict, or use fit."
+        )

@@ -6,6 +6,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -124,7 +125,7 @@ class RNNLanguageModel(RNNBase):
 
     _training_parameters = RNNBase._training_parameters | {"bptt"}
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit the language model on texts.
 
         Parameters
@@ -133,12 +134,34 @@ class RNNLanguageModel(RNNBase):
             The training texts.
         y : None
             Ignored.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each text: its tokens and its ``<eos>`` count ``sample_weight[i]``
+            times in the loss. Routed by scikit-learn's metadata routing
+            (``set_fit_request``).
 
         Returns
         -------
         self : RNNLanguageModel
         """
-        return super().fit(X, y)
+        return super().fit(X, y, sample_weight=sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """Train for one epoch on ``X``, continuing from the current weights if fitted.
+
+        The first call learns the vocabulary; later texts read words it lacks as
+        ``<unk>``.
+
+        Parameters
+        ----------
+        X, y, sample_weight : as for :meth:`fit`
+
+        Returns
+        -------
+        self : RNNLanguageModel
+        """
+        reset = not hasattr(self, "net_")
+        return self._fit(X, y, sample_weight=sample_weight, epochs=1, reset=reset)
 
     def _check_params(self, text):
         super()._check_params(text)

@@ -47,6 +47,7 @@ __all__ = [
     "RecurrentEncoder",
     "SequencePredictor",
     "SequenceTagger",
+    "StepRegressor",
     "TaskModule",
     "reverse_padded",
 ]
@@ -398,6 +399,31 @@ class SequencePredictor(nn.Module):
         if self.task == "classification":
             return class_cross_entropy(outputs, targets, self.class_weight)
         return squared_error(outputs, targets)
+
+
+class StepRegressor(nn.Module):
+    """Encoder, dropout and a linear layer giving real outputs at every step.
+
+    Inputs: ``x, lengths`` as for :class:`RecurrentEncoder`.
+    Output: shape ``(batch, max_length, n_outputs)`` (standardised targets).
+    The loss is the squared error over the true steps of each sequence; padding steps
+    count for nothing.
+    """
+
+    def __init__(self, encoder: RecurrentEncoder, n_outputs: int, dropout=0.0):
+        super().__init__()
+        self.encoder = encoder
+        self.dropout = nn.Dropout(dropout)
+        self.head = nn.Linear(encoder.output_size, n_outputs)
+
+    def forward(self, x, lengths):
+        outputs, _, _ = self.encoder(x, lengths)
+        return self.head(self.dropout(outputs))
+
+    def loss(self, outputs, targets, lengths):
+        inside = length_mask(lengths.to(outputs.device), outputs.size(1)).to(outputs.dtype)
+        errors = ((outputs - targets.to(outputs.device)) ** 2).sum(2)
+        return errors * inside, inside * outputs.size(2)
 
 
 class CharacterEncoder(nn.Module):

@@ -32,14 +32,16 @@ class WeightedLoss:
     """The criterion of every sk_rnn net: a module's loss sums, weighted and normalised.
 
     ``WeightedLoss()(losses, counts, weights)`` is ``sum(w * losses) / sum(w * counts)``
-    with ``w`` one weight per sample (broadcast over steps), or 1. A batch whose
+    with ``w`` one weight per sample (broadcast over steps), one per step (token
+    streams), or 1. A batch whose
     weights are all zero has loss 0. Not a ``torch.nn.Module``: it has no parameters, so
     data-parallel wrappers leave it alone.
     """
 
     def __call__(self, losses, counts, weights=None):
         if weights is not None:
-            weights = weights.to(losses.device).reshape(-1, *[1] * (losses.dim() - 1))
+            trailing = [1] * (losses.dim() - weights.dim())
+            weights = weights.to(losses.device).reshape(*weights.shape, *trailing)
             losses, counts = losses * weights, counts * weights
         total = counts.sum()
         return losses.sum() / torch.where(total > 0, total, torch.ones_like(total))

@@ -44,6 +44,8 @@ SHARED_CONSTRAINTS: dict = {
     "conv_channels": [Count(1), None],
     "standardize": ["boolean"],
     "frame_size": [Count(1), StrOptions({"auto"})],
+    "max_length": [Count(1), None],
+    "keep": [StrOptions({"first", "last"})],
     "max_epochs": [Count(1), StrOptions({"auto"})],
     "batch_size": [Count(1)],
     "lr": [Interval(Real, 0, None, closed="neither")],
@@ -133,6 +135,18 @@ SHARED_DOCS: dict[str, tuple[str, str]] = {
         'frame is zero-padded. "auto" frames long numeric sequences so that the median '
         f"training sequence has at most {AUTO_FRAME_STEPS} model steps (1 for sequences up "
         f"to {AUTO_FRAME_STEPS} steps); the fitted value is ``frame_size_``.",
+    ),
+    "max_length": (
+        "int or None",
+        "Read at most this many steps of each sequence: tokens of a text, or time steps "
+        "(before framing) of a numeric sequence; longer ones are cut, in fit and predict "
+        "alike (``keep`` says which end stays). A character model spends most of an epoch "
+        "on its few longest texts; ``max_length=500`` bounds that. None reads everything.",
+    ),
+    "keep": (
+        '{"first", "last"}',
+        "Which steps of a sequence longer than ``max_length`` are read: its first "
+        "``max_length`` (the start of a document) or its last (the recent past of a series).",
     ),
     "max_epochs": (
         'int or "auto"',

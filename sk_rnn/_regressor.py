@@ -1,20 +1,22 @@
-"""RNNRegressor: one or more real values per sequence."""
+"""RNNRegressor: one or more real values per sequence, or per step (``per_step=True``)."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 from sklearn.base import RegressorMixin, _fit_context
+from sklearn.metrics import r2_score
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_array
 
-from ._base import RNNBase
-from ._modules import POOLINGS, SequencePredictor
+from ._base import RNNBase, SequenceFeaturesMixin, _module_outputs, check_sample_weight
+from ._data import StepTargets, positional, weighted_mean_and_std
+from ._modules import POOLINGS, SequencePredictor, StepRegressor
 from ._parameters import document_parameters, store_parameters
 
 
 @document_parameters
-class RNNRegressor(RegressorMixin, RNNBase):
+class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
     """Recurrent neural network regressor for variable-length sequences.
 
     Reads each sequence with a recurrent encoder (and, by default, a convolutional
@@ -22,8 +24,21 @@ class RNNRegressor(RegressorMixin, RNNBase):
     one or more real targets with a linear head trained on mean squared error. Targets
     are standardised inside and predictions come back in the original units.
 
+    With ``per_step=True`` it predicts a value at every step instead (a denoised
+    reading, the next value, a running level): ``y[i]`` has one target per step of
+    ``X[i]``, and the head reads the recurrent output of each step.
+
     Parameters
     ----------
+    per_step : bool, default=False
+        One target per step: ``y`` is a list with one array of shape ``(n_steps_i,)``
+        or ``(n_steps_i, n_outputs)`` per sequence, as long as the sequence, and
+        ``predict`` returns the same structure. The loss is the squared error over the
+        true steps only, and ``score`` is R^2 over all of them. Steps are not framed
+        (``frame_size`` "auto" or 1) nor cut (``max_length`` None), and ``pooling`` and
+        ``conv_channels`` (sequence-level readouts) are not used. With
+        ``bidirectional=True`` each step's output reads the whole sequence; set it to
+        False for a causal model (each step sees only the past).
     pooling : {"last", "mean", "max"}, default="mean"
         How a sequence's outputs become one vector: the output at the true last step
         (of each direction), or the mean or maximum over its steps; padding is ignored.
@@ -32,7 +47,7 @@ class RNNRegressor(RegressorMixin, RNNBase):
     Attributes
     ----------
     n_outputs_ : int
-        Number of targets per sequence.
+        Number of targets per sequence (per step with ``per_step``).
     n_features_in_ : int
         Features per time step seen in fit (1 for 2-D input, one sequence per row);
         numeric input only.
@@ -42,7 +57,8 @@ class RNNRegressor(RegressorMixin, RNNBase):
     target_mean_, target_scale_ : ndarray of shape (n_outputs,)
         Standardisation of the targets learned in fit.
     single_output_ : bool
-        Whether ``y`` was 1-D, so that ``predict`` returns shape (n_samples,).
+        Whether ``y`` was 1-D (per step: each ``y[i]`` was), so that ``predict``
+        returns shape (n_samples,) (per step: ``(n_steps_i,)`` arrays).
     net_ : skorch.NeuralNet
         The trained skorch net holding the torch module (``net_.module_``).
     history_ : skorch.History
@@ -65,11 +81,13 @@ class RNNRegressor(RegressorMixin, RNNBase):
     _parameter_constraints: dict = {
         **RNNBase._parameter_constraints,
         "pooling": [StrOptions(set(POOLINGS))],
+        "per_step": ["boolean"],
     }
 
     def __init__(
         self,
         *,
+        per_step=False,
         pooling="mean",
         conv_channels=64,
         cell="lstm",
@@ -87,6 +105,8 @@ class RNNRegressor(RegressorMixin, RNNBase):
         token_dropout=0.2,
         standardize=True,
         frame_size="auto",
+        max_length=None,
+        keep="first",
         max_epochs="auto",
         batch_size=32,
         lr=3e-3,
@@ -108,7 +128,7 @@ class RNNRegressor(RegressorMixin, RNNBase):
         store_parameters(self, locals())
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y):
+    def partial_fit(self, X, y, sample_weight=None):
         """Train for one epoch, continuing from the current weights if fitted.
 
         The target scaling is learned on the first call and kept afterwards.
@@ -119,45 +139,114 @@ class RNNRegressor(RegressorMixin, RNNBase):
             Training sequences, as for :meth:`fit`.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence in the loss, as for :meth:`fit`.
 
         Returns
         -------
         self : RNNRegressor
         """
-        return self._fit(X, y, epochs=1, reset=not hasattr(self, "net_"))
+        reset = not hasattr(self, "net_")
+        return self._fit(X, y, sample_weight=sample_weight, epochs=1, reset=reset)
 
-    def _fit_targets(self, y):
-        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
-        y2d = y.reshape(len(y), -1)
-        self.n_outputs_ = y2d.shape[1]
-        self.target_mean_ = y2d.mean(axis=0)
-        scale = y2d.std(axis=0)
+    def _check_params(self, text):
+        super()._check_params(text)
+        if self.per_step and self.frame_size not in (1, "auto"):
+            raise ValueError(
+                "per_step=True predicts at every step, which frames would merge; "
+                "leave frame_size='auto' or set it to 1."
+            )
+        if self.per_step and self.max_length is not None:
+            raise ValueError(
+                "per_step=True predicts at every step of each sequence; max_length would "
+                "cut steps that have targets. Leave max_length=None."
+            )
+
+    def _fitted_frame_size(self, lengths):
+        return 1 if self.per_step else super()._fitted_frame_size(lengths)
+
+    def _fit_targets(self, y, sample_weight=None):
+        values, self.single_output_ = self._target_values(y)
+        if sample_weight is not None and self.per_step:  # each step carries its sequence's
+            sample_weight = np.repeat(sample_weight, [len(t) for t in positional(y, "y")])
+        self.n_outputs_ = values.shape[1]
+        self.target_mean_, scale = weighted_mean_and_std(values, sample_weight)
         self.target_scale_ = np.where(scale > 0, scale, 1.0)
-        self.single_output_ = y.ndim == 1
+
+    def _target_values(self, y, lengths=None) -> tuple[np.ndarray, bool]:
+        """The targets as one float64 array of shape (n_targets, n_outputs): one row per
+        sample, or (``per_step``) per step of every sample, checked against the
+        sequences' ``lengths`` when given; and whether they were single outputs (1-D
+        ``y``, or 1-D ``y[i]``)."""
+        if not self.per_step:
+            y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
+            if lengths is not None and len(y) != len(lengths):
+                raise _different_numbers(len(lengths), len(y))
+            return y.reshape(len(y), -1), y.ndim == 1
+        if isinstance(y, str) or not hasattr(y, "__len__"):
+            raise TypeError(
+                "With per_step=True, y must be a list with one array of targets per sequence."
+            )
+        y = positional(y, "y")
+        if lengths is not None and len(y) != len(lengths):
+            raise _different_numbers(len(lengths), len(y))
+        rows = []
+        for i, targets in enumerate(y):
+            targets = np.asarray(positional(targets, f"y[{i}]"), dtype=np.float64)
+            if targets.ndim not in (1, 2) or (lengths is not None and len(targets) != lengths[i]):
+                expected = "its steps" if lengths is None else f"{lengths[i]} steps, as X[{i}]"
+                raise ValueError(
+                    f"Sample {i} of y has shape {targets.shape}; with per_step=True it needs "
+                    f"one target per step ({expected}): shape (n_steps,) or (n_steps, "
+                    "n_outputs)."
+                )
+            rows.append(targets)
+        widths = {1 if r.ndim == 1 else r.shape[1] for r in rows}
+        if len(widths) > 1:
+            raise ValueError(f"The samples of y have different numbers of outputs: {widths}.")
+        values = np.concatenate([r.reshape(len(r), -1) for r in rows])
+        if not np.isfinite(values).all():
+            raise ValueError("y contains NaN or infinity.")
+        return values, all(r.ndim == 1 for r in rows)
 
     def _encode_targets(self, y, sequences):
-        y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
-        y2d = y.reshape(len(y), -1)
-        if len(y) != len(sequences):
+        values, single_output = self._target_values(y, sequences.lengths)
+        if values.shape[1] != self.n_outputs_ or single_output != self.single_output_:
+            if self.per_step:
+                fitted = "(n_steps,)" if self.single_output_ else f"(n_steps, {self.n_outputs_})"
+                found = f"with {values.shape[1]} output(s) per step"
+                raise ValueError(
+                    f"y has targets {found}, but the model was fitted with y[i] of shape {fitted}."
+                )
+            fitted = "(n_samples,)" if self.single_output_ else f"(n_samples, {self.n_outputs_})"
+            shape = (len(values),) if single_output else values.shape
             raise ValueError(
-                f"X and y have different numbers of samples: {len(sequences)} sequences "
-                f"in X, {len(y)} targets in y."
+                f"y has shape {shape}, but the model was fitted with y of shape {fitted}."
             )
-        if y2d.shape[1] != self.n_outputs_ or (y.ndim == 1) != self.single_output_:
-            fitted_shape = (
-                "(n_samples,)" if self.single_output_ else f"(n_samples, {self.n_outputs_})"
-            )
-            raise ValueError(
-                f"y has shape {y.shape}, but the model was fitted with y of shape {fitted_shape}."
-            )
-        return ((y2d - self.target_mean_) / self.target_scale_).astype(np.float32)
+        standardised = ((values - self.target_mean_) / self.target_scale_).astype(np.float32)
+        return StepTargets(standardised) if self.per_step else standardised
 
-    def predict(self, X) -> np.ndarray:
-        """Predicted targets, shape (n_samples,) or (n_samples, n_outputs)."""
-        outputs = self._forward(X).astype(np.float64) * self.target_scale_ + self.target_mean_
-        return outputs.ravel() if self.single_output_ else outputs
+    def predict(self, X):
+        """Predicted targets, in the units of ``y``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,) or (n_samples, n_outputs), or a list
+            With ``per_step=True``, a list with one array of shape ``(n_steps_i,)`` or
+            ``(n_steps_i, n_outputs)`` per sequence.
+        """
+        if self.per_step:
+            steps = self._predict_steps(X, _module_outputs)
+            return [self._original_units(s) for s in steps]
+        return self._original_units(self._forward(X))
+
+    def _original_units(self, outputs: np.ndarray) -> np.ndarray:
+        outputs = outputs.astype(np.float64) * self.target_scale_ + self.target_mean_
+        return outputs[..., 0] if self.single_output_ else outputs
 
     def _build_task_module(self, encoder):
+        if self.per_step:
+            return StepRegressor(encoder, self.n_outputs_, self.dropout)
         return SequencePredictor(
             encoder,
             self.n_outputs_,
@@ -168,21 +257,43 @@ class RNNRegressor(RegressorMixin, RNNBase):
         )
 
     def score(self, X, y, sample_weight=None) -> float:
-        """Coefficient of determination R^2 of the predictions (1 is perfect).
+        """Coefficient of determination R^2 of the predictions (1 is perfect); with
+        ``per_step``, over all true steps of all sequences.
 
         Parameters
         ----------
         X : sequences, as for :meth:`predict`
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs), or a list of
+            per-step arrays with ``per_step``
         sample_weight : array-like of shape (n_samples,) or None
+            With ``per_step``, every step of sequence ``i`` has weight ``sample_weight[i]``.
 
         Returns
         -------
         score : float
         """
-        return super().score(X, y, sample_weight=sample_weight)
+        if not self.per_step:
+            return super().score(X, y, sample_weight=sample_weight)
+        predicted = self.predict(X)
+        lengths = np.array([len(p) for p in predicted])
+        truth, _ = self._target_values(y, lengths)
+        weights = check_sample_weight(sample_weight, len(lengths))
+        return float(
+            r2_score(
+                truth,
+                np.concatenate([p.reshape(len(p), -1) for p in predicted]),
+                sample_weight=None if weights is None else np.repeat(weights, lengths),
+            )
+        )
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+
+def _different_numbers(n_sequences: int, n_targets: int) -> ValueError:
+    return ValueError(
+        f"X and y have different numbers of samples: {n_sequences} sequences in X, "
+        f"{n_targets} targets in y."
+    )

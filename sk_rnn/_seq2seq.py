@@ -6,6 +6,7 @@ from numbers import Real
 
 import numpy as np
 import torch
+from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
@@ -132,7 +133,7 @@ class RNNSeq2Seq(RNNBase):
     _training_parameters = RNNBase._training_parameters | {"beam_size", "max_output_length"}
     _prediction_parameters = (*RNNBase._prediction_parameters, "beam_size", "max_output_length")
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the encoder-decoder.
 
         Parameters
@@ -141,12 +142,36 @@ class RNNSeq2Seq(RNNBase):
             Source sequences, in any form :class:`RNNClassifier` accepts.
         y : list of str or list of token lists
             Target sequences, at least one token each.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each pair: every target token of pair ``i`` counts
+            ``sample_weight[i]`` times in the loss. Routed by scikit-learn's metadata
+            routing (``set_fit_request``).
 
         Returns
         -------
         self : RNNSeq2Seq
         """
-        return super().fit(X, y)
+        return super().fit(X, y, sample_weight=sample_weight)
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Train for one epoch on the pairs ``X, y``, continuing from the current weights
+        if fitted.
+
+        The first call learns both vocabularies: later sources read words they lack as
+        ``<unk>``, and a later target with a token no first-call target had is an error
+        (the model could never produce it).
+
+        Parameters
+        ----------
+        X, y, sample_weight : as for :meth:`fit`
+
+        Returns
+        -------
+        self : RNNSeq2Seq
+        """
+        reset = not hasattr(self, "net_")
+        return self._fit(X, y, sample_weight=sample_weight, epochs=1, reset=reset)
 
     # -- targets -------------------------------------------------------------------------
 
@@ -178,7 +203,7 @@ class RNNSeq2Seq(RNNBase):
             )
         return tokens
 
-    def _fit_targets(self, y):
+    def _fit_targets(self, y, sample_weight=None):
         tokens = self.tokenize_targets(y)
         self.target_vectorizer_ = SequenceVectorizer(
             tokenizer=self.target_tokenizer, lowercase=False

@@ -7,12 +7,13 @@ from collections import Counter
 import numpy as np
 import torch
 from sklearn.base import _fit_context
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import RNNBase
 from ._constraints import Count
 from ._data import Sequences, StepTargets, positional
-from ._labels import check_labels
+from ._labels import check_declared_classes, check_labels, fitted_class_weight
 from ._modules import CharacterEncoder, SequenceTagger, length_mask
 from ._parameters import document_parameters, store_parameters
 from ._tokens import PAD_ID
@@ -49,12 +50,19 @@ class RNNTagger(RNNBase):
         are recognised by their spelling. ``True`` uses 50 filters, an int sets their
         number. The characters are those of the tokens after ``lowercase``; set
         ``lowercase=False`` to let the model see capitals.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the labels in the loss, as in scikit-learn's classifiers; "balanced"
+        counts labels over all steps of ``y``. Use it when one label dominates (the
+        ``O`` tag of named-entity data). With ``crf=True`` a sequence's likelihood is
+        weighted by the mean weight of its labels.
     %(shared_parameters)s
 
     Attributes
     ----------
     classes_ : ndarray of shape (n_labels,)
         The labels seen in fit, sorted; columns of ``predict_proba``.
+    class_weight_ : ndarray of shape (n_labels,)
+        Weight of each label in the loss (ones unless ``class_weight`` is set).
     character_vocabulary_ : dict of str to int or None
         Character to id (with ``character_features``), else None.
     n_features_in_ : int
@@ -82,6 +90,7 @@ class RNNTagger(RNNBase):
         **RNNBase._parameter_constraints,
         "crf": ["boolean"],
         "character_features": ["boolean", Count(1)],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
     def __init__(
@@ -89,6 +98,7 @@ class RNNTagger(RNNBase):
         *,
         crf=True,
         character_features=False,
+        class_weight=None,
         cell="lstm",
         hidden_size=64,
         num_layers=1,
@@ -126,7 +136,7 @@ class RNNTagger(RNNBase):
     # Labels belong to single steps, so steps are never framed.
     frame_size = 1
 
-    def fit(self, X, y):
+    def fit(self, X, y, sample_weight=None):
         """Fit the tagger.
 
         Parameters
@@ -136,15 +146,19 @@ class RNNTagger(RNNBase):
         y : list of sequences of labels
             One label per step: ``y[i]`` has as many labels as ``X[i]`` has tokens (or
             steps). Labels may be strings or numbers.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence: every step of sequence ``i`` counts
+            ``sample_weight[i]`` times in the loss. Routed by scikit-learn's metadata
+            routing (``set_fit_request``).
 
         Returns
         -------
         self : RNNTagger
         """
-        return super().fit(X, y)
+        return super().fit(X, y, sample_weight=sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None):
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
         """Train for one epoch, continuing from the current weights if fitted.
 
         Parameters
@@ -153,15 +167,26 @@ class RNNTagger(RNNBase):
         classes : array-like or None, default=None
             All labels that will ever be seen; needed on the first call when ``y`` may
             not contain every label.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weight of each sequence in the loss, as for :meth:`fit`.
 
         Returns
         -------
         self : RNNTagger
         """
         first_call = not hasattr(self, "net_")
+        if first_call:
+            check_declared_classes(self.class_weight, classes)
         # The declared labels, as one "sequence" that _fit_targets reads like y.
         declared = [list(classes)] if first_call and classes is not None else None
-        return self._fit(X, y, epochs=1, reset=first_call, fit_targets_on=declared)
+        return self._fit(
+            X,
+            y,
+            sample_weight=sample_weight,
+            epochs=1,
+            reset=first_call,
+            fit_targets_on=declared,
+        )
 
     # -- input and targets -----------------------------------------------------------------
 
@@ -190,12 +215,18 @@ class RNNTagger(RNNBase):
         n_characters = len(self.character_vocabulary_) + _RESERVED_CHARACTER_IDS
         return CharacterEncoder(n_characters, n_filters=n_filters)
 
-    def _fit_targets(self, y):
-        self.classes_ = np.unique(_flat_labels(y))
+    def _fit_targets(self, y, sample_weight=None):
+        labels = _flat_labels(y)
+        self.classes_ = np.unique(labels)
         if len(self.classes_) < 2:
             raise ValueError(
                 f"y has only one class of label ({self.classes_[0]!r}); a tagger needs at least 2."
             )
+        if sample_weight is not None:  # each label carries its sequence's weight
+            sample_weight = np.repeat(sample_weight, [len(s) for s in positional(y, "y")])
+        self.class_weight_ = fitted_class_weight(
+            self.class_weight, self.classes_, labels, sample_weight
+        )
 
     def _encode_targets(self, y, sequences):
         return StepTargets(self._label_ids(_flat_labels(y, sequences.lengths)))
@@ -210,7 +241,14 @@ class RNNTagger(RNNBase):
         return np.searchsorted(self.classes_, labels)
 
     def _build_task_module(self, encoder):
-        return SequenceTagger(encoder, len(self.classes_), self.dropout, crf=self.crf)
+        weights = getattr(self, "class_weight_", None)  # None in files saved before it
+        if weights is not None and np.all(weights == 1):
+            weights = None  # the unweighted losses are the faster path
+        if weights is not None:
+            weights = torch.as_tensor(weights, dtype=torch.float32)
+        return SequenceTagger(
+            encoder, len(self.classes_), self.dropout, crf=self.crf, class_weight=weights
+        )
 
     # -- prediction ------------------------------------------------------------------------
 
