@@ -11,7 +11,16 @@ from sklearn.model_selection import GridSearchCV, TimeSeriesSplit, cross_val_sco
 from sk_rnn import RNNRegressor
 from sk_rnn.forecasting import RNNForecaster, make_windows
 
-TINY = dict(hidden_size=16, max_epochs=60, lr=0.01, batch_size=16, random_state=0)
+# A forecaster-sized network (like DEFAULT_REGRESSOR: one direction, no convolution).
+TINY = dict(
+    hidden_size=16,
+    bidirectional=False,
+    conv_channels=None,
+    max_epochs=60,
+    lr=0.01,
+    batch_size=16,
+    random_state=0,
+)
 
 
 def seasonal_series(n=156, seed=0):
@@ -73,7 +82,9 @@ def test_covariates_known_in_advance():
     promotion = rng.random(200) < 0.3
     sales = 50 + 30 * promotion + rng.normal(scale=1, size=200)
     table = np.column_stack([sales, promotion])
-    model = RNNForecaster(window=12, horizon=6, regressor=RNNRegressor(**TINY))
+    # Both directions: each forecast step's output reads the covariates of every step.
+    regressor = RNNRegressor(**dict(TINY, bidirectional=True))
+    model = RNNForecaster(window=12, horizon=6, regressor=regressor)
     model.fit(table[:-12])
     with_covariates = model.predict(table[-12:])
     assert model.n_covariates_ == 1
