@@ -24,6 +24,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from ._base import check_sample_weight
 from ._constraints import Count
 from ._persistence import SafeSaving
 from ._regressor import RNNRegressor
@@ -116,13 +117,21 @@ DEFAULT_REGRESSOR = dict(
 
 
 class RNNForecaster(SafeSaving, BaseEstimator):
-    """Forecast a time series with a recurrent network on sliding windows.
+    """Forecast one time series, or many related ones, with a recurrent network on
+    sliding windows.
 
     The target is optionally log-transformed and differenced (``difference=12`` removes
     a yearly pattern from monthly data, ``1`` a trend), standardised, and cut into
     windows of ``window`` steps followed by ``horizon`` steps to predict. The regressor
     learns all ``horizon`` steps at once (direct multi-output); longer forecasts repeat
     it on its own output. Forecasts are mapped back to the original units.
+
+    **Many series, one model.** ``fit`` also takes several related series (stores,
+    sensors, products): a list of arrays or pandas objects, or a long DataFrame with a
+    ``series_id`` column. Each series may have its own length, and the same covariate
+    columns with its own values. Every series is transformed and standardised on its own
+    (so series of different scales share one network), the windows of all of them train
+    one global network, and forecasts, intervals and :meth:`update` work per series.
 
     Parameters
     ----------
@@ -151,20 +160,31 @@ class RNNForecaster(SafeSaving, BaseEstimator):
     random_state : int, RandomState instance or None, default=None
         When set, seeds the network (in place of the regressor's own ``random_state``):
         the same value gives the same forecasts.
+    series_id : str or None, default=None
+        For a long-format DataFrame of many series: the column naming each row's series.
+        The other columns are the target, then the covariates; rows of a series are in
+        time order. None: ``X`` is one series, or a list of series.
 
     Attributes
     ----------
     regressor_ : RNNRegressor
         The fitted network.
     n_features_in_ : int
-        Columns of the series seen in fit: the target and the covariates.
+        Columns of a series seen in fit: the target and the covariates.
     n_covariates_ : int
         Number of exogenous columns seen in fit.
-    series_ : ndarray of shape (n_steps, 1 + n_covariates)
-        The training series (target first), from which forecasts continue.
+    many_series_ : bool
+        Whether fit saw many series (a list, or a DataFrame with ``series_id``); if so,
+        forecasts come per series.
+    series_ids_ : ndarray of shape (n_series,)
+        The series' ids (values of the ``series_id`` column, else 0, 1, ...).
+    series_ : ndarray of shape (n_steps, 1 + n_covariates), or a list of them
+        The training series (target first), from which forecasts continue; one table,
+        or one per series with many series. :meth:`update` extends them.
     interval_errors_ : ndarray of shape (interval_windows, horizon) or None
         Calibration errors of each origin at each step ahead (absolute, or relative to
-        the forecast with ``log=True``).
+        the forecast with ``log=True``); with many series, shape
+        ``(n_series, interval_windows, horizon)``.
 
     Examples
     --------
@@ -177,6 +197,14 @@ class RNNForecaster(SafeSaving, BaseEstimator):
     ...     hidden_size=16, max_epochs=30, lr=0.01, random_state=0)).fit(series[:108])
     >>> model.predict(series[108:]).shape
     (12,)
+
+    Many series, one network:
+
+    >>> stores = [10 + k + np.sin(2 * np.pi * t / 12) for k in range(3)]
+    >>> model = RNNForecaster(window=24, horizon=6, regressor=RNNRegressor(
+    ...     hidden_size=16, max_epochs=5, random_state=0)).fit(stores)
+    >>> model.forecast(12).shape
+    (3, 12)
     """
 
     _parameter_constraints: dict = {
@@ -187,6 +215,7 @@ class RNNForecaster(SafeSaving, BaseEstimator):
         "regressor": [RNNRegressor, None],
         "interval_windows": [Count(0)],
         "random_state": ["random_state"],
+        "series_id": [str, None],
     }
 
     def __init__(
@@ -199,6 +228,7 @@ class RNNForecaster(SafeSaving, BaseEstimator):
         regressor=None,
         interval_windows=0,
         random_state=None,
+        series_id=None,
     ):
         self.window = window
         self.horizon = horizon
@@ -207,17 +237,26 @@ class RNNForecaster(SafeSaving, BaseEstimator):
         self.regressor = regressor
         self.interval_windows = interval_windows
         self.random_state = random_state
+        self.series_id = series_id
 
-    def fit(self, X, y=None):
-        """Fit on the series ``X``.
+    def fit(self, X, y=None, sample_weight=None):
+        """Fit on the series ``X``: one series, or many.
 
         Parameters
         ----------
-        X : array-like or pandas Series/DataFrame of shape (n_steps,) or (n_steps, 1 + k)
+        X : array-like or pandas Series/DataFrame of shape (n_steps,) or (n_steps, 1 + k); \
+a list of them; or a long DataFrame with a ``series_id`` column
             The series in time order: the target, or the target in column 0 and ``k``
-            covariates after it. A pandas index must be increasing.
+            covariates after it. A pandas index must be increasing. A list of numpy
+            arrays or pandas objects is many series (a list of plain numbers, or of
+            rows, is one series).
         y : None
             Ignored; the targets are the series' own future values.
+        sample_weight : array-like, default=None
+            With many series, shape (n_series,): every window cut from series ``i``
+            weighs ``sample_weight[i]`` in the loss. With one series, shape (n_steps,):
+            one weight per time step, and a window weighs what the first step it
+            predicts weighs (weigh recent steps more to follow a changing series).
 
         Returns
         -------
@@ -225,54 +264,99 @@ class RNNForecaster(SafeSaving, BaseEstimator):
         """
         self._validate_params()
         self._fitted_params_ = self.get_params(deep=False)
-        table = _check_series(X, "X")
-        self.n_features_in_ = table.shape[1]
-        self.n_covariates_ = table.shape[1] - 1
+        tables, self.series_ids_, self.many_series_ = self._check_fit_series(X)
+        weights = None  # one weight per step of each series
+        if sample_weight is not None and self.many_series_:
+            per_series = check_sample_weight(sample_weight, len(tables))
+            weights = [np.full(len(t), w) for t, w in zip(tables, per_series, strict=True)]
+        elif sample_weight is not None:
+            weights = [check_sample_weight(sample_weight, len(tables[0]))]
+        self.n_features_in_ = tables[0].shape[1]
+        self.n_covariates_ = tables[0].shape[1] - 1
         minimum = self.window + self.horizon + (self.difference or 0)
-        if len(table) < minimum:
-            steps = "1 sample (time step)" if len(table) == 1 else f"{len(table)} time steps"
-            raise ValueError(
-                f"X has {steps}, too short for window={self.window}, "
-                f"horizon={self.horizon} and difference={self.difference}: it needs at "
-                f"least {minimum}."
-            )
+        for table, name in zip(tables, self._names(), strict=True):
+            if len(table) < minimum:
+                steps = "1 sample (time step)" if len(table) == 1 else f"{len(table)} time steps"
+                raise ValueError(
+                    f"{name} has {steps}, too short for window={self.window}, "
+                    f"horizon={self.horizon} and difference={self.difference}: it needs at "
+                    f"least {minimum}."
+                )
         self.interval_errors_ = None
         if self.interval_windows:
-            first_origin = len(table) - self.interval_windows - self.horizon + 1
-            if first_origin < minimum:
+            interval_errors = self._calibrate(tables, weights, minimum)
+        self._fit_network(tables, weights)
+        if self.interval_windows:
+            self.interval_errors_ = interval_errors if self.many_series_ else interval_errors[0]
+        return self
+
+    def _names(self) -> list[str]:
+        """How errors name each series: "X" for one series, else by its id."""
+        if not self.many_series_:
+            return ["X"]
+        return [f"Series {i!r}" for i in self.series_ids_.tolist()]
+
+    def _calibrate(self, tables, weights, minimum) -> np.ndarray:
+        """Calibration errors, shape (n_series, interval_windows, horizon), of a network
+        fitted on each series before its last ``interval_windows`` origins."""
+        firsts = [len(t) - self.interval_windows - self.horizon + 1 for t in tables]
+        for first, table, name in zip(firsts, tables, self._names(), strict=True):
+            if first < minimum:
                 raise ValueError(
-                    f"X has {len(table)} steps, too short to calibrate intervals on "
+                    f"{name} has {len(table)} steps, too short to calibrate intervals on "
                     f"interval_windows={self.interval_windows} origins: it needs at least "
                     f"{minimum + self.interval_windows + self.horizon - 1}."
                 )
-            self._fit_network(table[:first_origin])
-            errors = []
-            for origin in range(first_origin, len(table) - self.horizon + 1):
-                future = table[origin : origin + self.horizon]
-                forecast = self._continue(table[:origin], self.horizon, future[:, 1:])
-                error = np.abs(future[:, 0] - forecast)
-                errors.append(error / np.abs(forecast) if self.log else error)
-            interval_errors = np.asarray(errors)
-        self._fit_network(table)
-        if self.interval_windows:
-            self.interval_errors_ = interval_errors
-        return self
-
-    def _fit_network(self, table):
-        """Fit the scaling and the network on ``table``, which forecasts then continue."""
-        self.series_ = table
-        target = self._transform(table[:, 0])
-        self.target_mean_, self.target_scale_ = _mean_and_scale(target)
-        covariates = table[len(table) - len(target) :, 1:] if self.n_covariates_ else None
-        if covariates is not None:
-            self.covariate_mean_, self.covariate_scale_ = _mean_and_scale(covariates, axis=0)
-            covariates = (covariates - self.covariate_mean_) / self.covariate_scale_
-        windows, targets = make_windows(
-            (target - self.target_mean_) / self.target_scale_,
-            self.window,
-            self.horizon,
-            exog=covariates,
+        self._fit_network(
+            [t[:first] for t, first in zip(tables, firsts, strict=True)],
+            None if weights is None else [w[:f] for w, f in zip(weights, firsts, strict=True)],
         )
+        errors = np.empty((len(tables), self.interval_windows, self.horizon))
+        for k in range(self.interval_windows):
+            futures = [
+                t[first + k : first + k + self.horizon]
+                for t, first in zip(tables, firsts, strict=True)
+            ]
+            forecasts = self._continue(
+                [t[: first + k] for t, first in zip(tables, firsts, strict=True)],
+                self.horizon,
+                [f[:, 1:] for f in futures],
+            )
+            truth = np.array([f[:, 0] for f in futures])
+            error = np.abs(truth - forecasts)
+            errors[:, k] = error / np.abs(forecasts) if self.log else error
+        return errors
+
+    def _fit_network(self, tables, weights):
+        """Fit each series' scaling and the one network on ``tables``, which forecasts then
+        continue."""
+        self.series_ = tables if self.many_series_ else tables[0]
+        targets = [self._transform(t[:, 0]) for t in tables]
+        self.target_mean_, self.target_scale_ = np.array(
+            [_mean_and_scale(target) for target in targets]
+        ).T
+        scaled, covariates = [], []
+        for i, (table, target) in enumerate(zip(tables, targets, strict=True)):
+            scaled.append((target - self.target_mean_[i]) / self.target_scale_[i])
+            covariates.append(table[len(table) - len(target) :, 1:])
+        if self.n_covariates_:
+            scales = [_mean_and_scale(c, axis=0) for c in covariates]
+            self.covariate_mean_ = np.array([mean for mean, _ in scales])
+            self.covariate_scale_ = np.array([scale for _, scale in scales])
+            covariates = [
+                (c - mean) / scale
+                for c, mean, scale in zip(
+                    covariates, self.covariate_mean_, self.covariate_scale_, strict=True
+                )
+            ]
+        windows, targets, counts = [], [], []
+        for target, covariate in zip(scaled, covariates, strict=True):
+            X, Y = make_windows(
+                target, self.window, self.horizon, exog=covariate if self.n_covariates_ else None
+            )
+            windows.append(X)
+            targets.append(Y)
+            counts.append(len(X))
         regressor = self.regressor
         if regressor is None:
             regressor = RNNRegressor(**DEFAULT_REGRESSOR)
@@ -280,58 +364,151 @@ class RNNForecaster(SafeSaving, BaseEstimator):
         if self.random_state is not None:
             seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
             regressor.set_params(random_state=int(seed))
-        self.regressor_ = regressor.fit(windows, targets)
+        window_weights = None
+        if weights is not None:  # each window weighs what the first step it predicts weighs
+            first = (self.difference or 0) + self.window
+            window_weights = np.concatenate(
+                [w[first : first + n] for w, n in zip(weights, counts, strict=True)]
+            )
+        self.regressor_ = regressor.fit(
+            np.concatenate(windows), np.concatenate(targets), sample_weight=window_weights
+        )
 
     def forecast(self, steps: int, exog=None) -> np.ndarray:
-        """The next ``steps`` values after the training series.
+        """The next ``steps`` values after the training series (after each one, with many).
 
         Parameters
         ----------
         steps : int
             Number of steps to forecast (any number; beyond ``horizon`` the model
             continues from its own forecasts).
-        exog : array-like of shape (steps, n_covariates) or None
+        exog : array-like of shape (steps, n_covariates), a list of them (one per series),
+            or None
             The covariates of the forecast steps; required if fit saw covariates.
 
         Returns
         -------
-        forecast : ndarray of shape (steps,)
+        forecast : ndarray of shape (steps,), or (n_series, steps) with many series
         """
         check_is_fitted(self)
         if not isinstance(steps, Integral) or steps < 1:
             raise ValueError(f"steps must be a positive integer, got {steps!r}.")
-        return self._continue(self.series_, steps, self._check_future_covariates(exog, steps))
+        tables = self._tables()
+        if self.many_series_ and exog is not None:
+            if not isinstance(exog, list | tuple) or len(exog) != len(tables):
+                raise ValueError(
+                    f"exog needs one table of covariates per series ({len(tables)}), as a list."
+                )
+        else:
+            exog = [exog]
+        covariates = [self._check_future_covariates(e, steps) for e in exog]
+        if len(covariates) != len(tables):  # no covariates: one None for every series
+            covariates = covariates * len(tables)
+        forecasts = self._continue(tables, steps, covariates)
+        return forecasts if self.many_series_ else forecasts[0]
 
-    def _continue(self, history, steps, covariates):
-        """Forecast ``steps`` values after the series ``history`` (a table)."""
-        target = (self._transform(history[:, 0]) - self.target_mean_) / self.target_scale_
+    def _tables(self) -> list[np.ndarray]:
+        return list(self.series_) if getattr(self, "many_series_", False) else [self.series_]
+
+    def _continue(self, histories, steps, covariates) -> np.ndarray:
+        """Forecast ``steps`` values after each series of ``histories`` (tables), with the
+        future ``covariates`` of each (tables, or None); shape (n_series, steps). The
+        series are forecast together: one network call per block of ``horizon`` steps."""
+        n_series = len(histories)
+        mean = np.reshape(self.target_mean_, -1)  # a scalar in files of one series
+        scale = np.reshape(self.target_scale_, -1)
         n_blocks = -(-steps // self.horizon)
-        if not self.n_covariates_:
-            covariates = None
-        if covariates is not None:
-            past = history[len(history) - len(target) :, 1:]
-            future = np.concatenate(
-                [covariates, np.repeat(covariates[-1:], n_blocks * self.horizon - steps, 0)]
-            )
-            covariates = np.concatenate([past, future]) - self.covariate_mean_
-            covariates = covariates / self.covariate_scale_
+        targets, extended = [], []
+        for i, history in enumerate(histories):
+            targets.append((self._transform(history[:, 0]) - mean[i]) / scale[i])
+            extended.append(None)
+            if self.n_covariates_:
+                past = history[len(history) - len(targets[i]) :, 1:]
+                future = np.concatenate(
+                    [
+                        covariates[i],
+                        np.repeat(covariates[i][-1:], n_blocks * self.horizon - steps, 0),
+                    ]
+                )
+                covariate_mean = np.reshape(self.covariate_mean_, (-1, self.n_covariates_))[i]
+                covariate_scale = np.reshape(self.covariate_scale_, (-1, self.n_covariates_))[i]
+                extended[i] = (np.concatenate([past, future]) - covariate_mean) / covariate_scale
         for _ in range(n_blocks):
-            end = len(target)
-            past_steps = np.arange(end - self.window, end)[None, :]
-            inputs = _window_inputs(target, past_steps, self.horizon, covariates)
-            block = self.regressor_.predict(inputs).reshape(-1)
-            target = np.concatenate([target, block])
-        forecast = target[len(target) - n_blocks * self.horizon :][:steps]
-        return self._inverse_transform(forecast * self.target_scale_ + self.target_mean_, history)
+            inputs = [
+                _window_inputs(t, np.arange(len(t) - self.window, len(t))[None, :], self.horizon, c)
+                for t, c in zip(targets, extended, strict=True)
+            ]
+            blocks = self.regressor_.predict(np.concatenate(inputs)).reshape(n_series, -1)
+            targets = [np.concatenate([t, b]) for t, b in zip(targets, blocks, strict=True)]
+        forecasts = np.empty((n_series, steps))
+        for i, (target, history) in enumerate(zip(targets, histories, strict=True)):
+            forecast = target[len(target) - n_blocks * self.horizon :][:steps]
+            forecasts[i] = self._inverse_transform(forecast * scale[i] + mean[i], history)
+        return forecasts
+
+    def update(self, X):
+        """Append newly observed steps to the series, so that forecasts continue from them,
+        without refitting: the network and the scaling stay as fitted.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_new_steps,) or (n_new_steps, 1 + n_covariates)
+            The new steps, in the layout of fit (target and covariates known). With many
+            series: a list with one table (or None, for no new steps) per series, or a
+            long DataFrame with the ``series_id`` column.
+
+        Returns
+        -------
+        self : RNNForecaster
+        """
+        check_is_fitted(self)
+        tables = self._tables()
+        for i, new in self._future_tables(X, allow_nan_target=False):
+            tables[i] = np.concatenate([tables[i], new])
+        self.series_ = tables if self.many_series_ else tables[0]
+        return self
+
+    def _future_tables(self, X, *, allow_nan_target):
+        """(series index, table) for each series that ``X`` gives steps of: ``X`` in the
+        layout of fit (one table, a list with one per series, or a long DataFrame)."""
+        if not self.many_series_:
+            pairs = [(0, _check_series(X, "X", allow_nan_target=allow_nan_target))]
+        elif self.series_id is not None:
+            ids = self.series_ids_.tolist()
+            pairs = []
+            for key, table in _long_series(X, self.series_id, allow_nan_target=allow_nan_target):
+                if key not in ids:
+                    raise ValueError(f"Series {key!r} was not seen in fit.")
+                pairs.append((ids.index(key), table))
+        else:
+            if not isinstance(X, list | tuple) or len(X) != len(self.series_ids_):
+                raise ValueError(
+                    f"The forecaster was fitted on {len(self.series_ids_)} series: pass a list "
+                    "with one table (or None) per series."
+                )
+            pairs = [
+                (i, _check_series(x, f"Series {i}", allow_nan_target=allow_nan_target))
+                for i, x in enumerate(X)
+                if x is not None
+            ]
+        for _, table in pairs:
+            if table.shape[1] != self.n_features_in_:
+                raise ValueError(
+                    f"X has {table.shape[1]} features, but {type(self).__name__} is "
+                    f"expecting {self.n_features_in_} features as input (the target and "
+                    f"{self.n_covariates_} covariates)."
+                )
+        return pairs
 
     def predict_interval(self, X, coverage=0.9):
         """Prediction intervals for the forecast of ``len(X)`` steps (at most ``horizon``).
 
         The interval of step ``h`` ahead is the forecast plus or minus the calibration
-        errors' conformal quantile at step ``h``: with calibration errors exchangeable
-        with future ones, it holds the truth with probability at least ``coverage``.
-        Needs ``interval_windows > 0``; the more origins, the tighter (with ``n``
-        origins, ``coverage`` above ``n / (n + 1)`` gives the largest error seen).
+        errors' conformal quantile at step ``h`` (of the same series, with many): with
+        calibration errors exchangeable with future ones, it holds the truth with
+        probability at least ``coverage``. Needs ``interval_windows > 0``; the more
+        origins, the tighter (with ``n`` origins, ``coverage`` above ``n / (n + 1)`` gives
+        the largest error seen).
 
         Parameters
         ----------
@@ -340,55 +517,114 @@ class RNNForecaster(SafeSaving, BaseEstimator):
 
         Returns
         -------
-        lower, upper : ndarrays of shape (n_steps,)
+        lower, upper : ndarrays of shape (n_steps,), shaped as :meth:`predict` returns
         """
         check_is_fitted(self)
         if self.interval_errors_ is None:
             raise ValueError("Prediction intervals need interval_windows > 0 at fit.")
         if not 0 < coverage < 1:
             raise ValueError(f"coverage must be in (0, 1), got {coverage!r}.")
-        forecast = self.predict(X)
-        if len(forecast) > self.horizon:
+        pairs = self._future_tables(X, allow_nan_target=True)
+        longest = max(len(table) for _, table in pairs)
+        if longest > self.horizon:
             raise ValueError(
                 f"Intervals are calibrated up to horizon={self.horizon} steps ahead; X asks "
-                f"for {len(forecast)}."
+                f"for {longest}."
             )
-        n = len(self.interval_errors_)
+        errors = np.reshape(self.interval_errors_, (-1, *np.shape(self.interval_errors_)[-2:]))
+        n = errors.shape[1]
         level = min(1.0, np.ceil((n + 1) * coverage) / n)
-        width = np.quantile(self.interval_errors_, level, axis=0, method="higher")
-        width = width[: len(forecast)] * (np.abs(forecast) if self.log else 1.0)
-        return forecast - width, forecast + width
+        widths = np.quantile(errors, level, axis=1, method="higher")  # (n_series, horizon)
+        lower, upper = [], []
+        for (i, _), forecast in zip(pairs, self._forecasts(pairs), strict=True):
+            width = widths[i, : len(forecast)] * (np.abs(forecast) if self.log else 1.0)
+            lower.append(forecast - width)
+            upper.append(forecast + width)
+        return self._in_layout(X, lower), self._in_layout(X, upper)
 
-    def predict(self, X) -> np.ndarray:
-        """Forecast ``len(X)`` steps after the training series.
+    def predict(self, X):
+        """Forecast ``len(X)`` steps after the training series (after each, with many).
 
         Parameters
         ----------
         X : array-like of shape (n_steps,) or (n_steps, 1 + n_covariates)
             The steps to forecast, in the layout of fit: only its covariate columns are
-            used (the target column may hold anything, NaN included).
+            used (the target column may hold anything, NaN included). With many series: a
+            list with one such table per series, or a long DataFrame with the
+            ``series_id`` column.
 
         Returns
         -------
-        forecast : ndarray of shape (n_steps,)
+        forecast : ndarray of shape (n_steps,); with many series, a list with one array
+            per series, or for a long DataFrame one value per row, in its order
         """
         check_is_fitted(self)
-        table = _check_series(X, "X", allow_nan_target=True)
-        if table.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {table.shape[1]} features, but {type(self).__name__} is expecting "
-                f"{self.n_features_in_} features as input (the target and "
-                f"{self.n_covariates_} covariates)."
-            )
-        return self.forecast(len(table), exog=table[:, 1:] if self.n_covariates_ else None)
+        pairs = self._future_tables(X, allow_nan_target=True)
+        return self._in_layout(X, self._forecasts(pairs))
+
+    def _forecasts(self, pairs) -> list[np.ndarray]:
+        """The forecast of each (series, future table) pair, as many steps as the table;
+        pairs of one length are forecast together."""
+        tables = self._tables()
+        forecasts = [None] * len(pairs)
+        for steps in {len(future) for _, future in pairs}:
+            same = [k for k, (_, future) in enumerate(pairs) if len(future) == steps]
+            covariates = [
+                self._check_future_covariates(
+                    pairs[k][1][:, 1:] if self.n_covariates_ else None, steps
+                )
+                for k in same
+            ]
+            histories = [tables[pairs[k][0]] for k in same]
+            for k, forecast in zip(same, self._continue(histories, steps, covariates), strict=True):
+                forecasts[k] = forecast
+        return forecasts
+
+    def _in_layout(self, X, per_series: list[np.ndarray]):
+        """Per-series results in the layout of ``X``: one array for one series, a list
+        for a list of series, one value per row for a long DataFrame."""
+        if not self.many_series_:
+            return per_series[0]
+        if self.series_id is None:
+            return per_series
+        out = np.empty(len(X))
+        keys = X[self.series_id].to_numpy()
+        for (key, _), values in zip(_long_series(X, self.series_id), per_series, strict=True):
+            out[keys == key] = values
+        return out
 
     def score(self, X, y=None) -> float:
         """Minus the mean absolute percentage error of the forecast of ``X``'s target
-        column (higher is better, as GridSearchCV expects).
+        column (higher is better, as GridSearchCV expects); over all steps of all series
+        with many.
         """
-        table = _check_series(X, "X")
-        truth = table[:, 0]
-        return -float(np.mean(np.abs((self.predict(table) - truth) / truth)))
+        pairs = self._future_tables(X, allow_nan_target=False)
+        forecasts = self._forecasts(pairs)
+        truth = np.concatenate([table[:, 0] for _, table in pairs])
+        return -float(np.mean(np.abs((np.concatenate(forecasts) - truth) / truth)))
+
+    def _check_fit_series(self, X):
+        """(tables, ids, many) from what fit was given."""
+        if self.series_id is not None:
+            pairs = list(_long_series(X, self.series_id))
+            ids = np.array([key for key, _ in pairs])
+            if ids.dtype.kind not in "biuU":
+                raise ValueError(
+                    f"The {self.series_id!r} column must hold numbers or strings, got {ids.dtype}."
+                )
+            tables = [table for _, table in pairs]
+        elif _is_many_series(X):
+            tables = [_check_series(x, f"Series {i}") for i, x in enumerate(X)]
+            ids = np.arange(len(tables))
+        else:
+            return [_check_series(X, "X")], np.arange(1), False
+        widths = {t.shape[1] for t in tables}
+        if len(widths) > 1:
+            raise ValueError(
+                f"The series have different numbers of columns {sorted(widths)}; every "
+                "series needs the target and the same covariates."
+            )
+        return tables, ids, True
 
     # -- target transforms ------------------------------------------------------------
 
@@ -431,6 +667,26 @@ class RNNForecaster(SafeSaving, BaseEstimator):
         if not np.isfinite(exog).all():
             raise ValueError("exog contains NaN or infinity.")
         return exog
+
+
+def _is_many_series(X) -> bool:
+    """A list of numpy arrays or pandas objects is many series; a list of numbers (or of
+    rows given as lists) is one."""
+    return (
+        isinstance(X, list | tuple)
+        and len(X) > 0
+        and all(isinstance(x, np.ndarray) or hasattr(x, "iloc") for x in X)
+    )
+
+
+def _long_series(X, column, *, allow_nan_target=False):
+    """(id, table) of each series of a long DataFrame, in order of first appearance."""
+    if not hasattr(X, "groupby") or column not in getattr(X, "columns", ()):
+        raise ValueError(f"series_id={column!r} needs a pandas DataFrame with a {column!r} column.")
+    for key, rows in X.groupby(column, sort=False):
+        key = key.item() if isinstance(key, np.generic) else key
+        values = rows.drop(columns=column)
+        yield key, _check_series(values, f"Series {key!r}", allow_nan_target=allow_nan_target)
 
 
 def _mean_and_scale(values, axis=None):

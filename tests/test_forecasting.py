@@ -1,5 +1,6 @@
 """Sliding windows and RNNForecaster: learning, covariates, time-ordered search, errors."""
 
+import copy
 import pickle
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, TimeSeriesSplit, cross_val_score
 
+import sk_rnn
 from sk_rnn import RNNRegressor
 from sk_rnn.forecasting import RNNForecaster, make_windows
 
@@ -188,3 +190,142 @@ def test_plain_lists_and_tuples_are_series():
     np.testing.assert_array_equal(
         model.fit(series).predict([0.0] * 4), model.fit(tuple(series)).predict(np.zeros(4))
     )
+
+
+# -- many series, one model ------------------------------------------------------------
+
+
+def related_series(n_series=12, n_steps=96, seed=0):
+    """Seasonal series of one family: their own levels (1 to 1,000), amplitudes, phases
+    and lengths, with a little noise."""
+    rng = np.random.default_rng(seed)
+    series = []
+    for _ in range(n_series):
+        t = np.arange(n_steps - rng.integers(0, 24))
+        level = 10 ** rng.uniform(0, 3)
+        season = np.sin(2 * np.pi * (t + rng.integers(12)) / 12)
+        wiggle = rng.normal(scale=0.05, size=len(t))
+        series.append(level * (2 + rng.uniform(0.5, 1) * season + wiggle))
+    return series
+
+
+GLOBAL = dict(
+    window=24,
+    horizon=12,
+    regressor=RNNRegressor(**dict(TINY, max_epochs=40)),
+)
+
+
+@pytest.fixture(scope="module")
+def global_model():
+    series = related_series()
+    return RNNForecaster(**GLOBAL).fit([s[:-12] for s in series]), series
+
+
+def test_global_forecaster_beats_per_series_naive_forecasts(global_model):
+    model, series = global_model
+    forecasts = model.forecast(12)
+    assert forecasts.shape == (12, 12) and model.many_series_
+    truth = np.array([s[-12:] for s in series])
+    last = np.array([s[-13] for s in series])[:, None]  # naive: the last value goes on
+    relative = lambda f: np.mean(np.abs(f - truth) / truth)  # noqa: E731 (scales differ)
+    assert relative(forecasts) < 0.3 * relative(last)
+    # The per-series scaling lets a series of level ~1 and one of ~1,000 share a network.
+    levels = np.array([s.mean() for s in series])
+    assert levels.max() / levels.min() > 100
+
+
+def test_many_series_layouts_agree(global_model):
+    model, series = global_model
+    futures = [s[-12:] for s in series]
+    by_list = model.predict(futures)
+    assert [len(f) for f in by_list] == [12] * len(series)
+    np.testing.assert_allclose(np.array(by_list), model.forecast(12))
+    # A long DataFrame: the same series under string ids, one row per step.
+    long = pd.DataFrame(
+        {
+            "store": np.repeat([f"s{i}" for i in range(len(series))], [len(s) for s in series]),
+            "sales": np.concatenate(series),
+        }
+    )
+    is_past = np.concatenate([np.arange(len(s)) < len(s) - 12 for s in series])
+    past, future = long[is_past], long[~is_past]
+    long_model = RNNForecaster(series_id="store", **GLOBAL).fit(past)
+    assert long_model.series_ids_.tolist() == [f"s{i}" for i in range(len(series))]
+    per_row = long_model.predict(future)
+    assert per_row.shape == (len(future),)
+    np.testing.assert_allclose(per_row, np.concatenate(by_list), rtol=1e-6)
+    with pytest.raises(ValueError, match="Series 'x' was not seen in fit"):
+        long_model.predict(pd.DataFrame({"store": ["x"], "sales": [1.0]}))
+
+
+def test_update_continues_from_new_observations():
+    # Random walks: only the latest observations say where a walk is now.
+    rng = np.random.default_rng(0)
+    walks = [100 + np.cumsum(rng.normal(size=n)) for n in rng.integers(60, 80, size=40)]
+    model = RNNForecaster(
+        window=12, horizon=6, difference=1, regressor=RNNRegressor(**dict(TINY, max_epochs=5))
+    ).fit([w[:-12] for w in walks])
+    stale = model.forecast(12)[:, 6:]
+    model.update([w[-12:-6] for w in walks])
+    assert [len(t) for t in model.series_] == [len(w) - 6 for w in walks]
+    fresh = model.forecast(6)
+    truth = np.array([w[-6:] for w in walks])
+    assert np.mean(np.abs(fresh - truth)) < 0.8 * np.mean(np.abs(stale - truth))
+    model.update([None] * (len(walks) - 1) + [walks[-1][-6:]])  # one series only
+    assert len(model.series_[-1]) == len(walks[-1])
+    assert len(model.series_[0]) == len(walks[0]) - 6
+    with pytest.raises(ValueError, match="one table \\(or None\\) per series"):
+        model.update(walks[0][-6:])
+
+
+def test_one_series_update_and_save(tmp_path):
+    series = seasonal_series(120)
+    model = RNNForecaster(window=12, horizon=6, regressor=RNNRegressor(**TINY)).fit(series[:-12])
+    model.update(series[-12:-6])
+    assert model.series_.shape == (114, 1)
+    model.save(tmp_path / "f.skrnn")
+    np.testing.assert_allclose(sk_rnn.load(tmp_path / "f.skrnn").forecast(6), model.forecast(6))
+
+
+def test_many_series_intervals_and_save(tmp_path):
+    rng = np.random.default_rng(0)
+    t = np.arange(120)
+    calm = 100 + 10 * np.sin(2 * np.pi * t / 12) + rng.normal(scale=0.5, size=120)
+    noisy = 100 + 10 * np.sin(2 * np.pi * t / 12) + rng.normal(scale=5, size=120)
+    model = RNNForecaster(
+        window=24, horizon=6, interval_windows=20, regressor=RNNRegressor(**TINY)
+    ).fit([calm, noisy])
+    assert model.interval_errors_.shape == (2, 20, 6)
+    lower, upper = model.predict_interval([np.zeros(6), np.zeros(6)])
+    assert np.mean(upper[1] - lower[1]) > 3 * np.mean(upper[0] - lower[0])
+    model.save(tmp_path / "m.skrnn")
+    loaded = sk_rnn.load(tmp_path / "m.skrnn")
+    np.testing.assert_allclose(loaded.forecast(6), model.forecast(6))
+
+
+class _WeightSpy(RNNRegressor):
+    def fit(self, X, y, sample_weight=None):
+        type(self).seen = sample_weight
+        return super().fit(X, y, sample_weight)
+
+
+def test_sample_weight_per_series_reaches_every_window():
+    series = [seasonal_series(60), seasonal_series(72, seed=1)]
+    spy = _WeightSpy(**dict(TINY, max_epochs=1))
+    RNNForecaster(window=12, horizon=6, regressor=spy).fit(series, sample_weight=[2.0, 0.0])
+    np.testing.assert_array_equal(_WeightSpy.seen, np.repeat([2.0, 0.0], [60 - 17, 72 - 17]))
+    # One series: one weight per step; a window weighs its first predicted step.
+    steps = np.arange(60.0)
+    RNNForecaster(window=12, horizon=6, regressor=spy).fit(series[0], sample_weight=steps)
+    np.testing.assert_array_equal(_WeightSpy.seen, steps[12 : 12 + 43])
+
+
+def test_many_series_errors_name_the_series():
+    short = [seasonal_series(60), np.arange(10.0) + 1]
+    with pytest.raises(ValueError, match="Series 1 has 10 time steps, too short"):
+        RNNForecaster(window=12, horizon=6).fit(short)
+    with pytest.raises(ValueError, match="different numbers of columns"):
+        RNNForecaster(window=12, horizon=6).fit([np.ones((60, 2)), np.ones(60)])
+    with pytest.raises(ValueError, match="series_id='id' needs a pandas DataFrame"):
+        RNNForecaster(series_id="id").fit(np.ones(60))
