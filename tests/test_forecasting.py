@@ -1,6 +1,5 @@
 """Sliding windows and RNNForecaster: learning, covariates, time-ordered search, errors."""
 
-import copy
 import pickle
 
 import numpy as np
