@@ -318,6 +318,7 @@ a list of them; or a long DataFrame with a ``series_id`` column
                 for t, first in zip(tables, firsts, strict=True)
             ]
             forecasts = self._continue(
+                range(len(tables)),
                 [t[: first + k] for t, first in zip(tables, firsts, strict=True)],
                 self.horizon,
                 [f[:, 1:] for f in futures],
@@ -394,45 +395,50 @@ a list of them; or a long DataFrame with a ``series_id`` column
         if not isinstance(steps, Integral) or steps < 1:
             raise ValueError(f"steps must be a positive integer, got {steps!r}.")
         tables = self._tables()
-        if self.many_series_ and exog is not None:
-            if not isinstance(exog, list | tuple) or len(exog) != len(tables):
-                raise ValueError(
-                    f"exog needs one table of covariates per series ({len(tables)}), as a list."
-                )
-        else:
+        if not self.many_series_:
             exog = [exog]
+        elif exog is None:
+            exog = [None] * len(tables)
+        elif not isinstance(exog, list | tuple) or len(exog) != len(tables):
+            raise ValueError(
+                f"exog needs one table of covariates per series ({len(tables)}), as a list."
+            )
         covariates = [self._check_future_covariates(e, steps) for e in exog]
-        if len(covariates) != len(tables):  # no covariates: one None for every series
-            covariates = covariates * len(tables)
-        forecasts = self._continue(tables, steps, covariates)
+        forecasts = self._continue(range(len(tables)), tables, steps, covariates)
         return forecasts if self.many_series_ else forecasts[0]
 
     def _tables(self) -> list[np.ndarray]:
-        return list(self.series_) if getattr(self, "many_series_", False) else [self.series_]
+        return list(self.series_) if self.many_series_ else [self.series_]
 
-    def _continue(self, histories, steps, covariates) -> np.ndarray:
-        """Forecast ``steps`` values after each series of ``histories`` (tables), with the
-        future ``covariates`` of each (tables, or None); shape (n_series, steps). The
-        series are forecast together: one network call per block of ``horizon`` steps."""
-        n_series = len(histories)
-        mean = np.reshape(self.target_mean_, -1)  # a scalar in files of one series
-        scale = np.reshape(self.target_scale_, -1)
+    def _restore_state(self, state, tensors, prefix, device):
+        if not hasattr(self, "many_series_"):  # files saved before many series: one
+            self.many_series_, self.series_ids_ = False, np.arange(1)
+            self.target_mean_ = np.reshape(self.target_mean_, 1)
+            self.target_scale_ = np.reshape(self.target_scale_, 1)
+            if self.n_covariates_:
+                self.covariate_mean_ = np.reshape(self.covariate_mean_, (1, -1))
+                self.covariate_scale_ = np.reshape(self.covariate_scale_, (1, -1))
+
+    def _continue(self, series, histories, steps, covariates) -> np.ndarray:
+        """Forecast ``steps`` values after ``histories`` (tables), the histories of the
+        series numbered ``series`` (whose scaling they use), with the future
+        ``covariates`` of each (tables, or None); shape (len(series), steps). The series
+        are forecast together: one network call per block of ``horizon`` steps."""
+        series = list(series)
+        n_series = len(series)
+        mean, scale = self.target_mean_[series], self.target_scale_[series]
         n_blocks = -(-steps // self.horizon)
         targets, extended = [], []
-        for i, history in enumerate(histories):
-            targets.append((self._transform(history[:, 0]) - mean[i]) / scale[i])
+        for k, (i, history) in enumerate(zip(series, histories, strict=True)):
+            targets.append((self._transform(history[:, 0]) - mean[k]) / scale[k])
             extended.append(None)
             if self.n_covariates_:
-                past = history[len(history) - len(targets[i]) :, 1:]
-                future = np.concatenate(
-                    [
-                        covariates[i],
-                        np.repeat(covariates[i][-1:], n_blocks * self.horizon - steps, 0),
-                    ]
+                past = history[len(history) - len(targets[k]) :, 1:]
+                padding = np.repeat(covariates[k][-1:], n_blocks * self.horizon - steps, 0)
+                future = np.concatenate([covariates[k], padding])
+                extended[k] = (np.concatenate([past, future]) - self.covariate_mean_[i]) / (
+                    self.covariate_scale_[i]
                 )
-                covariate_mean = np.reshape(self.covariate_mean_, (-1, self.n_covariates_))[i]
-                covariate_scale = np.reshape(self.covariate_scale_, (-1, self.n_covariates_))[i]
-                extended[i] = (np.concatenate([past, future]) - covariate_mean) / covariate_scale
         for _ in range(n_blocks):
             inputs = [
                 _window_inputs(t, np.arange(len(t) - self.window, len(t))[None, :], self.horizon, c)
@@ -441,9 +447,9 @@ a list of them; or a long DataFrame with a ``series_id`` column
             blocks = self.regressor_.predict(np.concatenate(inputs)).reshape(n_series, -1)
             targets = [np.concatenate([t, b]) for t, b in zip(targets, blocks, strict=True)]
         forecasts = np.empty((n_series, steps))
-        for i, (target, history) in enumerate(zip(targets, histories, strict=True)):
+        for k, (target, history) in enumerate(zip(targets, histories, strict=True)):
             forecast = target[len(target) - n_blocks * self.horizon :][:steps]
-            forecasts[i] = self._inverse_transform(forecast * scale[i] + mean[i], history)
+            forecasts[k] = self._inverse_transform(forecast * scale[k] + mean[k], history)
         return forecasts
 
     def update(self, X):
@@ -540,7 +546,7 @@ a list of them; or a long DataFrame with a ``series_id`` column
             width = widths[i, : len(forecast)] * (np.abs(forecast) if self.log else 1.0)
             lower.append(forecast - width)
             upper.append(forecast + width)
-        return self._in_layout(X, lower), self._in_layout(X, upper)
+        return self._in_layout(X, pairs, lower), self._in_layout(X, pairs, upper)
 
     def predict(self, X):
         """Forecast ``len(X)`` steps after the training series (after each, with many).
@@ -560,7 +566,7 @@ a list of them; or a long DataFrame with a ``series_id`` column
         """
         check_is_fitted(self)
         pairs = self._future_tables(X, allow_nan_target=True)
-        return self._in_layout(X, self._forecasts(pairs))
+        return self._in_layout(X, pairs, self._forecasts(pairs))
 
     def _forecasts(self, pairs) -> list[np.ndarray]:
         """The forecast of each (series, future table) pair, as many steps as the table;
@@ -575,22 +581,26 @@ a list of them; or a long DataFrame with a ``series_id`` column
                 )
                 for k in same
             ]
-            histories = [tables[pairs[k][0]] for k in same]
-            for k, forecast in zip(same, self._continue(histories, steps, covariates), strict=True):
+            series = [pairs[k][0] for k in same]
+            histories = [tables[i] for i in series]
+            for k, forecast in zip(
+                same, self._continue(series, histories, steps, covariates), strict=True
+            ):
                 forecasts[k] = forecast
         return forecasts
 
-    def _in_layout(self, X, per_series: list[np.ndarray]):
-        """Per-series results in the layout of ``X``: one array for one series, a list
-        for a list of series, one value per row for a long DataFrame."""
+    def _in_layout(self, X, pairs, per_series: list[np.ndarray]):
+        """Per-series results (of the series in ``pairs``) in the layout of ``X``: one
+        array for one series, a list for a list of series, one value per row for a long
+        DataFrame."""
         if not self.many_series_:
             return per_series[0]
         if self.series_id is None:
             return per_series
         out = np.empty(len(X))
         keys = X[self.series_id].to_numpy()
-        for (key, _), values in zip(_long_series(X, self.series_id), per_series, strict=True):
-            out[keys == key] = values
+        for (i, _), values in zip(pairs, per_series, strict=True):
+            out[keys == self.series_ids_[i]] = values
         return out
 
     def score(self, X, y=None) -> float:

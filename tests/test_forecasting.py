@@ -254,6 +254,11 @@ def test_many_series_layouts_agree(global_model):
     per_row = long_model.predict(future)
     assert per_row.shape == (len(future),)
     np.testing.assert_allclose(per_row, np.concatenate(by_list), rtol=1e-6)
+    # Some of the series, in another order: each keeps its own scaling.
+    few = pd.concat([future[future.store == "s5"], future[future.store == "s0"]])
+    np.testing.assert_allclose(
+        long_model.predict(few), np.concatenate([by_list[5], by_list[0]]), rtol=1e-6
+    )
     with pytest.raises(ValueError, match="Series 'x' was not seen in fit"):
         long_model.predict(pd.DataFrame({"store": ["x"], "sales": [1.0]}))
 
