@@ -241,14 +241,17 @@ class RNNTagger(RNNBase):
         return np.searchsorted(self.classes_, labels)
 
     def _build_task_module(self, encoder):
-        weights = getattr(self, "class_weight_", None)  # None in files saved before it
-        if weights is not None and np.all(weights == 1):
-            weights = None  # the unweighted losses are the faster path
-        if weights is not None:
-            weights = torch.as_tensor(weights, dtype=torch.float32)
+        weights = None  # equal weights: the unweighted losses are the faster path
+        if not np.all(self.class_weight_ == 1):
+            weights = torch.as_tensor(self.class_weight_, dtype=torch.float32)
         return SequenceTagger(
             encoder, len(self.classes_), self.dropout, crf=self.crf, class_weight=weights
         )
+
+    def _restore_state(self, state, tensors, prefix, device):
+        if not hasattr(self, "class_weight_"):  # files saved before class_weight
+            self.class_weight_ = np.ones(len(self.classes_))
+        super()._restore_state(state, tensors, prefix, device)
 
     # -- prediction ------------------------------------------------------------------------
 
