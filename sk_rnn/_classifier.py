@@ -11,16 +11,17 @@ from ._base import RNNBase, SequenceFeaturesMixin
 from ._labels import check_declared_classes, check_labels, fitted_class_weight
 from ._modules import POOLINGS, SequencePredictor
 from ._net import ClassifierNet
-from ._parameters import document_parameters, store_parameters
+from ._parameters import document_parameters, resolve_conv_channels, store_parameters
 
 
 @document_parameters
 class RNNClassifier(SequenceFeaturesMixin, ClassifierMixin, RNNBase):
     """Recurrent neural network classifier for variable-length sequences.
 
-    Reads each sequence with a recurrent encoder (and, by default, a convolutional
-    branch beside it: ``conv_channels``), pools it into one vector (``pooling``) and
-    predicts its class with a linear softmax head trained with cross-entropy.
+    Reads each sequence with a recurrent encoder (and, by default for numeric
+    sequences, a convolutional branch beside it: ``conv_channels``), pools it into one
+    vector (``pooling``) and predicts its class with a linear softmax head trained with
+    cross-entropy.
 
     Parameters
     ----------
@@ -75,7 +76,7 @@ class RNNClassifier(SequenceFeaturesMixin, ClassifierMixin, RNNBase):
         *,
         pooling="mean",
         class_weight=None,
-        conv_channels=64,
+        conv_channels="auto",
         cell="lstm",
         hidden_size=64,
         num_layers=1,
@@ -88,7 +89,7 @@ class RNNClassifier(SequenceFeaturesMixin, ClassifierMixin, RNNBase):
         embedding_dim=None,
         embeddings=None,
         freeze_embeddings=False,
-        token_dropout=0.2,
+        token_dropout=0.5,
         standardize=True,
         frame_size="auto",
         max_length=None,
@@ -195,7 +196,7 @@ class RNNClassifier(SequenceFeaturesMixin, ClassifierMixin, RNNBase):
             self.dropout,
             task="classification",
             class_weight=torch.as_tensor(self.class_weight_, dtype=torch.float32),
-            conv_channels=self.conv_channels,
+            conv_channels=resolve_conv_channels(self.conv_channels, self.vectorizer_ is not None),
         )
 
     _stratify_validation = True

@@ -26,6 +26,7 @@ from ._text import TOKENIZERS
 AUTO_UPDATES = 1000
 AUTO_EPOCHS = (10, 500)
 AUTO_EARLY_STOPPING_SAMPLES = 1000
+AUTO_CONV_CHANNELS = 64
 
 SHARED_CONSTRAINTS: dict = {
     "cell": [StrOptions(set(CELLS))],
@@ -41,7 +42,7 @@ SHARED_CONSTRAINTS: dict = {
     "embeddings": [dict, tuple, None],
     "freeze_embeddings": ["boolean"],
     "token_dropout": [Interval(Real, 0, 1, closed="left")],
-    "conv_channels": [Count(1), None],
+    "conv_channels": [Count(1), None, StrOptions({"auto"})],
     "standardize": ["boolean"],
     "frame_size": [Count(1), StrOptions({"auto"})],
     "max_length": [Count(1), None],
@@ -107,18 +108,21 @@ SHARED_DOCS: dict[str, tuple[str, str]] = {
         "float",
         "For text input, during training: replace each token by ``<unk>`` with this "
         "probability. Without it the ``<unk>`` embedding is trained only on the tokens below "
-        "``min_frequency``; with it (0.05 to 0.2 is typical) the model learns what to make "
+        "``min_frequency``; with it the model learns what to make "
         "of words it has never seen, from their context and, in :class:`RNNTagger`, their "
         "characters.",
     ),
     "conv_channels": (
-        "int or None",
+        'int, None or "auto"',
         "Add a fully convolutional branch beside the recurrent encoder, as in LSTM-FCN "
         "(Karim et al. 2018): three convolutions over the input steps (kernel 7, 5 and 3; "
         "``conv_channels``, twice as many, and ``conv_channels`` filters) with batch "
         "normalisation and ReLU, averaged over each sequence's steps. Its features join the "
         "pooled recurrent ones before the output layer. It reads the model's input steps "
-        "(frames, or token embeddings for text). None: the recurrent encoder alone.",
+        "(frames, or token embeddings for text). None: the recurrent encoder alone. "
+        f'"auto": {AUTO_CONV_CHANNELS} channels for numeric sequences, none for text (on '
+        "word tokens the branch lowered cross-validated accuracy and doubled the fit time; "
+        "see the benchmarks page).",
     ),
     "standardize": (
         "bool",
@@ -276,3 +280,11 @@ def store_parameters(estimator, arguments: dict) -> None:
     for name, value in arguments.items():
         if name != "self":
             setattr(estimator, name, value)
+
+
+def resolve_conv_channels(conv_channels, text: bool) -> int | None:
+    """The channels of the convolution branch (None: no branch) for ``conv_channels``
+    and the kind of input the model is fitted on."""
+    if conv_channels == "auto":
+        return None if text else AUTO_CONV_CHANNELS
+    return conv_channels

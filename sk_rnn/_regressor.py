@@ -12,17 +12,18 @@ from sklearn.utils.validation import check_array
 from ._base import RNNBase, SequenceFeaturesMixin, _module_outputs, check_sample_weight
 from ._data import StepTargets, positional, weighted_mean_and_std
 from ._modules import POOLINGS, SequencePredictor, StepRegressor
-from ._parameters import document_parameters, store_parameters
+from ._parameters import document_parameters, resolve_conv_channels, store_parameters
 
 
 @document_parameters
 class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
     """Recurrent neural network regressor for variable-length sequences.
 
-    Reads each sequence with a recurrent encoder (and, by default, a convolutional
-    branch beside it: ``conv_channels``), pools it into one vector and predicts
-    one or more real targets with a linear head trained on mean squared error. Targets
-    are standardised inside and predictions come back in the original units.
+    Reads each sequence with a recurrent encoder (and, by default for numeric
+    sequences, a convolutional branch beside it: ``conv_channels``), pools it into one
+    vector and predicts one or more real targets with a linear head trained on mean
+    squared error. Targets are standardised inside and predictions come back in the
+    original units.
 
     With ``per_step=True`` it predicts a value at every step instead (a denoised
     reading, the next value, a running level): ``y[i]`` has one target per step of
@@ -89,7 +90,7 @@ class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
         *,
         per_step=False,
         pooling="mean",
-        conv_channels=64,
+        conv_channels="auto",
         cell="lstm",
         hidden_size=64,
         num_layers=1,
@@ -102,7 +103,7 @@ class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
         embedding_dim=None,
         embeddings=None,
         freeze_embeddings=False,
-        token_dropout=0.2,
+        token_dropout=0.5,
         standardize=True,
         frame_size="auto",
         max_length=None,
@@ -253,7 +254,7 @@ class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
             self.pooling,
             self.dropout,
             task="regression",
-            conv_channels=self.conv_channels,
+            conv_channels=resolve_conv_channels(self.conv_channels, self.vectorizer_ is not None),
         )
 
     def score(self, X, y, sample_weight=None) -> float:

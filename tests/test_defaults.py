@@ -12,6 +12,7 @@ from tasks import delayed_recall
 import sk_rnn
 from sk_rnn import RNNClassifier, RNNRegressor, RNNTagger
 from sk_rnn._modules import ConvolutionBranch
+from sk_rnn._parameters import AUTO_CONV_CHANNELS
 
 
 def raw(X, scale=1000.0, offset=1000.0):
@@ -176,3 +177,15 @@ def test_conv_channels_off_gives_the_recurrent_network_alone(estimator):
     assert model.net_.module_.convolution is None
     model = estimator(conv_channels=8, hidden_size=4, max_epochs=1, random_state=0).fit(X, y)
     assert isinstance(model.net_.module_.convolution, ConvolutionBranch)
+
+
+@pytest.mark.parametrize("estimator", [RNNClassifier, RNNRegressor])
+def test_auto_conv_channels_reads_numeric_series_but_not_text(estimator):
+    y = np.tile([0, 1], 5)
+    numeric = [np.full((4, 2), float(label)) for label in y]
+    texts = ["a good day", "a bad day"] * 5
+    settings = dict(hidden_size=4, max_epochs=1, random_state=0)
+    branch = estimator(**settings).fit(numeric, y).net_.module_.convolution
+    assert isinstance(branch, ConvolutionBranch)
+    assert branch.output_size == AUTO_CONV_CHANNELS
+    assert estimator(**settings).fit(texts, y).net_.module_.convolution is None
