@@ -12,6 +12,7 @@ Usage::
 
     python benchmarks/select_defaults.py                      # all candidates
     python benchmarks/select_defaults.py --candidates A B     # some of them
+    python benchmarks/select_defaults.py --task regression    # also: tagging, text
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import time
 
 import numpy as np
 from common import markdown_table
-from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.model_selection import KFold, RepeatedKFold, StratifiedKFold
 from suite import CLASSIFICATION, REGRESSION, fortunes_split, load_series, ner_split
 
 from sk_rnn import RNNClassifier, RNNRegressor, RNNTagger
@@ -97,6 +98,18 @@ TEXT_CANDIDATES = {
     ),
     "X8: X4, max pooling": dict(conv_channels=None, token_dropout=0.5, pooling="max"),
 }
+# The regressor on GasPrices: repeated 3-fold CV inside its 20 training series.
+REGRESSOR_CANDIDATES = {
+    "R1: the default": {},
+    "R4: 100 epochs": dict(max_epochs=100),
+    "R6: no convolution branch": dict(conv_channels=None),
+    "R7: no convolution branch, 100 epochs": dict(conv_channels=None, max_epochs=100),
+    "R8: no convolution branch, 50 epochs": dict(conv_channels=None, max_epochs=50),
+    "R9: no convolution branch, 200 epochs": dict(conv_channels=None, max_epochs=200),
+    "R10: 30 epochs": dict(max_epochs=30),
+    "R13: 60 epochs": dict(max_epochs=60),
+    "R14: 15 epochs": dict(max_epochs=15),
+}
 # The "word" tokenizer's words and punctuation, and line breaks and tabs.
 LAYOUT = re.compile(r"\w+|[^\w\s]|\n|\t")
 
@@ -120,6 +133,22 @@ def text_cv(settings):
     return float(np.mean(scores))
 
 
+def regression_cv(settings):
+    """Test-fold RMSE relative to predicting the training fold's mean (below 1 is better).
+
+    3-fold CV repeated 3 times, for seeds 0 and 1: 20 series make single splits noisy.
+    """
+    X, y = load_series("GasPrices", "train")
+    ratios = []
+    for seed in (0, 1):
+        for train, test in RepeatedKFold(n_splits=3, n_repeats=3, random_state=0).split(X):
+            model = RNNRegressor(**{**settings, "random_state": seed})
+            predicted = model.fit([X[i] for i in train], y[train]).predict([X[i] for i in test])
+            mean_error = np.sqrt(np.mean((y[train].mean() - y[test]) ** 2))
+            ratios.append(np.sqrt(np.mean((predicted - y[test]) ** 2)) / mean_error)
+    return float(np.mean(ratios))
+
+
 def cv_score(make, X, y, regression, seed=0):
     if regression:
         folds = KFold(3, shuffle=True, random_state=seed).split(X)
@@ -140,14 +169,16 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--candidates", nargs="*", help="candidate name prefixes (A, B, ...)")
     parser.add_argument("--sets", nargs="*", default=list(CLASSIFICATION + REGRESSION))
-    parser.add_argument("--task", choices=["series", "tagging", "text"], default="series")
+    parser.add_argument(
+        "--task", choices=["series", "tagging", "text", "regression"], default="series"
+    )
     args = parser.parse_args()
     if args.task != "series":
-        candidates, score = (
-            (TAGGER_CANDIDATES, tagging_cv)
-            if args.task == "tagging"
-            else (TEXT_CANDIDATES, text_cv)
-        )
+        candidates, score = {
+            "tagging": (TAGGER_CANDIDATES, tagging_cv),
+            "text": (TEXT_CANDIDATES, text_cv),
+            "regression": (REGRESSOR_CANDIDATES, regression_cv),
+        }[args.task]
         for name, cfg in candidates.items():
             if args.candidates and name.split(":")[0] not in args.candidates:
                 continue

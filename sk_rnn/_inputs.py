@@ -31,7 +31,7 @@ from ._text import (
 
 DEFAULT_EMBEDDING_DIM = 64
 # frame_size="auto" frames sequences so that the median one has at most this many steps.
-AUTO_FRAME_STEPS = 64
+AUTO_FRAME_STEPS = 128
 
 
 class InputEncodingMixin:

@@ -63,7 +63,7 @@ def test_input_scaling_survives_save_and_load(tmp_path):
 
 @pytest.mark.parametrize(
     ("lengths", "frame"),
-    [((10, 30, 64), 1), ((100, 150, 200), 3), ((639, 640, 641), 10), ((5, 2000, 2000), 32)],
+    [((10, 30, 128), 1), ((100, 150, 200), 2), ((1279, 1280, 1281), 10), ((5, 2000, 2000), 16)],
 )
 def test_auto_frame_size_comes_from_the_median_training_length(lengths, frame):
     rng = np.random.default_rng(4)
