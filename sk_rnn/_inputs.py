@@ -34,6 +34,11 @@ DEFAULT_EMBEDDING_DIM = 64
 AUTO_FRAME_STEPS = 128
 
 
+def auto_frame_size(lengths, model_steps: int = AUTO_FRAME_STEPS) -> int:
+    """Frames so that the median of ``lengths`` takes at most ``model_steps`` model steps."""
+    return max(1, int(np.ceil(np.median(lengths) / model_steps)))
+
+
 class InputEncodingMixin:
     """Encodes numeric or text ``X`` for an estimator with the shared input parameters.
 
@@ -98,7 +103,7 @@ class InputEncodingMixin:
         """``frame_size``, with "auto" resolved from the training lengths."""
         if self.frame_size != "auto":
             return int(self.frame_size)
-        return max(1, int(np.ceil(np.median(lengths) / AUTO_FRAME_STEPS)))
+        return auto_frame_size(lengths)
 
     def _truncated(self, sequences: Sequences) -> Sequences:
         """Sequences cut to ``max_length`` input steps (tokens or time steps)."""
