@@ -96,6 +96,79 @@ TEXT_CANDIDATES = {
         conv_channels=None, token_dropout=0.5, tokenizer=lambda text: LAYOUT.findall(text)
     ),
     "X8: X4, max pooling": dict(conv_channels=None, token_dropout=0.5, pooling="max"),
+    # The recipe bench_text.py found on a development split inside the training texts.
+    "X9: text benchmark recipe": dict(
+        conv_channels=None,
+        cell="gru",
+        pooling="max",
+        dropout=0.5,
+        lowercase=False,
+        min_frequency=2,
+        embedding_dim=128,
+        token_dropout=0.2,
+        max_epochs=12,
+    ),
+    "X10: X4, GRU": dict(conv_channels=None, token_dropout=0.5, cell="gru"),
+    "X11: X4, max pooling, dropout 0.5": dict(
+        conv_channels=None, token_dropout=0.5, pooling="max", dropout=0.5
+    ),
+    "X12: X4, case kept": dict(conv_channels=None, token_dropout=0.5, lowercase=False),
+    "X13: X9, LSTM": dict(
+        conv_channels=None,
+        pooling="max",
+        dropout=0.5,
+        lowercase=False,
+        min_frequency=2,
+        embedding_dim=128,
+        token_dropout=0.2,
+        max_epochs=12,
+    ),
+    "X14: X9, epochs auto": dict(
+        conv_channels=None,
+        cell="gru",
+        pooling="max",
+        dropout=0.5,
+        lowercase=False,
+        min_frequency=2,
+        embedding_dim=128,
+        token_dropout=0.2,
+    ),
+    "X15: X14's token settings only": dict(
+        conv_channels=None, lowercase=False, min_frequency=2, embedding_dim=128, token_dropout=0.2
+    ),
+    "X16: X14, mean pooling": dict(
+        conv_channels=None,
+        cell="gru",
+        dropout=0.5,
+        lowercase=False,
+        min_frequency=2,
+        embedding_dim=128,
+        token_dropout=0.2,
+    ),
+    "X18: GRU, max pooling, dropout 0.5": dict(
+        conv_channels=None, cell="gru", pooling="max", dropout=0.5
+    ),
+    "X19: X18, token dropout 0.2": dict(
+        conv_channels=None, cell="gru", pooling="max", dropout=0.5, token_dropout=0.2
+    ),
+    "X20: X14, embeddings of 64": dict(
+        conv_channels=None,
+        cell="gru",
+        pooling="max",
+        dropout=0.5,
+        lowercase=False,
+        min_frequency=2,
+        token_dropout=0.2,
+    ),
+    "X17: X14, dropout 0.2": dict(
+        conv_channels=None,
+        cell="gru",
+        pooling="max",
+        lowercase=False,
+        min_frequency=2,
+        embedding_dim=128,
+        token_dropout=0.2,
+    ),
 }
 # The regressor on GasPrices: repeated 3-fold CV inside its 20 training series.
 REGRESSOR_CANDIDATES = {

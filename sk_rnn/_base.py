@@ -70,6 +70,7 @@ from ._parameters import (
     AUTO_EPOCHS,
     AUTO_UPDATES,
     SHARED_CONSTRAINTS,
+    resolve_auto,
 )
 from ._persistence import SafeSaving, history_to_json, module_state, resolve_load_device
 from ._text import is_text_input, pretrained_dimension
@@ -248,7 +249,7 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
             self.early_stopping_ = self._resolve_early_stopping(n_samples)
         old = self.net_
         module = old.module_
-        set_dropout(module, self.dropout, self.token_dropout)
+        set_dropout(module, self._resolved("dropout"), self.token_dropout)
         seed = old.shuffle_seed
         if "random_state" in changed:
             seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
@@ -260,6 +261,11 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
                 group.update(lr=self.lr, **(self.optimizer_params or {}))
         self.net_.history = old.history
         self.history_ = self.net_.history
+
+    def _resolved(self, name: str):
+        """Parameter ``name`` of this model, "auto" resolved for the kind of input it is
+        fitted on (:data:`~sk_rnn._parameters.AUTO_BY_INPUT`)."""
+        return resolve_auto(name, getattr(self, name), text=self.vectorizer_ is not None)
 
     def _training_device(self) -> torch.device:
         """The device to train on, checked to exist and to support ``precision``."""
@@ -274,11 +280,11 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
         input_size, vocabulary_size = self._input_layer_sizes()
         encoder = RecurrentEncoder(
             input_size,
-            self.cell,
+            self._resolved("cell"),
             self.hidden_size,
             self.num_layers,
             self.bidirectional,
-            self.dropout,
+            self._resolved("dropout"),
             vocabulary_size=vocabulary_size,
             character_encoder=self._build_character_encoder(),
             token_dropout=self.token_dropout,
@@ -310,7 +316,7 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
         they are now: what the file needs to rebuild and to predict as this model does."""
         params = dict(self._fitted_params_)
         params.update({name: getattr(self, name) for name in self._prediction_parameters})
-        if params.get("embeddings") is not None and params.get("embedding_dim") is None:
+        if params.get("embeddings") is not None and params.get("embedding_dim") in (None, "auto"):
             params["embedding_dim"] = pretrained_dimension(params["embeddings"])
         for name, why in _NEEDED_ONLY_TO_FIT.items():
             if params.get(name) is not None:

@@ -9,9 +9,9 @@ from sklearn.utils._param_validation import StrOptions
 
 from ._base import RNNBase, SequenceFeaturesMixin
 from ._labels import check_declared_classes, check_labels, fitted_class_weight
-from ._modules import POOLINGS, SequencePredictor
+from ._modules import SequencePredictor
 from ._net import ClassifierNet
-from ._parameters import document_parameters, resolve_conv_channels, store_parameters
+from ._parameters import SEQUENCE_LEVEL_CONSTRAINTS, document_parameters, store_parameters
 
 
 @document_parameters
@@ -25,9 +25,6 @@ class RNNClassifier(SequenceFeaturesMixin, ClassifierMixin, RNNBase):
 
     Parameters
     ----------
-    pooling : {"last", "mean", "max"}, default="mean"
-        How a sequence's outputs become one vector: the output at the true last step
-        (of each direction), or the mean or maximum over its steps; padding is ignored.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, as in scikit-learn's classifiers.
     %(shared_parameters)s
@@ -67,29 +64,29 @@ class RNNClassifier(SequenceFeaturesMixin, ClassifierMixin, RNNBase):
 
     _parameter_constraints: dict = {
         **RNNBase._parameter_constraints,
-        "pooling": [StrOptions(set(POOLINGS))],
+        **SEQUENCE_LEVEL_CONSTRAINTS,
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
     def __init__(
         self,
         *,
-        pooling="mean",
         class_weight=None,
+        pooling="auto",
         conv_channels="auto",
-        cell="lstm",
+        cell="auto",
         hidden_size=64,
         num_layers=1,
         bidirectional=True,
-        dropout=0.2,
+        dropout="auto",
         tokenizer="word",
-        lowercase=True,
-        min_frequency=1,
+        lowercase=False,
+        min_frequency=2,
         max_vocabulary=None,
-        embedding_dim=None,
+        embedding_dim="auto",
         embeddings=None,
         freeze_embeddings=False,
-        token_dropout=0.5,
+        token_dropout=0.2,
         standardize=True,
         frame_size="auto",
         max_length=None,
@@ -192,11 +189,11 @@ class RNNClassifier(SequenceFeaturesMixin, ClassifierMixin, RNNBase):
         return SequencePredictor(
             encoder,
             len(self.classes_),
-            self.pooling,
-            self.dropout,
+            self._resolved("pooling"),
+            self._resolved("dropout"),
             task="classification",
             class_weight=torch.as_tensor(self.class_weight_, dtype=torch.float32),
-            conv_channels=resolve_conv_channels(self.conv_channels, self.vectorizer_ is not None),
+            conv_channels=self._resolved("conv_channels"),
         )
 
     _stratify_validation = True

@@ -30,6 +30,8 @@ from ._text import (
 )
 
 DEFAULT_EMBEDDING_DIM = 64
+# embedding_dim="auto" (the sequence-level estimators' default), without ``embeddings``.
+AUTO_EMBEDDING_DIM = 128
 # frame_size="auto" frames sequences so that the median one has at most this many steps.
 AUTO_FRAME_STEPS = 128
 
@@ -145,11 +147,11 @@ class InputEncodingMixin:
         return self._embedding_size(), len(self.vectorizer_.vocabulary_)
 
     def _embedding_size(self) -> int:
-        if self.embedding_dim is not None:
-            return self.embedding_dim
-        if self.embeddings is not None:
-            return pretrained_dimension(self.embeddings)
-        return DEFAULT_EMBEDDING_DIM
+        if self.embedding_dim is None or self.embedding_dim == "auto":
+            if self.embeddings is not None:
+                return pretrained_dimension(self.embeddings)
+            return DEFAULT_EMBEDDING_DIM if self.embedding_dim is None else AUTO_EMBEDDING_DIM
+        return self.embedding_dim
 
     def _load_pretrained_embeddings(self, module: torch.nn.Module) -> None:
         """Copy the ``embeddings`` vectors of vocabulary tokens into the module."""

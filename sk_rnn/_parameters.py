@@ -18,15 +18,24 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ._constraints import Count
 from ._device import PRECISIONS
-from ._inputs import AUTO_FRAME_STEPS
-from ._modules import CELLS
+from ._inputs import AUTO_EMBEDDING_DIM, AUTO_FRAME_STEPS
+from ._modules import CELLS, POOLINGS
 from ._text import TOKENIZERS
 
 # What the "auto" training settings resolve to (see the descriptions below).
 AUTO_UPDATES = 1000
 AUTO_EPOCHS = (10, 500)
 AUTO_EARLY_STOPPING_SAMPLES = 1000
-AUTO_CONV_CHANNELS = 64
+# "auto" for the settings whose best value differs between numeric sequences and text:
+# name -> (value for numeric sequences, value for text). Accepted by the sequence-level
+# estimators (RNNClassifier, RNNRegressor), whose defaults they are; chosen by
+# cross-validation inside the training splits of the benchmark suite (docs/benchmarks.md).
+AUTO_BY_INPUT: dict[str, tuple] = {
+    "cell": ("lstm", "gru"),
+    "pooling": ("mean", "max"),
+    "dropout": (0.2, 0.5),
+    "conv_channels": (64, None),
+}
 
 SHARED_CONSTRAINTS: dict = {
     "cell": [StrOptions(set(CELLS))],
@@ -42,7 +51,6 @@ SHARED_CONSTRAINTS: dict = {
     "embeddings": [dict, tuple, None],
     "freeze_embeddings": ["boolean"],
     "token_dropout": [Interval(Real, 0, 1, closed="left")],
-    "conv_channels": [Count(1), None, StrOptions({"auto"})],
     "standardize": ["boolean"],
     "frame_size": [Count(1), StrOptions({"auto"})],
     "max_length": [Count(1), None],
@@ -65,6 +73,23 @@ SHARED_CONSTRAINTS: dict = {
     "warm_start": ["boolean"],
     "verbose": ["verbose"],
 }
+# The sequence-level estimators (RNNClassifier, RNNRegressor) also accept "auto" for
+# these: the value AUTO_BY_INPUT gives for the kind of input they are fitted on.
+SEQUENCE_LEVEL_CONSTRAINTS: dict = {
+    "cell": [StrOptions(set(CELLS) | {"auto"})],
+    "pooling": [StrOptions(set(POOLINGS) | {"auto"})],
+    "dropout": [Interval(Real, 0, 1, closed="left"), StrOptions({"auto"})],
+    "conv_channels": [Count(1), None, StrOptions({"auto"})],
+    "embedding_dim": [Count(1), None, StrOptions({"auto"})],
+}
+# What "auto" means, in the docs of the estimators that accept it.
+AUTO_DOCS = {
+    name: f'"auto": {for_series!r} for numeric sequences, {for_text!r} for text'
+    for name, (for_series, for_text) in AUTO_BY_INPUT.items()
+}
+AUTO_DOCS["embedding_dim"] = (
+    f'"auto": the dimension of ``embeddings`` if given, else {AUTO_EMBEDDING_DIM}'
+)
 
 # name -> (type, description). Descriptions are indented by the renderer.
 SHARED_DOCS: dict[str, tuple[str, str]] = {
@@ -72,6 +97,11 @@ SHARED_DOCS: dict[str, tuple[str, str]] = {
         "{" + ", ".join(f'"{cell}"' for cell in CELLS) + "}",
         'Recurrent cell: LSTM, GRU, or an Elman RNN with tanh ("rnn") or ReLU ("rnn_relu") '
         "activation.",
+    ),
+    "pooling": (
+        '{"last", "mean", "max"}',
+        "How a sequence's outputs become one vector: the output at the true last step (of "
+        "each direction), or the mean or maximum over its steps; padding is ignored.",
     ),
     "hidden_size": ("int", "Hidden units per layer and direction."),
     "num_layers": ("int", "Number of stacked recurrent layers."),
@@ -113,16 +143,13 @@ SHARED_DOCS: dict[str, tuple[str, str]] = {
         "characters.",
     ),
     "conv_channels": (
-        'int, None or "auto"',
+        "int or None",
         "Add a fully convolutional branch beside the recurrent encoder, as in LSTM-FCN "
         "(Karim et al. 2018): three convolutions over the input steps (kernel 7, 5 and 3; "
         "``conv_channels``, twice as many, and ``conv_channels`` filters) with batch "
         "normalisation and ReLU, averaged over each sequence's steps. Its features join the "
         "pooled recurrent ones before the output layer. It reads the model's input steps "
-        "(frames, or token embeddings for text). None: the recurrent encoder alone. "
-        f'"auto": {AUTO_CONV_CHANNELS} channels for numeric sequences, none for text (on '
-        "word tokens the branch lowered cross-validated accuracy and doubled the fit time; "
-        "see the benchmarks page).",
+        "(frames, or token embeddings for text). None: the recurrent encoder alone.",
     ),
     "standardize": (
         "bool",
@@ -255,6 +282,12 @@ def document_parameters(cls):
     for name, parameter in signature.parameters.items():
         if name in SHARED_DOCS:
             kind, description = SHARED_DOCS[name]
+            if name in AUTO_DOCS and _accepts_auto(cls, name):
+                kind = kind.replace(" or ", ", ") + ' or "auto"'
+                description += (
+                    f" {AUTO_DOCS[name]} (chosen by cross-validation across the benchmark "
+                    "suite; see the benchmarks page)."
+                )
             lines.append(f"    {name} : {kind}, default={_format_default(parameter.default)}")
             lines.extend(
                 textwrap.wrap(description, 88, initial_indent=" " * 8, subsequent_indent=" " * 8)
@@ -264,6 +297,13 @@ def document_parameters(cls):
         raise ValueError(f"{cls.__name__}'s docstring has no {PLACEHOLDER} placeholder.")
     cls.__doc__ = cls.__doc__.replace(placeholder, "\n".join(lines))
     return cls
+
+
+def _accepts_auto(cls, name: str) -> bool:
+    return any(
+        isinstance(c, StrOptions) and "auto" in c.options
+        for c in cls._parameter_constraints.get(name, [])
+    )
 
 
 def _format_default(value) -> str:
@@ -282,9 +322,10 @@ def store_parameters(estimator, arguments: dict) -> None:
             setattr(estimator, name, value)
 
 
-def resolve_conv_channels(conv_channels, text: bool) -> int | None:
-    """The channels of the convolution branch (None: no branch) for ``conv_channels``
-    and the kind of input the model is fitted on."""
-    if conv_channels == "auto":
-        return None if text else AUTO_CONV_CHANNELS
-    return conv_channels
+def resolve_auto(name: str, value, text: bool):
+    """The value of parameter ``name`` set to ``value`` for a model fitted on text
+    (``text``) or on numeric sequences: ``value`` itself unless it is "auto"."""
+    if isinstance(value, str) and value == "auto":
+        for_series, for_text = AUTO_BY_INPUT[name]
+        return for_text if text else for_series
+    return value

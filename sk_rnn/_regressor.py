@@ -6,13 +6,12 @@ import numpy as np
 import torch
 from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
-from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_array
 
 from ._base import RNNBase, SequenceFeaturesMixin, _module_outputs, check_sample_weight
 from ._data import StepTargets, positional, weighted_mean_and_std
-from ._modules import POOLINGS, SequencePredictor, StepRegressor
-from ._parameters import document_parameters, resolve_conv_channels, store_parameters
+from ._modules import SequencePredictor, StepRegressor
+from ._parameters import SEQUENCE_LEVEL_CONSTRAINTS, document_parameters, store_parameters
 
 
 @document_parameters
@@ -40,9 +39,6 @@ class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
         ``conv_channels`` (sequence-level readouts) are not used. With
         ``bidirectional=True`` each step's output reads the whole sequence; set it to
         False for a causal model (each step sees only the past).
-    pooling : {"last", "mean", "max"}, default="mean"
-        How a sequence's outputs become one vector: the output at the true last step
-        (of each direction), or the mean or maximum over its steps; padding is ignored.
     %(shared_parameters)s
 
     Attributes
@@ -81,7 +77,7 @@ class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
 
     _parameter_constraints: dict = {
         **RNNBase._parameter_constraints,
-        "pooling": [StrOptions(set(POOLINGS))],
+        **SEQUENCE_LEVEL_CONSTRAINTS,
         "per_step": ["boolean"],
     }
 
@@ -89,21 +85,21 @@ class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
         self,
         *,
         per_step=False,
-        pooling="mean",
+        pooling="auto",
         conv_channels="auto",
-        cell="lstm",
+        cell="auto",
         hidden_size=64,
         num_layers=1,
         bidirectional=True,
-        dropout=0.2,
+        dropout="auto",
         tokenizer="word",
-        lowercase=True,
-        min_frequency=1,
+        lowercase=False,
+        min_frequency=2,
         max_vocabulary=None,
-        embedding_dim=None,
+        embedding_dim="auto",
         embeddings=None,
         freeze_embeddings=False,
-        token_dropout=0.5,
+        token_dropout=0.2,
         standardize=True,
         frame_size="auto",
         max_length=None,
@@ -247,14 +243,14 @@ class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
 
     def _build_task_module(self, encoder):
         if self.per_step:
-            return StepRegressor(encoder, self.n_outputs_, self.dropout)
+            return StepRegressor(encoder, self.n_outputs_, self._resolved("dropout"))
         return SequencePredictor(
             encoder,
             self.n_outputs_,
-            self.pooling,
-            self.dropout,
+            self._resolved("pooling"),
+            self._resolved("dropout"),
             task="regression",
-            conv_channels=resolve_conv_channels(self.conv_channels, self.vectorizer_ is not None),
+            conv_channels=self._resolved("conv_channels"),
         )
 
     def score(self, X, y, sample_weight=None) -> float:

@@ -11,8 +11,9 @@ from tasks import delayed_recall
 
 import sk_rnn
 from sk_rnn import RNNClassifier, RNNRegressor, RNNTagger
+from sk_rnn._inputs import AUTO_EMBEDDING_DIM, DEFAULT_EMBEDDING_DIM
 from sk_rnn._modules import ConvolutionBranch
-from sk_rnn._parameters import AUTO_CONV_CHANNELS
+from sk_rnn._parameters import AUTO_BY_INPUT
 
 
 def raw(X, scale=1000.0, offset=1000.0):
@@ -180,12 +181,30 @@ def test_conv_channels_off_gives_the_recurrent_network_alone(estimator):
 
 
 @pytest.mark.parametrize("estimator", [RNNClassifier, RNNRegressor])
-def test_auto_conv_channels_reads_numeric_series_but_not_text(estimator):
+def test_auto_settings_follow_the_kind_of_input(estimator):
     y = np.tile([0, 1], 5)
     numeric = [np.full((4, 2), float(label)) for label in y]
     texts = ["a good day", "a bad day"] * 5
+    layers = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU}
     settings = dict(hidden_size=4, max_epochs=1, random_state=0)
-    branch = estimator(**settings).fit(numeric, y).net_.module_.convolution
-    assert isinstance(branch, ConvolutionBranch)
-    assert branch.output_size == AUTO_CONV_CHANNELS
-    assert estimator(**settings).fit(texts, y).net_.module_.convolution is None
+    for X, kind in ((numeric, 0), (texts, 1)):
+        module = estimator(**settings).fit(X, y).net_.module_
+        assert isinstance(module.encoder.forward_layers[0], layers[AUTO_BY_INPUT["cell"][kind]])
+        assert module.pooling == AUTO_BY_INPUT["pooling"][kind]
+        assert module.dropout.p == AUTO_BY_INPUT["dropout"][kind]
+        channels = AUTO_BY_INPUT["conv_channels"][kind]
+        if channels is None:
+            assert module.convolution is None
+        else:
+            assert module.convolution.output_size == channels
+        # An explicit value is used as given, whatever the input.
+        explicit = estimator(**settings, cell="gru", pooling="last", dropout=0.0, conv_channels=8)
+        module = explicit.fit(X, y).net_.module_
+        assert isinstance(module.encoder.forward_layers[0], torch.nn.GRU)
+        assert (module.pooling, module.dropout.p, module.convolution.output_size) == ("last", 0, 8)
+    assert module.encoder.embedding.embedding_dim == AUTO_EMBEDDING_DIM
+    # None keeps its meaning from before "auto" (files saved then hold it): 64 dimensions.
+    module = estimator(**settings, embedding_dim=None).fit(texts, y).net_.module_
+    assert module.encoder.embedding.embedding_dim == DEFAULT_EMBEDDING_DIM != AUTO_EMBEDDING_DIM
+    # Numeric and text values differ, so the checks above tell the two kinds apart.
+    assert all(series != text for series, text in AUTO_BY_INPUT.values())

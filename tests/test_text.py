@@ -205,7 +205,9 @@ def test_grid_search_over_tokenizer_and_embedding_dim():
 def test_callable_tokenizers_are_checked_and_empty_tokens_left_out():
     with pytest.raises(TypeError, match="tokenizer returned NoneType for sample 0"):
         RNNClassifier(tokenizer=lambda s: None, max_epochs=1).fit(["a b", "c"], [0, 1])
-    model = RNNClassifier(tokenizer=lambda s: s.split(" "), max_epochs=1, hidden_size=4)
+    model = RNNClassifier(
+        tokenizer=lambda s: s.split(" "), min_frequency=1, max_epochs=1, hidden_size=4
+    )
     model.fit(["a  b", " c"], [0, 1])
     assert "" not in model.vocabulary_
     assert model.vectorizer_.get_feature_names_out()[4:].tolist() == ["a", "b", "c"]
