@@ -83,6 +83,12 @@ TAGGER_CANDIDATES = {
         crf=True, batch_size=8, lr=0.005, max_epochs=60
     ),
     "T6: T1, hidden 128": dict(crf=True, hidden_size=128),
+    # The text classifier's recipe, part by part.
+    "T7: T1, GRU": dict(cell="gru"),
+    "T8: T1, embeddings of 128": dict(embedding_dim=128),
+    "T9: T1, words seen once as <unk>, token dropout 0.2": dict(
+        min_frequency=2, token_dropout=0.2
+    ),
 }
 # Text: stratified 3-fold CV inside the training texts.
 TEXT_CANDIDATES = {
@@ -160,6 +166,9 @@ TEXT_CANDIDATES = {
         min_frequency=2,
         token_dropout=0.2,
     ),
+    "X21: the default (X14), hidden 128": dict(hidden_size=128),
+    "X22: the default (X14), 2 layers": dict(num_layers=2),
+    "X23: the default (X14), batches of 64": dict(batch_size=64),
     "X17: X14, dropout 0.2": dict(
         conv_channels=None,
         cell="gru",

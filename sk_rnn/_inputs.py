@@ -73,9 +73,9 @@ class InputEncodingMixin:
                     min_frequency=self.min_frequency,
                     max_vocabulary=self.max_vocabulary,
                 )
-                tokens = tokenize(X, self.tokenizer, self.lowercase)
+                tokens = _checked_tokens(X, self.tokenizer, self.lowercase, first_index)
                 self.vectorizer_._fit_tokens(tokens)
-                return self._token_steps(tokens, reset=True, first_index=first_index)
+                return self._token_steps(tokens, reset=True)
             sequences = self._truncated(check_sequences(X))
             self.n_features_in_ = sequences.n_features
             self.frame_size_ = self._fitted_frame_size(sequences.lengths)
@@ -98,8 +98,10 @@ class InputEncodingMixin:
                 "This model was fitted on text, but X holds numeric sequences; pass strings "
                 "or token lists."
             )
-        tokens = tokenize(X, self.vectorizer_.tokenizer, self.vectorizer_.lowercase)
-        return self._token_steps(tokens, reset=False, first_index=first_index)
+        tokens = _checked_tokens(
+            X, self.vectorizer_.tokenizer, self.vectorizer_.lowercase, first_index
+        )
+        return self._token_steps(tokens, reset=False)
 
     def _fitted_frame_size(self, lengths: np.ndarray) -> int:
         """``frame_size``, with "auto" resolved from the training lengths."""
@@ -111,9 +113,8 @@ class InputEncodingMixin:
         """Sequences cut to ``max_length`` input steps (tokens or time steps)."""
         return truncate_sequences(sequences, self.max_length, self.keep)
 
-    def _token_steps(self, tokens: list[list[str]], *, reset: bool, first_index: int):
-        sequences = self._encode_tokens(tokens, reset=reset)
-        return self._truncated(_check_not_empty(sequences, first_index))
+    def _token_steps(self, tokens: list[list[str]], *, reset: bool):
+        return self._truncated(self._encode_tokens(tokens, reset=reset))
 
     def _model_steps(self, sequences: Sequences) -> Sequences:
         """Numeric sequences standardised with the fitted scaling, then framed."""
@@ -173,11 +174,14 @@ def _mean_and_scale(values: np.ndarray, weights=None) -> tuple[np.ndarray, np.nd
     return mean.astype(np.float32), scale.astype(np.float32)
 
 
-def _check_not_empty(sequences: Sequences, first_index: int) -> Sequences:
-    empty = np.flatnonzero(sequences.lengths == 0)
-    if len(empty):
+def _checked_tokens(X, tokenizer, lowercase: bool, first_index: int) -> list[list[str]]:
+    """The token lists of texts ``X``, checked (before any vocabulary is learned) to hold
+    at least one token each."""
+    tokens = tokenize(X, tokenizer, lowercase)
+    empty = [i for i, sample in enumerate(tokens) if not sample]
+    if empty:
         raise ValueError(
             f"Sample {first_index + empty[0]} of X has no tokens ({len(empty)} empty texts "
             "in all); every text needs at least one token."
         )
-    return sequences
+    return tokens

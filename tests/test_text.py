@@ -132,6 +132,14 @@ def test_bad_text_input(X, error, match):
 def test_empty_vocabulary_after_min_frequency():
     with pytest.raises(ValueError, match="vocabulary is empty.*min_frequency=3"):
         SequenceVectorizer(min_frequency=3).fit(["a b", "c"])
+    # The classifier's default (min_frequency=2) on texts without a repeated word says so
+    # before training; an empty text is named first, whatever the vocabulary.
+    model = RNNClassifier(max_epochs=1)
+    with pytest.raises(ValueError, match="vocabulary is empty.*min_frequency=2"):
+        model.fit(["a b", "c d"], [0, 1])
+    assert not hasattr(model, "net_")
+    with pytest.raises(ValueError, match="Sample 1 of X has no tokens"):
+        model.fit(["a b", "  ", "c d"], [0, 1, 0])
 
 
 def test_estimator_errors_for_text():
