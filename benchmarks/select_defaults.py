@@ -13,11 +13,13 @@ Usage::
     python benchmarks/select_defaults.py                      # all candidates
     python benchmarks/select_defaults.py --candidates A B     # some of them
     python benchmarks/select_defaults.py --task regression    # also: tagging, text
+    python benchmarks/select_defaults.py --task text --folds-seed 1   # other text folds
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import statistics
 import time
@@ -172,11 +174,12 @@ def tagging_cv(settings):
     return float(np.mean(scores))
 
 
-def text_cv(settings):
+def text_cv(settings, folds_seed=0):
     X, _, y, _ = fortunes_split()
     X, y = np.asarray(X, dtype=object), np.asarray(y)
     scores = []
-    for train, test in StratifiedKFold(3, shuffle=True, random_state=0).split(X, y):
+    folds = StratifiedKFold(3, shuffle=True, random_state=folds_seed)
+    for train, test in folds.split(X, y):
         model = RNNClassifier(**settings).fit(list(X[train]), y[train])
         scores.append(model.score(list(X[test]), y[test]))
     return float(np.mean(scores))
@@ -221,11 +224,14 @@ def main():
     parser.add_argument(
         "--task", choices=["series", "tagging", "text", "regression"], default="series"
     )
+    parser.add_argument(
+        "--folds-seed", type=int, default=0, help="text only: seed of the fold split"
+    )
     args = parser.parse_args()
     if args.task != "series":
         candidates, score = {
             "tagging": (TAGGER_CANDIDATES, tagging_cv),
-            "text": (TEXT_CANDIDATES, text_cv),
+            "text": (TEXT_CANDIDATES, functools.partial(text_cv, folds_seed=args.folds_seed)),
             "regression": (REGRESSOR_CANDIDATES, regression_cv),
         }[args.task]
         for name, cfg in candidates.items():
