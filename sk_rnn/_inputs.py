@@ -148,11 +148,11 @@ class InputEncodingMixin:
         return self._embedding_size(), len(self.vectorizer_.vocabulary_)
 
     def _embedding_size(self) -> int:
-        if self.embedding_dim is None or self.embedding_dim == "auto":
-            if self.embeddings is not None:
-                return pretrained_dimension(self.embeddings)
-            return DEFAULT_EMBEDDING_DIM if self.embedding_dim is None else AUTO_EMBEDDING_DIM
-        return self.embedding_dim
+        if self.embedding_dim not in (None, "auto"):
+            return self.embedding_dim
+        if self.embeddings is not None:
+            return pretrained_dimension(self.embeddings)
+        return AUTO_EMBEDDING_DIM if self.embedding_dim == "auto" else DEFAULT_EMBEDDING_DIM
 
     def _load_pretrained_embeddings(self, module: torch.nn.Module) -> None:
         """Copy the ``embeddings`` vectors of vocabulary tokens into the module."""
