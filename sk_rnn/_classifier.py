@@ -79,7 +79,7 @@ class RNNClassifier(SequenceFeaturesMixin, ClassifierMixin, RNNBase):
         num_layers=1,
         bidirectional=True,
         dropout="auto",
-        tokenizer="word",
+        tokenizer="word_layout",
         lowercase=False,
         min_frequency=2,
         max_vocabulary=None,

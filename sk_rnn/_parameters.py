@@ -112,10 +112,11 @@ SHARED_DOCS: dict[str, tuple[str, str]] = {
     ),
     "dropout": ("float", "Dropout probability between stacked layers and before the output head."),
     "tokenizer": (
-        '{"word", "char", "whitespace"} or callable',
+        '{"word", "word_layout", "char", "whitespace"} or callable',
         "For text input (a list of strings): how to split each string into tokens (see "
-        ":class:`SequenceVectorizer`); a callable returns a list of string tokens, and "
-        "empty strings in it are left out. Lists of token lists are used as given.",
+        ':class:`SequenceVectorizer`; ``"word_layout"`` keeps line breaks and tabs as '
+        "tokens); a callable returns a list of string tokens, and empty strings in it are "
+        "left out. Lists of token lists are used as given.",
     ),
     "lowercase": ("bool", "Lowercase text and tokens before building the vocabulary."),
     "min_frequency": ("int", "Tokens seen fewer times in fit become ``<unk>``."),

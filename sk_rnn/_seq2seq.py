@@ -37,7 +37,7 @@ class RNNSeq2Seq(RNNBase):
         How decoder states score encoder outputs: ``"dot"`` product, ``"general"``
         (bilinear, Luong et al. 2015), ``"additive"`` (Bahdanau et al. 2015), or None for
         a plain encoder-decoder that sees the source only through its initial state.
-    target_tokenizer : {"word", "char", "whitespace"} or callable, default="word"
+    target_tokenizer : {"word", "word_layout", "char", "whitespace"} or callable, default="word"
         How string targets are split into tokens (token-list targets are used as
         given). Targets are never lowercased. String targets are predicted as strings:
         tokens joined without a separator for ``"char"``, with a space otherwise.

@@ -14,10 +14,12 @@ from ._constraints import Count
 from ._data import Sequences, offsets_of
 from ._tokens import BOS_ID, EOS_ID, PAD_ID, SPECIAL_TOKENS, UNK_ID
 
-TOKENIZERS = ("char", "word", "whitespace")
+TOKENIZERS = ("char", "word", "word_layout", "whitespace")
 
 # Words (letters, digits, underscore in any script) or single other non-space characters.
 _WORD_PATTERN = re.compile(r"\w+|[^\w\s]")
+# The same, and line breaks and tabs: the layout of poems, lists and signatures.
+_WORD_LAYOUT_PATTERN = re.compile(r"\w+|[^\w\s]|\n|\t")
 
 
 def is_text_input(X) -> bool:
@@ -87,6 +89,8 @@ def _tokenizer_function(tokenizer):
         return list
     if tokenizer == "word":
         return _WORD_PATTERN.findall
+    if tokenizer == "word_layout":
+        return _WORD_LAYOUT_PATTERN.findall
     if tokenizer == "whitespace":
         return str.split
     raise ValueError(f"tokenizer must be one of {TOKENIZERS} or a callable, got {tokenizer!r}.")
@@ -104,10 +108,11 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
 
     Parameters
     ----------
-    tokenizer : {"word", "char", "whitespace"} or callable, default="word"
+    tokenizer : {"word", "word_layout", "char", "whitespace"} or callable, default="word"
         "word": runs of letters/digits (any script) and single punctuation or symbol
-        characters; "char": every character; "whitespace": ``str.split``; or a function
-        from a string to a list of string tokens. Token lists are used as given.
+        characters; "word_layout": the same, and each line break and tab as a token;
+        "char": every character; "whitespace": ``str.split``; or a function from a string
+        to a list of string tokens. Token lists are used as given.
     lowercase : bool, default=True
         Lowercase before tokenizing (and token lists).
     min_frequency : int, default=1

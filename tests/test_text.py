@@ -71,6 +71,7 @@ def test_vocabulary_reserved_tokens_order_and_unknowns():
     [
         ("word", "Élan, naïve café!", ["élan", ",", "naïve", "café", "!"]),
         ("word", "東京で会議😀", ["東京で会議", "😀"]),
+        ("word_layout", "One,\n\ttwo\r\n", ["one", ",", "\n", "\t", "two", "\n"]),
         ("whitespace", "a  b\tc", ["a", "b", "c"]),
         ("char", "ab c", ["a", "b", " ", "c"]),
         (lambda s: s.split("-"), "x-y", ["x", "y"]),
@@ -79,6 +80,14 @@ def test_vocabulary_reserved_tokens_order_and_unknowns():
 def test_tokenizers(tokenizer, text, tokens):
     vec = SequenceVectorizer(tokenizer=tokenizer).fit([text])
     assert vec.inverse_transform(vec.transform([text])) == [tokens]
+
+
+@pytest.mark.parametrize("estimator", [RNNClassifier, RNNRegressor])
+def test_sequence_level_estimators_read_line_breaks_and_tabs_in_text(estimator):
+    # Layout tells a poem from a quotation ("word_layout", chosen by CV on fortunes).
+    texts = ["a line\nanother line", "one\tline here"] * 3
+    model = estimator(hidden_size=4, max_epochs=1, random_state=0).fit(texts, [0, 1] * 3)
+    assert {"\n", "\t"} <= set(model.vocabulary_)
 
 
 @settings(max_examples=80, deadline=None)
