@@ -13,13 +13,12 @@ Usage::
     python benchmarks/select_defaults.py                      # all candidates
     python benchmarks/select_defaults.py --candidates A B     # some of them
     python benchmarks/select_defaults.py --task regression    # also: tagging, text
-    python benchmarks/select_defaults.py --task text --folds-seed 1   # other text folds
+    python benchmarks/select_defaults.py --task text --folds-seed 1   # other folds
 """
 
 from __future__ import annotations
 
 import argparse
-import functools
 import statistics
 import time
 
@@ -163,10 +162,10 @@ REGRESSOR_CANDIDATES = {
 }
 
 
-def tagging_cv(settings):
+def tagging_cv(settings, folds_seed=0):
     X, _, y, _ = ner_split()
     scores = []
-    for train, test in KFold(3, shuffle=True, random_state=0).split(X):
+    for train, test in KFold(3, shuffle=True, random_state=folds_seed).split(X):
         model = RNNTagger(**settings).fit([X[i] for i in train], [y[i] for i in train])
         scores.append(entity_f1_score([y[i] for i in test], model.predict([X[i] for i in test])))
     return float(np.mean(scores))
@@ -183,7 +182,7 @@ def text_cv(settings, folds_seed=0):
     return float(np.mean(scores))
 
 
-def regression_cv(settings):
+def regression_cv(settings, folds_seed=0):
     """Test-fold RMSE relative to predicting the training fold's mean (below 1 is better).
 
     3-fold CV repeated 3 times, for seeds 0 and 1: 20 series make single splits noisy.
@@ -191,7 +190,7 @@ def regression_cv(settings):
     X, y = load_series("GasPrices", "train")
     ratios = []
     for seed in (0, 1):
-        for train, test in RepeatedKFold(n_splits=3, n_repeats=3, random_state=0).split(X):
+        for train, test in RepeatedKFold(n_splits=3, n_repeats=3, random_state=folds_seed).split(X):
             model = RNNRegressor(**{**settings, "random_state": seed})
             predicted = model.fit([X[i] for i in train], y[train]).predict([X[i] for i in test])
             mean_error = np.sqrt(np.mean((y[train].mean() - y[test]) ** 2))
@@ -222,21 +221,19 @@ def main():
     parser.add_argument(
         "--task", choices=["series", "tagging", "text", "regression"], default="series"
     )
-    parser.add_argument(
-        "--folds-seed", type=int, default=0, help="text only: seed of the fold split"
-    )
+    parser.add_argument("--folds-seed", type=int, default=0, help="seed of the folds (not series)")
     args = parser.parse_args()
     if args.task != "series":
         candidates, score = {
             "tagging": (TAGGER_CANDIDATES, tagging_cv),
-            "text": (TEXT_CANDIDATES, functools.partial(text_cv, folds_seed=args.folds_seed)),
+            "text": (TEXT_CANDIDATES, text_cv),
             "regression": (REGRESSOR_CANDIDATES, regression_cv),
         }[args.task]
         for name, cfg in candidates.items():
             if args.candidates and name.split(":")[0] not in args.candidates:
                 continue
             start = time.perf_counter()
-            value = score({**cfg, "random_state": 0})
+            value = score({**cfg, "random_state": 0}, folds_seed=args.folds_seed)
             print(f"{name:48s} {value:.3f} {time.perf_counter() - start:.0f}s", flush=True)
         return
     chosen = {

@@ -49,8 +49,9 @@ tfidf.fit(X_train, y_train)
 print(f"TF-IDF on character n-grams: test accuracy {tfidf.score(X_test, y_test):.3f}")
 
 # %%
-# One network lands within a point of the TF-IDF model, depending on its seed; a soft vote
-# of three (``sklearn.ensemble.VotingClassifier``) scores 0.63 against 0.60 (see the
+# This network scores about two points below TF-IDF on character n-grams and one above
+# TF-IDF on words (0.571). One network's score moves by a few points with its seed; a soft
+# vote of three (``sklearn.ensemble.VotingClassifier``) scores 0.63 against 0.60 (see the
 # benchmarks page).
 
 for text in ["Beam me up, Scotty!", "The best things in life are free."]:
