@@ -30,7 +30,8 @@ from ._text import (
 )
 
 DEFAULT_EMBEDDING_DIM = 64
-# embedding_dim="auto" (the sequence-level estimators' default), without ``embeddings``.
+# embedding_dim="auto" (the classifier's, regressor's and tagger's default), without
+# ``embeddings``.
 AUTO_EMBEDDING_DIM = 128
 # frame_size="auto" frames sequences so that the median one has at most this many steps.
 AUTO_FRAME_STEPS = 128

@@ -73,6 +73,9 @@ SHARED_CONSTRAINTS: dict = {
     "warm_start": ["boolean"],
     "verbose": ["verbose"],
 }
+# embedding_dim="auto", the default of the classifier, the regressor and the tagger: the
+# size of ``embeddings`` if given, else AUTO_EMBEDDING_DIM.
+AUTO_EMBEDDING_CONSTRAINTS: dict = {"embedding_dim": [Count(1), None, StrOptions({"auto"})]}
 # The sequence-level estimators (RNNClassifier, RNNRegressor) also accept "auto" for
 # these: the value AUTO_BY_INPUT gives for the kind of input they are fitted on.
 SEQUENCE_LEVEL_CONSTRAINTS: dict = {
@@ -80,7 +83,7 @@ SEQUENCE_LEVEL_CONSTRAINTS: dict = {
     "pooling": [StrOptions(set(POOLINGS) | {"auto"})],
     "dropout": [Interval(Real, 0, 1, closed="left"), StrOptions({"auto"})],
     "conv_channels": [Count(1), None, StrOptions({"auto"})],
-    "embedding_dim": [Count(1), None, StrOptions({"auto"})],
+    **AUTO_EMBEDDING_CONSTRAINTS,
 }
 # What "auto" means, in the docs of the estimators that accept it.
 AUTO_DOCS = {

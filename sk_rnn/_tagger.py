@@ -15,7 +15,7 @@ from ._constraints import Count
 from ._data import Sequences, StepTargets, positional
 from ._labels import check_declared_classes, check_labels, fitted_class_weight
 from ._modules import CharacterEncoder, SequenceTagger, length_mask
-from ._parameters import document_parameters, store_parameters
+from ._parameters import AUTO_EMBEDDING_CONSTRAINTS, document_parameters, store_parameters
 from ._tokens import PAD_ID
 
 # Reserved character ids: padding, characters unseen in fit, and the start and end
@@ -91,6 +91,7 @@ class RNNTagger(RNNBase):
         "crf": ["boolean"],
         "character_features": ["boolean", Count(1)],
         "class_weight": [dict, StrOptions({"balanced"}), None],
+        **AUTO_EMBEDDING_CONSTRAINTS,
     }
 
     def __init__(
@@ -108,7 +109,7 @@ class RNNTagger(RNNBase):
         lowercase=True,
         min_frequency=1,
         max_vocabulary=None,
-        embedding_dim=None,
+        embedding_dim="auto",
         embeddings=None,
         freeze_embeddings=False,
         token_dropout=0.5,

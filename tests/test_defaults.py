@@ -208,3 +208,11 @@ def test_auto_settings_follow_the_kind_of_input(estimator):
     assert module.encoder.embedding.embedding_dim == DEFAULT_EMBEDDING_DIM != AUTO_EMBEDDING_DIM
     # Numeric and text values differ, so the checks above tell the two kinds apart.
     assert all(series != text for series, text in AUTO_BY_INPUT.values())
+
+
+def test_tagger_embeds_tokens_in_auto_dimensions():
+    X, y = [["a", "dog", "sleeps"], ["a", "cat"]] * 3, [["D", "N", "V"], ["D", "N"]] * 3
+    for embedding_dim, size in (("auto", AUTO_EMBEDDING_DIM), (None, DEFAULT_EMBEDDING_DIM)):
+        tagger = RNNTagger(embedding_dim=embedding_dim, hidden_size=4, max_epochs=1).fit(X, y)
+        assert tagger.net_.module_.encoder.embedding.embedding_dim == size
+    assert RNNTagger().embedding_dim == "auto"

@@ -17,7 +17,15 @@ from sk_rnn.metrics import entity_f1_score, entity_f1_scorer
 
 # Synthetic tasks of three-token vocabularies: token dropout would hide the very tokens
 # that decide the tags, so these tests train without dropout.
-FAST = dict(hidden_size=16, max_epochs=20, lr=0.02, dropout=0.0, token_dropout=0.0, random_state=0)
+FAST = dict(
+    hidden_size=16,
+    embedding_dim=64,
+    max_epochs=20,
+    lr=0.02,
+    dropout=0.0,
+    token_dropout=0.0,
+    random_state=0,
+)
 
 
 @pytest.fixture(scope="module")
