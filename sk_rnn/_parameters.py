@@ -115,7 +115,7 @@ SHARED_DOCS: dict[str, tuple[str, str]] = {
     ),
     "dropout": ("float", "Dropout probability between stacked layers and before the output head."),
     "tokenizer": (
-        '{"word", "word_layout", "char", "whitespace"} or callable',
+        "{" + ", ".join(f'"{name}"' for name in TOKENIZERS) + "} or callable",
         "For text input (a list of strings): how to split each string into tokens (see "
         ':class:`SequenceVectorizer`; ``"word_layout"`` keeps line breaks and tabs as '
         "tokens); a callable returns a list of string tokens, and empty strings in it are "

@@ -14,12 +14,18 @@ from ._constraints import Count
 from ._data import Sequences, offsets_of
 from ._tokens import BOS_ID, EOS_ID, PAD_ID, SPECIAL_TOKENS, UNK_ID
 
-TOKENIZERS = ("char", "word", "word_layout", "whitespace")
-
 # Words (letters, digits, underscore in any script) or single other non-space characters.
 _WORD_PATTERN = re.compile(r"\w+|[^\w\s]")
 # The same, and line breaks and tabs: the layout of poems, lists and signatures.
 _WORD_LAYOUT_PATTERN = re.compile(r"\w+|[^\w\s]|\n|\t")
+# The built-in tokenizers: name -> function from a string to its tokens.
+_BUILT_IN_TOKENIZERS = {
+    "word": _WORD_PATTERN.findall,
+    "word_layout": _WORD_LAYOUT_PATTERN.findall,
+    "char": list,
+    "whitespace": str.split,
+}
+TOKENIZERS = tuple(_BUILT_IN_TOKENIZERS)
 
 
 def is_text_input(X) -> bool:
@@ -85,14 +91,8 @@ def tokenize(texts, tokenizer, lowercase: bool, name: str = "X") -> list[list[st
 def _tokenizer_function(tokenizer):
     if callable(tokenizer):
         return tokenizer
-    if tokenizer == "char":
-        return list
-    if tokenizer == "word":
-        return _WORD_PATTERN.findall
-    if tokenizer == "word_layout":
-        return _WORD_LAYOUT_PATTERN.findall
-    if tokenizer == "whitespace":
-        return str.split
+    if tokenizer in _BUILT_IN_TOKENIZERS:
+        return _BUILT_IN_TOKENIZERS[tokenizer]
     raise ValueError(f"tokenizer must be one of {TOKENIZERS} or a callable, got {tokenizer!r}.")
 
 
