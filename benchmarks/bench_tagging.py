@@ -27,7 +27,10 @@ from sk_rnn.metrics import entity_f1_score, token_accuracy_score
 
 N_TRAIN = 240
 SEEDS = (0, 1, 2, 3, 4)
+# The development-split recipe; it predates the affix features (today's default), which
+# it leaves off so that its table stays reproducible.
 TAGGER = dict(
+    affix_features=False,
     hidden_size=64,
     embedding_dim=64,
     dropout=0.5,

@@ -426,6 +426,39 @@ class StepRegressor(nn.Module):
         return errors * inside, inside * outputs.size(2)
 
 
+class AffixEncoder(nn.Module):
+    """A vector per token from its affix ids (prefix, suffixes, shape): one embedding
+    table per affix, concatenated, and the character encoder's vector after them if any.
+
+    Inputs: shape ``(..., n_affixes [+ max_chars])``: each token's affix ids (``PAD_ID``
+    pads, 1 is the unknown affix), then its character ids for ``characters``.
+    In training each known affix id is hidden (made unknown) with probability
+    ``token_dropout``, as the encoder hides words, so that the tagger learns to read a
+    token from its word or its affixes alone.
+    """
+
+    def __init__(self, sizes, embedding_dim, token_dropout=0.0, characters=None):
+        super().__init__()
+        self.tables = nn.ModuleList(
+            nn.Embedding(int(n), embedding_dim, padding_idx=PAD_ID) for n in sizes
+        )
+        self.token_dropout = float(token_dropout)
+        self.characters = characters
+        self.output_size = embedding_dim * len(sizes)
+        if characters is not None:
+            self.output_size += characters.output_size
+
+    def forward(self, ids):
+        affixes = ids[..., : len(self.tables)]
+        if self.training and self.token_dropout:
+            hidden = torch.rand(affixes.shape, device=affixes.device) < self.token_dropout
+            affixes = affixes.masked_fill(hidden & (affixes > UNK_ID), UNK_ID)
+        vectors = [table(affixes[..., k]) for k, table in enumerate(self.tables)]
+        if self.characters is not None:
+            vectors.append(self.characters(ids[..., len(self.tables) :]))
+        return torch.cat(vectors, -1)
+
+
 class CharacterEncoder(nn.Module):
     """A vector per token from its characters: embedding, convolution, max over positions.
 
@@ -622,13 +655,13 @@ class NextTokenPredictor(nn.Module):
 def set_dropout(module: nn.Module, dropout: float, token_dropout: float) -> None:
     """Change the dropout probabilities of a built module in place (they only act in
     training): every dropout layer, the dropout between stacked recurrent layers, and
-    the encoder's token dropout."""
+    the token dropout of words and affixes."""
     for part in module.modules():
         if isinstance(part, nn.Dropout):
             part.p = float(dropout)
         elif isinstance(part, nn.RNNBase) and part.num_layers > 1:
             part.dropout = float(dropout)
-        elif isinstance(part, RecurrentEncoder):
+        elif isinstance(part, RecurrentEncoder | AffixEncoder):
             part.token_dropout = float(token_dropout)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections import Counter
 
 import numpy as np
@@ -14,9 +15,9 @@ from ._base import RNNBase
 from ._constraints import Count
 from ._data import Sequences, StepTargets, positional
 from ._labels import check_declared_classes, check_labels, fitted_class_weight
-from ._modules import CharacterEncoder, SequenceTagger, length_mask
+from ._modules import AffixEncoder, CharacterEncoder, SequenceTagger, length_mask
 from ._parameters import AUTO_EMBEDDING_CONSTRAINTS, document_parameters, store_parameters
-from ._tokens import PAD_ID
+from ._tokens import PAD_ID, UNK_ID
 
 # Reserved character ids: padding, characters unseen in fit, and the start and end
 # markers around each token (they let the convolution tell prefixes and suffixes).
@@ -26,6 +27,12 @@ _RESERVED_CHARACTER_IDS = 4
 _MAX_TOKEN_CHARACTERS = 24
 _DEFAULT_CHARACTER_FILTERS = 50
 _MIN_CHARACTER_FREQUENCY = 2
+# Affix ids: 0 pads, 1 stands for an affix unseen (or seen once) in fit.
+_AFFIX_UNKNOWN = UNK_ID
+_RESERVED_AFFIX_IDS = 2
+_MIN_AFFIX_FREQUENCY = 2
+_AFFIX_EMBEDDING_DIM = 16
+_MAX_SHAPE_RUNS = 4
 
 
 @document_parameters
@@ -44,6 +51,15 @@ class RNNTagger(RNNBase):
         label sequences, predicted by Viterbi decoding; ``predict_proba`` gives the
         CRF's per-step marginal probabilities. ``False``: a softmax per step, trained by
         per-step cross-entropy (faster; labels chosen independently).
+    affix_features : bool, default=True
+        For text input: beside each token's embedding, embed its first character, its
+        last one, two and three characters and its *shape* (the classes of its
+        characters: digits, Latin capitals and small letters, hiragana, katakana, CJK
+        ideographs, other letters; punctuation as itself; repeats merged), as spaCy's
+        taggers and the feature CRF do. An unseen word is then read by its affixes and
+        shape. Affixes seen once in fit share the unknown embedding, and
+        ``token_dropout`` hides affixes as it hides words, so the model learns to tag
+        from either. Ignored for numeric sequences.
     character_features : bool or int, default=False
         For text input: also read every token's characters with a small convolutional
         encoder whose output joins the token's embedding, so that unseen and rare words
@@ -63,6 +79,9 @@ class RNNTagger(RNNBase):
         The labels seen in fit, sorted; columns of ``predict_proba``.
     class_weight_ : ndarray of shape (n_labels,)
         Weight of each label in the loss (ones unless ``class_weight`` is set).
+    affix_vocabularies_ : dict of str to dict or None
+        For each affix (``"prefix1"``, ``"suffix1"``, ``"suffix2"``, ``"suffix3"``,
+        ``"shape"``), value to id (with ``affix_features`` and text input), else None.
     character_vocabulary_ : dict of str to int or None
         Character to id (with ``character_features``), else None.
     n_features_in_ : int
@@ -89,6 +108,7 @@ class RNNTagger(RNNBase):
     _parameter_constraints: dict = {
         **RNNBase._parameter_constraints,
         "crf": ["boolean"],
+        "affix_features": ["boolean"],
         "character_features": ["boolean", Count(1)],
         "class_weight": [dict, StrOptions({"balanced"}), None],
         **AUTO_EMBEDDING_CONSTRAINTS,
@@ -98,6 +118,7 @@ class RNNTagger(RNNBase):
         self,
         *,
         crf=True,
+        affix_features=True,
         character_features=False,
         class_weight=None,
         cell="lstm",
@@ -196,25 +217,43 @@ class RNNTagger(RNNBase):
         if self.character_features and not text:
             raise ValueError("character_features applies to text input, not numeric sequences.")
 
+    def _encode_inputs(self, X, *, reset, **kwargs):
+        if reset:  # text input learns them in _encode_tokens; numeric input has none
+            self.affix_vocabularies_ = self.character_vocabulary_ = None
+        return super()._encode_inputs(X, reset=reset, **kwargs)
+
     def _encode_tokens(self, tokens, *, reset):
         words = super()._encode_tokens(tokens, reset=reset)
-        if reset:
-            self.character_vocabulary_ = None
-            if self.character_features:
-                self.character_vocabulary_ = _character_vocabulary(tokens)
-        if self.character_vocabulary_ is None:
+        if reset and self.affix_features:
+            self.affix_vocabularies_ = _affix_vocabularies(tokens)
+        if reset and self.character_features:
+            self.character_vocabulary_ = _character_vocabulary(tokens)
+        # Columns: the word id, then its affix ids, then its character ids.
+        columns = [words.values[:, None]]
+        if self.affix_vocabularies_ is not None:
+            columns.append(_affix_ids(tokens, self.affix_vocabularies_))
+        if self.character_vocabulary_ is not None:
+            columns.append(_character_ids(tokens, self.character_vocabulary_))
+        if len(columns) == 1:
             return words
-        characters = _character_ids(tokens, self.character_vocabulary_)
-        return Sequences(np.column_stack([words.values, characters]), words.lengths, words.offsets)
+        return Sequences(np.concatenate(columns, axis=1), words.lengths, words.offsets)
 
     def _build_character_encoder(self):
-        if self.vectorizer_ is None or self.character_vocabulary_ is None:
+        if self.vectorizer_ is None:
             return None
-        n_filters = self.character_features
-        if n_filters is True:
-            n_filters = _DEFAULT_CHARACTER_FILTERS
-        n_characters = len(self.character_vocabulary_) + _RESERVED_CHARACTER_IDS
-        return CharacterEncoder(n_characters, n_filters=n_filters)
+        characters = None
+        if self.character_vocabulary_ is not None:
+            n_filters = self.character_features
+            if n_filters is True:
+                n_filters = _DEFAULT_CHARACTER_FILTERS
+            n_characters = len(self.character_vocabulary_) + _RESERVED_CHARACTER_IDS
+            characters = CharacterEncoder(n_characters, n_filters=n_filters)
+        if self.affix_vocabularies_ is None:
+            return characters
+        sizes = [len(v) + _RESERVED_AFFIX_IDS for v in self.affix_vocabularies_.values()]
+        return AffixEncoder(
+            sizes, _AFFIX_EMBEDDING_DIM, token_dropout=self.token_dropout, characters=characters
+        )
 
     def _fit_targets(self, y, sample_weight=None):
         labels = _flat_labels(y)
@@ -252,6 +291,9 @@ class RNNTagger(RNNBase):
     def _restore_state(self, state, tensors, prefix, device):
         if not hasattr(self, "class_weight_"):  # files saved before class_weight
             self.class_weight_ = np.ones(len(self.classes_))
+        if not hasattr(self, "affix_vocabularies_"):  # files saved before affix features
+            self.affix_vocabularies_ = None
+            self.affix_features = self._fitted_params_["affix_features"] = False
         super()._restore_state(state, tensors, prefix, device)
 
     # -- prediction ------------------------------------------------------------------------
@@ -341,6 +383,71 @@ def _flat_labels(y, lengths: np.ndarray | None = None) -> np.ndarray:
             )
         flat.extend(labels)
     return check_labels(np.asarray(flat, dtype=object), "the labels of y")
+
+
+def _character_class(character: str) -> str:
+    """The class a token's shape spells a character as (punctuation stays itself)."""
+    if character.isdigit():
+        return "d"
+    if character.isascii() and character.isalpha():
+        return "X" if character.isupper() else "x"
+    name = unicodedata.name(character, "")
+    for script, letter in (("HIRAGANA", "h"), ("KATAKANA", "k"), ("CJK", "c")):
+        if name.startswith(script):
+            return letter
+    return "o" if character.isalnum() else character
+
+
+def _token_shape(token: str) -> str:
+    """Character classes with repeats merged, the first few runs: "Paris" -> "Xx"."""
+    runs: list[str] = []
+    for character in token:
+        kind = _character_class(character)
+        if not runs or runs[-1] != kind:
+            runs.append(kind)
+    return "".join(runs[:_MAX_SHAPE_RUNS])
+
+
+# The affixes of affix_features, by name; their order is that of the id columns.
+_AFFIXES = {
+    "prefix1": lambda token: token[:1],
+    "suffix1": lambda token: token[-1:],
+    "suffix2": lambda token: token[-2:],
+    "suffix3": lambda token: token[-3:],
+    "shape": _token_shape,
+}
+
+
+def _affix_vocabularies(tokens: list[list[str]]) -> dict[str, dict[str, int]]:
+    """For each affix, value to id for the values seen at least twice, most frequent first."""
+    counts = Counter(t for sentence in tokens for t in sentence)
+    vocabularies = {}
+    for name, affix in _AFFIXES.items():
+        affix_counts: Counter = Counter()
+        for token, n in counts.items():
+            affix_counts[affix(token)] += n
+        kept = sorted(
+            (v for v in affix_counts if affix_counts[v] >= _MIN_AFFIX_FREQUENCY),
+            key=lambda v: (-affix_counts[v], v),
+        )
+        vocabularies[name] = {v: i for i, v in enumerate(kept, start=_RESERVED_AFFIX_IDS)}
+    return vocabularies
+
+
+def _affix_ids(tokens: list[list[str]], vocabularies: dict) -> np.ndarray:
+    """Affix ids of every token, shape ``(total_tokens, n_affixes)``; each distinct token
+    is looked up once, and the rows are then gathered by token."""
+    distinct: dict[str, int] = {}
+    token_rows = np.fromiter(
+        (distinct.setdefault(t, len(distinct)) for sentence in tokens for t in sentence),
+        dtype=np.int64,
+    )
+    lookups = [(vocabularies[name].get, affix) for name, affix in _AFFIXES.items()]
+    ids = np.array(
+        [[lookup(affix(token), _AFFIX_UNKNOWN) for lookup, affix in lookups] for token in distinct],
+        dtype=np.int64,
+    ).reshape(len(distinct), len(_AFFIXES))
+    return ids[token_rows]
 
 
 def _character_vocabulary(tokens: list[list[str]]) -> dict[str, int]:

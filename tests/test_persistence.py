@@ -410,3 +410,21 @@ def test_forecaster_saves_and_loads_without_pickle(tmp_path, monkeypatch):
     assert type(loaded) is RNNForecaster and type(loaded.regressor) is RNNRegressor
     np.testing.assert_array_equal(loaded.predict(series[100:]), model.predict(series[100:]))
     assert loaded.get_params()["regressor__hidden_size"] == 8
+
+
+def test_taggers_saved_before_affix_features_load_without_them(tmp_path):
+    from sk_rnn import RNNTagger
+
+    X = [["the", "dog", "runs"], ["a", "cat", "sleeps"]] * 10
+    y = [["D", "N", "V"]] * 20
+    tagger = RNNTagger(affix_features=False, hidden_size=8, max_epochs=2, random_state=0)
+    tagger.fit(X, y).save(tmp_path / "old.safetensors")
+
+    def as_saved_before(meta):  # neither the parameter nor the fitted vocabularies
+        del meta["params"]["affix_features"], meta["fitted"]["affix_vocabularies_"]
+
+    _rewrite_header(tmp_path / "old.safetensors", as_saved_before)
+    loaded = sk_rnn.load(tmp_path / "old.safetensors")
+    assert loaded.affix_features is False and loaded.affix_vocabularies_ is None
+    for a, b in zip(loaded.predict_proba(X), tagger.predict_proba(X), strict=True):
+        np.testing.assert_array_equal(a, b)

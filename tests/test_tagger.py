@@ -16,10 +16,12 @@ from sk_rnn._modules import CharacterEncoder, LinearChainCRF
 from sk_rnn.metrics import entity_f1_score, entity_f1_scorer
 
 # Synthetic tasks of three-token vocabularies: token dropout would hide the very tokens
-# that decide the tags, so these tests train without dropout.
+# that decide the tags, so these tests train without dropout. The affixes of one-letter
+# words are the words again, so they are off unless a test is about them.
 FAST = dict(
     hidden_size=16,
     embedding_dim=64,
+    affix_features=False,
     max_epochs=20,
     lr=0.02,
     dropout=0.0,
@@ -54,7 +56,7 @@ def test_crf_decodes_label_transitions(entity_data):
     assert without < 0.6
 
 
-def test_character_features_tag_unseen_words():
+def test_affixes_and_characters_tag_unseen_words():
     rng = np.random.default_rng(0)
     (X, y), (X_test, y_test) = suffix_tags(300, rng), suffix_tags(200, rng)
     seen = {w for sentence in X for w in sentence}
@@ -65,11 +67,56 @@ def test_character_features_tag_unseen_words():
     def unseen_word_accuracy(tagger):
         return np.mean(np.concatenate(tagger.fit(X, y).predict(X_test))[unseen] == truth)
 
+    assert RNNTagger().affix_features  # on by default
+    affixes = RNNTagger(**{**FAST, "affix_features": True})
+    assert unseen_word_accuracy(affixes) > 0.97
     chars = RNNTagger(character_features=True, **FAST)
     assert unseen_word_accuracy(chars) > 0.97
     assert unseen_word_accuracy(RNNTagger(**FAST)) < 0.7
     letters = Counter(c for sentence in X for w in sentence for c in w)
     assert set(chars.character_vocabulary_) == {c for c, n in letters.items() if n >= 2}
+    assert chars.affix_vocabularies_ is None
+    # Affixes seen at least twice get ids from 2 (0 pads, 1 is unknown), most frequent first.
+    endings = Counter(w[-3:] for sentence in X for w in sentence)
+    suffix3 = affixes.affix_vocabularies_["suffix3"]
+    assert set(suffix3) == {e for e, n in endings.items() if n >= 2}
+    assert suffix3["ing"] == 2 and sorted(suffix3.values()) == list(range(2, len(suffix3) + 2))
+    assert affixes.affix_vocabularies_["shape"] == {"x": 2}
+
+
+@pytest.mark.parametrize(
+    "token, shape",
+    [
+        ("Paris", "Xx"),
+        ("1999年", "dc"),
+        ("トヨタ自動車", "kc"),
+        ("さん", "h"),
+        ("U.S.", "X.X."),
+        ("Ｘ線", "oc"),  # a full-width Latin letter is another letter
+        ("", ""),
+    ],
+)
+def test_token_shapes(token, shape):
+    from sk_rnn._tagger import _token_shape
+
+    assert _token_shape(token) == shape
+
+
+def test_token_dropout_hides_affixes_and_follows_warm_starts(entity_data):
+    (X, y), _ = entity_data
+    params = dict(FAST, affix_features=True, max_epochs=1, token_dropout=0.3)
+    tagger = RNNTagger(warm_start=True, **params).fit(X, y)
+    affixes = tagger.net_.module_.encoder.character_encoder
+    assert affixes.token_dropout == 0.3
+    ids = torch.full((50, 40, len(affixes.tables)), 2)  # each affix's most frequent value
+    affixes.train()
+    torch.manual_seed(0)
+    per_affix = (50, 40, len(affixes.tables), -1)
+    unknown = affixes(torch.ones_like(ids)).reshape(per_affix)
+    hidden = (affixes(ids).reshape(per_affix) == unknown).all(-1)
+    assert 0.25 < hidden.float().mean() < 0.35
+    tagger.set_params(token_dropout=0.0).fit(X, y)
+    assert tagger.net_.module_.encoder.character_encoder.token_dropout == 0.0
 
 
 def test_numeric_sequences_with_any_labels():
@@ -90,7 +137,8 @@ def test_numeric_sequences_with_any_labels():
 @pytest.mark.parametrize("crf", [False, True])
 def test_outputs_match_inputs_and_ignore_batch_mates(entity_data, crf):
     (X, y), (X_test, _) = entity_data
-    tagger = RNNTagger(crf=crf, character_features=True, **FAST).fit(X, y)
+    params = {**FAST, "affix_features": True, "character_features": True}
+    tagger = RNNTagger(crf=crf, **params).fit(X, y)
     proba = tagger.predict_proba(X_test)
     labels = tagger.predict(X_test)
     for sample, tokens in enumerate(X_test[:20]):
@@ -203,7 +251,8 @@ def test_grid_search_with_entity_f1(entity_data):
 @pytest.mark.parametrize("crf", [False, True])
 def test_pickle_and_safe_round_trips(entity_data, tmp_path, crf):
     (X, y), (X_test, _) = entity_data
-    tagger = RNNTagger(crf=crf, character_features=8, lowercase=False, **FAST).fit(X, y)
+    params = {**FAST, "affix_features": True, "character_features": 8, "lowercase": False}
+    tagger = RNNTagger(crf=crf, **params).fit(X, y)
     expected = tagger.predict_proba(X_test)
     tagger.save(tmp_path / "tagger.safetensors")
     for restored in (
