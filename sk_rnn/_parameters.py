@@ -144,7 +144,7 @@ SHARED_DOCS: dict[str, tuple[str, str]] = {
         "probability. Without it the ``<unk>`` embedding is trained only on the tokens below "
         "``min_frequency``; with it the model learns what to make "
         "of words it has never seen, from their context and, in :class:`RNNTagger`, their "
-        "characters.",
+        "affixes (hidden at the same rate) and characters.",
     ),
     "conv_channels": (
         "int or None",
