@@ -59,7 +59,8 @@ class RNNTagger(RNNBase):
         taggers and the feature CRF do. An unseen word is then read by its affixes and
         shape. Affixes seen once in fit share the unknown embedding, and
         ``token_dropout`` hides affixes as it hides words, so the model learns to tag
-        from either. Ignored for numeric sequences.
+        from either. The affixes are those of the tokens after ``lowercase``. Ignored for
+        numeric sequences.
     character_features : bool or int, default=False
         For text input: also read every token's characters with a small convolutional
         encoder whose output joins the token's embedding, so that unseen and rare words
@@ -250,7 +251,7 @@ class RNNTagger(RNNBase):
             characters = CharacterEncoder(n_characters, n_filters=n_filters)
         if self.affix_vocabularies_ is None:
             return characters
-        sizes = [len(v) + _RESERVED_AFFIX_IDS for v in self.affix_vocabularies_.values()]
+        sizes = [len(self.affix_vocabularies_[name]) + _RESERVED_AFFIX_IDS for name in _AFFIXES]
         return AffixEncoder(
             sizes, _AFFIX_EMBEDDING_DIM, token_dropout=self.token_dropout, characters=characters
         )
@@ -434,14 +435,20 @@ def _affix_vocabularies(tokens: list[list[str]]) -> dict[str, dict[str, int]]:
     return vocabularies
 
 
-def _affix_ids(tokens: list[list[str]], vocabularies: dict) -> np.ndarray:
-    """Affix ids of every token, shape ``(total_tokens, n_affixes)``; each distinct token
-    is looked up once, and the rows are then gathered by token."""
+def _distinct_tokens(tokens: list[list[str]]) -> tuple[list[str], np.ndarray]:
+    """The distinct tokens, and each token's row among them: per-token features are
+    computed once per distinct token, then gathered by these rows."""
     distinct: dict[str, int] = {}
     token_rows = np.fromiter(
         (distinct.setdefault(t, len(distinct)) for sentence in tokens for t in sentence),
         dtype=np.int64,
     )
+    return list(distinct), token_rows
+
+
+def _affix_ids(tokens: list[list[str]], vocabularies: dict) -> np.ndarray:
+    """Affix ids of every token, shape ``(total_tokens, n_affixes)``."""
+    distinct, token_rows = _distinct_tokens(tokens)
     lookups = [(vocabularies[name].get, affix) for name, affix in _AFFIXES.items()]
     ids = np.array(
         [[lookup(affix(token), _AFFIX_UNKNOWN) for lookup, affix in lookups] for token in distinct],
@@ -470,11 +477,7 @@ def _character_ids(tokens: list[list[str]], vocabulary: dict) -> np.ndarray:
 
     Each distinct token is spelled out once; the rows are then gathered by token.
     """
-    distinct: dict[str, int] = {}
-    token_rows = np.fromiter(
-        (distinct.setdefault(t, len(distinct)) for sentence in tokens for t in sentence),
-        dtype=np.int64,
-    )
+    distinct, token_rows = _distinct_tokens(tokens)
     width = min(max(map(len, distinct), default=1), _MAX_TOKEN_CHARACTERS)
     spelled = np.full((len(distinct), width + 2), _CHARACTER_PADDING, dtype=np.int64)
     lookup = vocabulary.get
