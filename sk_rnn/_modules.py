@@ -189,10 +189,9 @@ class RecurrentEncoder(nn.Module):
             self.rnn = _make_rnn(cell, input_size, hidden_size, num_layers, dropout)
 
     def _drop_tokens(self, ids):
-        if not self.training or self.token_dropout == 0:
+        if not self.training:
             return ids
-        dropped = torch.rand(ids.shape, device=ids.device) < self.token_dropout
-        return ids.masked_fill(dropped & (ids > UNK_ID), UNK_ID)
+        return hide_ids(ids, self.token_dropout)
 
     @property
     def output_size(self) -> int:
@@ -450,9 +449,8 @@ class AffixEncoder(nn.Module):
 
     def forward(self, ids):
         affixes = ids[..., : len(self.tables)]
-        if self.training and self.token_dropout:
-            hidden = torch.rand(affixes.shape, device=affixes.device) < self.token_dropout
-            affixes = affixes.masked_fill(hidden & (affixes > UNK_ID), UNK_ID)
+        if self.training:
+            affixes = hide_ids(affixes, self.token_dropout)
         vectors = [table(affixes[..., k]) for k, table in enumerate(self.tables)]
         if self.characters is not None:
             vectors.append(self.characters(ids[..., len(self.tables) :]))
@@ -650,6 +648,15 @@ class NextTokenPredictor(nn.Module):
 
     def loss(self, outputs, targets, lengths):
         return step_cross_entropy(outputs, targets)
+
+
+def hide_ids(ids: torch.Tensor, probability: float) -> torch.Tensor:
+    """``ids`` with each known id (above ``UNK_ID``) made ``UNK_ID`` with ``probability``:
+    the token dropout of words and of the tagger's affixes."""
+    if probability == 0:
+        return ids
+    hidden = torch.rand(ids.shape, device=ids.device) < probability
+    return ids.masked_fill(hidden & (ids > UNK_ID), UNK_ID)
 
 
 def set_dropout(module: nn.Module, dropout: float, token_dropout: float) -> None:

@@ -427,12 +427,15 @@ def _affix_vocabularies(tokens: list[list[str]]) -> dict[str, dict[str, int]]:
         affix_counts: Counter = Counter()
         for token, n in counts.items():
             affix_counts[affix(token)] += n
-        kept = sorted(
-            (v for v in affix_counts if affix_counts[v] >= _MIN_AFFIX_FREQUENCY),
-            key=lambda v: (-affix_counts[v], v),
-        )
-        vocabularies[name] = {v: i for i, v in enumerate(kept, start=_RESERVED_AFFIX_IDS)}
+        vocabularies[name] = _frequent_ids(affix_counts, _MIN_AFFIX_FREQUENCY, _RESERVED_AFFIX_IDS)
     return vocabularies
+
+
+def _frequent_ids(counts: Counter, min_count: int, first_id: int) -> dict[str, int]:
+    """Ids from ``first_id`` for the values counted at least ``min_count`` times, most
+    frequent first (ties by value, so that a fit is reproducible)."""
+    kept = sorted((v for v in counts if counts[v] >= min_count), key=lambda v: (-counts[v], v))
+    return {v: i for i, v in enumerate(kept, start=first_id)}
 
 
 def _distinct_tokens(tokens: list[list[str]]) -> tuple[list[str], np.ndarray]:
@@ -464,11 +467,7 @@ def _character_vocabulary(tokens: list[list[str]]) -> dict[str, int]:
     characters at predict time then get (as min_frequency does for words).
     """
     counts = Counter(c for sentence in tokens for token in sentence for c in token)
-    kept = sorted(
-        (c for c in counts if counts[c] >= _MIN_CHARACTER_FREQUENCY),
-        key=lambda c: (-counts[c], c),
-    )
-    return {c: i for i, c in enumerate(kept, start=_RESERVED_CHARACTER_IDS)}
+    return _frequent_ids(counts, _MIN_CHARACTER_FREQUENCY, _RESERVED_CHARACTER_IDS)
 
 
 def _character_ids(tokens: list[list[str]], vocabulary: dict) -> np.ndarray:
