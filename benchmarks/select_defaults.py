@@ -24,7 +24,10 @@ import time
 
 import numpy as np
 from common import markdown_table
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.ensemble import VotingRegressor
 from sklearn.model_selection import KFold, RepeatedKFold, StratifiedKFold
+from skorch.callbacks import Callback
 from suite import CLASSIFICATION, REGRESSION, fortunes_split, load_series, ner_split
 
 from sk_rnn import RNNClassifier, RNNRegressor, RNNTagger
@@ -179,7 +182,55 @@ REGRESSOR_CANDIDATES = {
     "R18: batches of 8": dict(batch_size=8),
     "R19: lr 0.001": dict(lr=1e-3),
     "R20: unidirectional": dict(bidirectional=False),
+    # Not settings: ways of fitting, each a function of the seed that makes the model.
+    "R21: epochs chosen on held-out thirds": lambda seed: HeldOutEpochsRegressor(seed),
+    "R22: mean of 3 seeds": lambda seed: VotingRegressor(
+        [(f"seed {s}", RNNRegressor(random_state=3 * seed + s)) for s in range(3)]
+    ),
 }
+
+
+class StopAfter(Callback):
+    """Stop a run after ``epochs`` epochs, whatever its ``max_epochs`` (the lr schedule's
+    length) says."""
+
+    def __init__(self, epochs):
+        self.epochs = epochs
+
+    def on_epoch_end(self, net, **kwargs):
+        if len(net.history) >= self.epochs:
+            raise KeyboardInterrupt  # how skorch's own EarlyStopping ends a run
+
+
+class HeldOutEpochsRegressor(RegressorMixin, BaseEstimator):
+    """The default regressor, trained for the number of epochs at which the mean
+    validation loss of three runs, each holding out a random third of the training data,
+    was lowest; then trained on all of it, on the same lr schedule, stopped there."""
+
+    def __init__(self, seed=0, repeats=3, epochs=500):
+        self.seed = seed
+        self.repeats = repeats
+        self.epochs = epochs
+
+    def fit(self, X, y):
+        curves = []
+        for repeat in range(self.repeats):
+            run = RNNRegressor(
+                max_epochs=self.epochs,
+                early_stopping=True,
+                validation_fraction=1 / 3,
+                n_iter_no_change=self.epochs,
+                random_state=100 * self.seed + repeat,
+            )
+            curves.append(run.fit(X, y).history_[:, "valid_loss"])
+        self.best_epochs_ = int(np.argmin(np.mean(curves, axis=0))) + 1
+        self.model_ = RNNRegressor(
+            max_epochs=self.epochs, callbacks=[StopAfter(self.best_epochs_)], random_state=self.seed
+        ).fit(X, y)
+        return self
+
+    def predict(self, X):
+        return self.model_.predict(X)
 
 
 def tagging_cv(settings, folds_seed=0):
@@ -211,7 +262,10 @@ def regression_cv(settings, folds_seed=0):
     ratios = []
     for seed in (0, 1):
         for train, test in RepeatedKFold(n_splits=3, n_repeats=3, random_state=folds_seed).split(X):
-            model = RNNRegressor(**{**settings, "random_state": seed})
+            if callable(settings):
+                model = settings(seed)
+            else:
+                model = RNNRegressor(**{**settings, "random_state": seed})
             predicted = model.fit([X[i] for i in train], y[train]).predict([X[i] for i in test])
             mean_error = np.sqrt(np.mean((y[train].mean() - y[test]) ** 2))
             ratios.append(np.sqrt(np.mean((predicted - y[test]) ** 2)) / mean_error)
@@ -253,7 +307,8 @@ def main():
             if args.candidates and name.split(":")[0] not in args.candidates:
                 continue
             start = time.perf_counter()
-            value = score({**cfg, "random_state": 0}, folds_seed=args.folds_seed)
+            settings = cfg if callable(cfg) else {**cfg, "random_state": 0}
+            value = score(settings, folds_seed=args.folds_seed)
             print(f"{name:48s} {value:.3f} {time.perf_counter() - start:.0f}s", flush=True)
         return
     chosen = {
