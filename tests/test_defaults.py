@@ -81,14 +81,12 @@ def test_auto_frame_size_comes_from_the_median_training_length(lengths, frame):
 def test_auto_max_epochs_trains_for_about_a_thousand_steps():
     rng = np.random.default_rng(5)
     X, y = delayed_recall(800, rng, 3, 4)
-    many = RNNClassifier(hidden_size=2, batch_size=8, random_state=0).fit(X, y)
+    tiny = dict(hidden_size=2, conv_channels=None, random_state=0)  # the count is what counts
+    many = RNNClassifier(batch_size=8, **tiny).fit(X, y)
     assert len(many.history_) == 10  # 100 batches an epoch: the minimum of 10 epochs
-    few = RNNClassifier(hidden_size=2, batch_size=10, conv_channels=None, random_state=0)
+    few = RNNClassifier(batch_size=10, **tiny)
     assert len(few.fit(X[:20], y[:20]).history_) == 500  # 2 batches an epoch: capped at 500
-    assert (
-        RNNClassifier(max_epochs=3, hidden_size=2, random_state=0).fit(X, y).history_[-1, "epoch"]
-        == 3
-    )
+    assert RNNClassifier(max_epochs=3, **tiny).fit(X, y).history_[-1, "epoch"] == 3
 
 
 def test_auto_early_stopping_turns_on_for_a_thousand_sequences():
