@@ -135,7 +135,7 @@ def test_weights_ignore_mislabelled_data():
     y_bad = np.where(y_bad == "pos", "neg", "pos")  # every label flipped
     X_test, y_test = delayed_recall(200, rng)
     weights = np.r_[np.ones(300), np.zeros(300)]
-    model = RNNClassifier(max_epochs=30, **PLAIN)
+    model = RNNClassifier(max_epochs=30, conv_channels=None, **PLAIN)  # 3x faster, same lesson
     weighted = model.fit(X + X_bad, np.r_[y, y_bad], sample_weight=weights).score(X_test, y_test)
     unweighted = model.fit(X + X_bad, np.r_[y, y_bad]).score(X_test, y_test)
     assert weighted > 0.85
