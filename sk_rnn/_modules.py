@@ -53,7 +53,7 @@ __all__ = [
 ]
 
 CELLS = ("rnn", "rnn_relu", "lstm", "gru")
-POOLINGS = ("last", "mean", "max")
+POOLINGS = ("last", "mean", "max", "mean_max")
 
 
 class TaskModule(Protocol):
@@ -252,6 +252,8 @@ def pool_outputs(outputs, last, lengths, pooling):
         return (outputs * inside).sum(1) / lengths[:, None].to(outputs.dtype)
     if pooling == "max":
         return outputs.masked_fill(~inside, float("-inf")).amax(1)
+    if pooling == "mean_max":
+        return torch.cat([pool_outputs(outputs, last, lengths, p) for p in ("mean", "max")], 1)
     raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}.")
 
 
@@ -341,7 +343,8 @@ class SequencePredictor(nn.Module):
     encoder : RecurrentEncoder
     n_outputs : int
         Classes (logits) or regression targets.
-    pooling : {"last", "mean", "max"}
+    pooling : {"last", "mean", "max", "mean_max"}
+        ``"mean_max"`` joins the mean and the maximum, twice the encoder's output size.
     dropout : float
     task : {"classification", "regression"}
         Chooses the loss: cross-entropy (weighted by ``class_weight``) or squared error.
@@ -373,7 +376,7 @@ class SequencePredictor(nn.Module):
         self.task = task
         self.dropout = nn.Dropout(dropout)
         self.convolution = None
-        size = encoder.output_size
+        size = encoder.output_size * (2 if pooling == "mean_max" else 1)
         if conv_channels is not None:
             self.convolution = ConvolutionBranch(encoder.input_vector_size, conv_channels)
             size += self.convolution.output_size

@@ -102,9 +102,10 @@ SHARED_DOCS: dict[str, tuple[str, str]] = {
         "activation.",
     ),
     "pooling": (
-        '{"last", "mean", "max"}',
+        '{"last", "mean", "max", "mean_max"}',
         "How a sequence's outputs become one vector: the output at the true last step (of "
-        "each direction), or the mean or maximum over its steps; padding is ignored.",
+        "each direction), the mean or maximum over its steps, or both joined "
+        '(``"mean_max"``); padding is ignored.',
     ),
     "hidden_size": ("int", "Hidden units per layer and direction."),
     "num_layers": ("int", "Number of stacked recurrent layers."),

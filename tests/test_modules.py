@@ -1,7 +1,14 @@
 import pytest
 import torch
 
-from sk_rnn._modules import CELLS, RecurrentEncoder, SequencePredictor, reverse_padded
+from sk_rnn._modules import (
+    CELLS,
+    POOLINGS,
+    RecurrentEncoder,
+    SequencePredictor,
+    pool_outputs,
+    reverse_padded,
+)
 
 
 def test_reverse_padded_reverses_within_length_and_is_an_involution():
@@ -15,7 +22,7 @@ def test_reverse_padded_reverses_within_length_and_is_an_involution():
 
 @pytest.mark.parametrize("cell", CELLS)
 @pytest.mark.parametrize("bidirectional", [False, True])
-@pytest.mark.parametrize("pooling", ["last", "mean", "max"])
+@pytest.mark.parametrize("pooling", POOLINGS)
 def test_output_does_not_depend_on_padding_or_batch_mates(cell, bidirectional, pooling):
     torch.manual_seed(0)
     encoder = RecurrentEncoder(3, cell, 8, num_layers=2, bidirectional=bidirectional)
@@ -27,6 +34,12 @@ def test_output_does_not_depend_on_padding_or_batch_mates(cell, bidirectional, p
     batch[1, :4] = short[0]
     together = model(batch, torch.tensor([50, 4, 37]))
     torch.testing.assert_close(together[1], alone[0], rtol=1e-5, atol=1e-6)
+
+
+def test_mean_max_pooling_joins_the_mean_and_the_maximum_of_each_sequence():
+    outputs = torch.tensor([[[1.0, -2.0], [3.0, 0.0], [99.0, 99.0]]])  # last step is padding
+    pooled = pool_outputs(outputs, None, torch.tensor([2]), "mean_max")
+    assert pooled.tolist() == [[2.0, -1.0, 3.0, 0.0]]
 
 
 def test_last_readout_matches_each_sequence_run_alone():
