@@ -38,6 +38,7 @@ from ._tokens import IGNORE_INDEX, PAD_ID, UNK_ID
 __all__ = [
     "CELLS",
     "POOLINGS",
+    "AttentionPooling",
     "CharacterEncoder",
     "ConvolutionBranch",
     "Decoder",
@@ -53,7 +54,7 @@ __all__ = [
 ]
 
 CELLS = ("rnn", "rnn_relu", "lstm", "gru")
-POOLINGS = ("last", "mean", "max", "mean_max")
+POOLINGS = ("last", "mean", "max", "mean_max", "attention")
 
 
 class TaskModule(Protocol):
@@ -243,7 +244,8 @@ def length_mask(lengths: torch.Tensor, n_steps: int) -> torch.Tensor:
 
 
 def pool_outputs(outputs, last, lengths, pooling):
-    """Many-to-one readout of encoder outputs, ignoring padding."""
+    """Many-to-one readout of encoder outputs, ignoring padding (``"attention"`` has
+    weights of its own: see :class:`AttentionPooling`)."""
     if pooling == "last":
         return last
     lengths = lengths.to(outputs.device)
@@ -255,6 +257,30 @@ def pool_outputs(outputs, last, lengths, pooling):
     if pooling == "mean_max":
         return torch.cat([pool_outputs(outputs, last, lengths, p) for p in ("mean", "max")], 1)
     raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}.")
+
+
+class AttentionPooling(nn.Module):
+    """A learned weighted mean over each sequence's true steps (Yang et al. 2016,
+    "Hierarchical attention networks"): step ``t`` scores ``v . tanh(W h_t + b)``, and a
+    softmax over the true steps turns the scores into weights; padding gets none.
+
+    Inputs: ``outputs`` of shape ``(batch, n_steps, size)``, ``lengths`` of shape ``(batch,)``.
+    Output: shape ``(batch, size)``.
+    """
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.project = nn.Linear(size, size)
+        self.score = nn.Linear(size, 1, bias=False)
+
+    def step_weights(self, outputs, lengths):
+        """Each step's weight, shape ``(batch, n_steps)``: 0 on padding, 1 in all."""
+        inside = length_mask(lengths.to(outputs.device), outputs.size(1))
+        scores = self.score(torch.tanh(self.project(outputs))).squeeze(2)
+        return scores.masked_fill(~inside, float("-inf")).softmax(1)
+
+    def forward(self, outputs, lengths):
+        return (self.step_weights(outputs, lengths)[:, :, None] * outputs).sum(1)
 
 
 # -- losses: per-sample or per-step sums, and the units they count (see TaskModule) --------
@@ -343,8 +369,9 @@ class SequencePredictor(nn.Module):
     encoder : RecurrentEncoder
     n_outputs : int
         Classes (logits) or regression targets.
-    pooling : {"last", "mean", "max", "mean_max"}
-        ``"mean_max"`` joins the mean and the maximum, twice the encoder's output size.
+    pooling : {"last", "mean", "max", "mean_max", "attention"}
+        ``"mean_max"`` joins the mean and the maximum, twice the encoder's output size;
+        ``"attention"`` learns a weighted mean (:class:`AttentionPooling`).
     dropout : float
     task : {"classification", "regression"}
         Chooses the loss: cross-entropy (weighted by ``class_weight``) or squared error.
@@ -376,6 +403,7 @@ class SequencePredictor(nn.Module):
         self.task = task
         self.dropout = nn.Dropout(dropout)
         self.convolution = None
+        self.attention = AttentionPooling(encoder.output_size) if pooling == "attention" else None
         size = encoder.output_size * (2 if pooling == "mean_max" else 1)
         if conv_channels is not None:
             self.convolution = ConvolutionBranch(encoder.input_vector_size, conv_channels)
@@ -389,7 +417,10 @@ class SequencePredictor(nn.Module):
         convolution branch's features if there is one."""
         vectors = self.encoder.embed(x)
         outputs, last, _ = self.encoder.recur(vectors, lengths)
-        pooled = pool_outputs(outputs, last, lengths, self.pooling)
+        if self.attention is None:
+            pooled = pool_outputs(outputs, last, lengths, self.pooling)
+        else:
+            pooled = self.attention(outputs, lengths)
         if self.convolution is None:
             return pooled
         return torch.cat([pooled, self.convolution(vectors, lengths)], 1)

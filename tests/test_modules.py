@@ -4,6 +4,7 @@ import torch
 from sk_rnn._modules import (
     CELLS,
     POOLINGS,
+    AttentionPooling,
     RecurrentEncoder,
     SequencePredictor,
     pool_outputs,
@@ -40,6 +41,45 @@ def test_mean_max_pooling_joins_the_mean_and_the_maximum_of_each_sequence():
     outputs = torch.tensor([[[1.0, -2.0], [3.0, 0.0], [99.0, 99.0]]])  # last step is padding
     pooled = pool_outputs(outputs, None, torch.tensor([2]), "mean_max")
     assert pooled.tolist() == [[2.0, -1.0, 3.0, 0.0]]
+
+
+def test_attention_pooling_weighs_only_true_steps_and_is_the_mean_when_scores_tie():
+    torch.manual_seed(0)
+    attention = AttentionPooling(2)
+    outputs = torch.tensor([[[1.0, -2.0], [3.0, 0.0], [99.0, 99.0]]])  # last step is padding
+    weights = attention.step_weights(outputs, torch.tensor([2]))
+    assert weights[0, 2] == 0 and torch.isclose(weights.sum(), torch.tensor(1.0))
+    with torch.no_grad():
+        attention.score.weight.zero_()  # every step scores the same
+    pooled = attention(outputs, torch.tensor([2]))
+    torch.testing.assert_close(pooled, pool_outputs(outputs, None, torch.tensor([2]), "mean"))
+
+
+def test_attention_pooling_learns_to_read_the_marked_step():
+    # Each step gives (value, flag); the target is the value of the one flagged step. A
+    # linear head on the mean of the steps cannot give it, on a learned weighting it can.
+    torch.manual_seed(0)
+    flags = torch.nn.functional.one_hot(torch.randint(0, 8, (256,)), 8).float()
+    values = torch.randn(256, 8)
+    steps, lengths = torch.stack([values, flags], 2), torch.full((256,), 8)
+    target = (values * flags).sum(1, keepdim=True)
+    errors = {}
+    for pooling in ("mean", "attention"):
+        torch.manual_seed(0)
+        attention, head = AttentionPooling(2), torch.nn.Linear(2, 1)
+        parameters = [*attention.parameters(), *head.parameters()]
+        optimizer = torch.optim.Adam(parameters, lr=0.05)
+        for _ in range(200):
+            optimizer.zero_grad()
+            if pooling == "mean":
+                pooled = pool_outputs(steps, None, lengths, "mean")
+            else:
+                pooled = attention(steps, lengths)
+            loss = ((head(pooled) - target) ** 2).mean()
+            loss.backward()
+            optimizer.step()
+        errors[pooling] = loss.item()
+    assert errors["attention"] < 0.05 and errors["mean"] > 0.5
 
 
 def test_last_readout_matches_each_sequence_run_alone():

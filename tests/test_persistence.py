@@ -30,6 +30,7 @@ def fitted(recall_data, sum_data):
             Xc[:80],
         ),
         "strings": (RNNClassifier(cell="gru", **TINY).fit(Xc[:80], yc[:80]), Xc[:80]),
+        "attention": (RNNClassifier(pooling="attention", **TINY).fit(Xc[:80], yc[:80]), Xc[:80]),
         "regressor": (RNNRegressor(frame_size=2, **TINY).fit(Xr[:80], np.c_[yr, yr][:80]), Xr[:80]),
     }
 
@@ -38,7 +39,7 @@ def predictions(est, X):
     return est.predict_proba(X) if hasattr(est, "predict_proba") else est.predict(X)
 
 
-@pytest.mark.parametrize("name", ["classifier", "strings", "regressor"])
+@pytest.mark.parametrize("name", ["classifier", "strings", "attention", "regressor"])
 def test_round_trip_without_pickle(fitted, name, tmp_path, monkeypatch):
     est, X = fitted[name]
     path = tmp_path / "model.safetensors"
