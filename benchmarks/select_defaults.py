@@ -14,6 +14,8 @@ Usage::
     python benchmarks/select_defaults.py                      # all candidates
     python benchmarks/select_defaults.py --candidates A B     # some of them
     python benchmarks/select_defaults.py --task regression    # also: tagging, text
+    python benchmarks/select_defaults.py --task regression --candidates R1 U1 U2 U3
+                                          # the default against what users run instead
     python benchmarks/select_defaults.py --task text --folds-seed 1   # other folds
     python benchmarks/select_defaults.py --candidates F H --repeats 3 # 3 splits into folds
 """
@@ -25,6 +27,7 @@ import statistics
 import time
 
 import numpy as np
+from bench_defaults import minirocket, padded_ridge, random_forest
 from common import markdown_table
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.ensemble import VotingRegressor
@@ -77,6 +80,7 @@ CANDIDATES |= {
         "K: F, max pooling": dict(pooling="max"),
         "L: F, GRU": dict(cell="gru"),
         "M: F, mean and max pooling joined": dict(pooling="mean_max"),
+        "N: F, attention pooling": dict(pooling="attention"),
     }.items()
 }
 
@@ -200,12 +204,36 @@ REGRESSOR_CANDIDATES = {
     "R20: unidirectional": dict(bidirectional=False),
     "R23: max pooling": dict(pooling="max"),
     "R24: mean and max pooling joined": dict(pooling="mean_max"),
+    "R25: attention pooling": dict(pooling="attention"),
     # Not settings: ways of fitting, each a function of the seed that makes the model.
     "R21: epochs chosen on held-out thirds": lambda seed: HeldOutEpochsRegressor(seed),
     "R22: mean of 3 seeds": lambda seed: VotingRegressor(
         [(f"seed {s}", RNNRegressor(random_state=3 * seed + s)) for s in range(3)]
     ),
+    # Not candidates: what a user would run instead (bench_defaults.py), on the same folds,
+    # to show how the CV inside the training split ranks the default against them.
+    "U1: ridge on padded series": lambda seed: Anchor(padded_ridge),
+    "U2: random forest on summary statistics": lambda seed: Anchor(
+        lambda X, y, X_test: random_forest(True, X, y, X_test, seed=seed)
+    ),
+    "U3: MiniRocket": lambda seed: Anchor(
+        lambda X, y, X_test: minirocket(True, X, y, X_test, seed=seed)
+    ),
 }
+
+
+class Anchor(RegressorMixin, BaseEstimator):
+    """A ``fit_predict(X, y, X_test)`` function of bench_defaults.py as an estimator."""
+
+    def __init__(self, fit_predict):
+        self.fit_predict = fit_predict
+
+    def fit(self, X, y):
+        self.X_, self.y_ = X, y
+        return self
+
+    def predict(self, X):
+        return self.fit_predict(self.X_, self.y_, X)
 
 
 class StopAfter(Callback):

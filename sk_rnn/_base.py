@@ -66,6 +66,7 @@ from ._inputs import InputEncodingMixin
 from ._modules import RecurrentEncoder, set_dropout
 from ._net import CosineSchedule, HoldoutSplit, LastGoodEpoch, SequenceNet, accelerated
 from ._parameters import (
+    AUTO_BY_INPUT,
     AUTO_EARLY_STOPPING_SAMPLES,
     AUTO_EPOCHS,
     AUTO_UPDATES,
@@ -87,6 +88,7 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
     _parameter_constraints: dict = dict(SHARED_CONSTRAINTS)
     _net_class = SequenceNet
     _stratify_validation = False
+    _auto_by_input = AUTO_BY_INPUT  # what "auto" means for numeric sequences and for text
     # What a subclass that does not declare these parameters gets: the behaviour from
     # before they existed (raw inputs, a constant learning rate).
     standardize = False
@@ -264,8 +266,9 @@ class RNNBase(SafeSaving, InputEncodingMixin, BaseEstimator):
 
     def _resolved(self, name: str):
         """Parameter ``name`` of this model, "auto" resolved for the kind of input it is
-        fitted on (:data:`~sk_rnn._parameters.AUTO_BY_INPUT`)."""
-        return resolve_auto(name, getattr(self, name), text=self.vectorizer_ is not None)
+        fitted on (``_auto_by_input``)."""
+        text = self.vectorizer_ is not None
+        return resolve_auto(name, getattr(self, name), text, self._auto_by_input)
 
     def _training_device(self) -> torch.device:
         """The device to train on, checked to exist and to support ``precision``."""

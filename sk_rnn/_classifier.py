@@ -11,7 +11,12 @@ from ._base import RNNBase, SequenceFeaturesMixin
 from ._labels import check_declared_classes, check_labels, fitted_class_weight
 from ._modules import SequencePredictor
 from ._net import ClassifierNet
-from ._parameters import SEQUENCE_LEVEL_CONSTRAINTS, document_parameters, store_parameters
+from ._parameters import (
+    CLASSIFIER_AUTO_BY_INPUT,
+    SEQUENCE_LEVEL_CONSTRAINTS,
+    document_parameters,
+    store_parameters,
+)
 
 
 @document_parameters
@@ -198,6 +203,7 @@ class RNNClassifier(SequenceFeaturesMixin, ClassifierMixin, RNNBase):
 
     _stratify_validation = True
     _net_class = ClassifierNet
+    _auto_by_input = CLASSIFIER_AUTO_BY_INPUT
 
     def score(self, X, y, sample_weight=None) -> float:
         """Accuracy: the fraction of sequences whose class is predicted correctly.

@@ -36,6 +36,9 @@ AUTO_BY_INPUT: dict[str, tuple] = {
     "dropout": (0.2, 0.5),
     "conv_channels": (64, None),
 }
+# The classifier's: attention pooling for numeric sequences won the classifier's CV round
+# and not the regressor's (docs/benchmarks.md), so the two differ there.
+CLASSIFIER_AUTO_BY_INPUT: dict[str, tuple] = {**AUTO_BY_INPUT, "pooling": ("attention", "max")}
 
 SHARED_CONSTRAINTS: dict = {
     "cell": [StrOptions(set(CELLS))],
@@ -77,7 +80,8 @@ SHARED_CONSTRAINTS: dict = {
 # size of ``embeddings`` if given, else AUTO_EMBEDDING_DIM.
 AUTO_EMBEDDING_CONSTRAINTS: dict = {"embedding_dim": [Count(1), None, StrOptions({"auto"})]}
 # The sequence-level estimators (RNNClassifier, RNNRegressor) also accept "auto" for
-# these: the value AUTO_BY_INPUT gives for the kind of input they are fitted on.
+# these: the value their table (``_auto_by_input``: AUTO_BY_INPUT, or the classifier's
+# CLASSIFIER_AUTO_BY_INPUT) gives for the kind of input they are fitted on.
 SEQUENCE_LEVEL_CONSTRAINTS: dict = {
     "cell": [StrOptions(set(CELLS) | {"auto"})],
     "pooling": [StrOptions(set(POOLINGS) | {"auto"})],
@@ -85,14 +89,7 @@ SEQUENCE_LEVEL_CONSTRAINTS: dict = {
     "conv_channels": [Count(1), None, StrOptions({"auto"})],
     **AUTO_EMBEDDING_CONSTRAINTS,
 }
-# What "auto" means, in the docs of the estimators that accept it.
-AUTO_DOCS = {
-    name: f'"auto": {for_series!r} for numeric sequences, {for_text!r} for text'
-    for name, (for_series, for_text) in AUTO_BY_INPUT.items()
-}
-AUTO_DOCS["embedding_dim"] = (
-    f'"auto": the dimension of ``embeddings`` if given, else {AUTO_EMBEDDING_DIM}'
-)
+AUTO_EMBEDDING_DOC = f'"auto": the dimension of ``embeddings`` if given, else {AUTO_EMBEDDING_DIM}'
 
 # name -> (type, description). Descriptions are indented by the renderer.
 SHARED_DOCS: dict[str, tuple[str, str]] = {
@@ -102,10 +99,11 @@ SHARED_DOCS: dict[str, tuple[str, str]] = {
         "activation.",
     ),
     "pooling": (
-        '{"last", "mean", "max", "mean_max"}',
+        '{"last", "mean", "max", "mean_max", "attention"}',
         "How a sequence's outputs become one vector: the output at the true last step (of "
-        "each direction), the mean or maximum over its steps, or both joined "
-        '(``"mean_max"``); padding is ignored.',
+        "each direction), the mean or maximum over its steps, both joined "
+        '(``"mean_max"``), or a mean weighted by learned attention (``"attention"``); '
+        "padding is ignored.",
     ),
     "hidden_size": ("int", "Hidden units per layer and direction."),
     "num_layers": ("int", "Number of stacked recurrent layers."),
@@ -287,11 +285,12 @@ def document_parameters(cls):
     for name, parameter in signature.parameters.items():
         if name in SHARED_DOCS:
             kind, description = SHARED_DOCS[name]
-            if name in AUTO_DOCS and _accepts_auto(cls, name):
+            auto = _auto_doc(cls, name)
+            if auto is not None and _accepts_auto(cls, name):
                 kind = kind.replace(" or ", ", ") + ' or "auto"'
                 description += (
-                    f" {AUTO_DOCS[name]} (chosen by cross-validation across the benchmark "
-                    "suite; see the benchmarks page)."
+                    f" {auto} (chosen by cross-validation across the benchmark suite; see the "
+                    "benchmarks page)."
                 )
             lines.append(f"    {name} : {kind}, default={_format_default(parameter.default)}")
             lines.extend(
@@ -302,6 +301,18 @@ def document_parameters(cls):
         raise ValueError(f"{cls.__name__}'s docstring has no {PLACEHOLDER} placeholder.")
     cls.__doc__ = cls.__doc__.replace(placeholder, "\n".join(lines))
     return cls
+
+
+def _auto_doc(cls, name: str) -> str | None:
+    """What "auto" means for parameter ``name`` of estimator ``cls``; None where its
+    description says so itself (``frame_size``, ``max_epochs``, ...)."""
+    if name == "embedding_dim":
+        return AUTO_EMBEDDING_DOC
+    table = getattr(cls, "_auto_by_input", AUTO_BY_INPUT)
+    if name not in table:
+        return None
+    for_series, for_text = table[name]
+    return f'"auto": {for_series!r} for numeric sequences, {for_text!r} for text'
 
 
 def _accepts_auto(cls, name: str) -> bool:
@@ -327,10 +338,11 @@ def store_parameters(estimator, arguments: dict) -> None:
             setattr(estimator, name, value)
 
 
-def resolve_auto(name: str, value, text: bool):
+def resolve_auto(name: str, value, text: bool, table=AUTO_BY_INPUT):
     """The value of parameter ``name`` set to ``value`` for a model fitted on text
-    (``text``) or on numeric sequences: ``value`` itself unless it is "auto"."""
+    (``text``) or on numeric sequences: ``value`` itself unless it is "auto", then the
+    value ``table`` gives."""
     if isinstance(value, str) and value == "auto":
-        for_series, for_text = AUTO_BY_INPUT[name]
+        for_series, for_text = table[name]
         return for_text if text else for_series
     return value

@@ -13,7 +13,6 @@ import sk_rnn
 from sk_rnn import RNNClassifier, RNNRegressor, RNNTagger
 from sk_rnn._inputs import AUTO_EMBEDDING_DIM, DEFAULT_EMBEDDING_DIM
 from sk_rnn._modules import ConvolutionBranch
-from sk_rnn._parameters import AUTO_BY_INPUT
 
 
 def raw(X, scale=1000.0, offset=1000.0):
@@ -187,10 +186,12 @@ def test_auto_settings_follow_the_kind_of_input(estimator):
     settings = dict(hidden_size=4, max_epochs=1, random_state=0)
     for X, kind in ((numeric, 0), (texts, 1)):
         module = estimator(**settings).fit(X, y).net_.module_
-        assert isinstance(module.encoder.forward_layers[0], layers[AUTO_BY_INPUT["cell"][kind]])
-        assert module.pooling == AUTO_BY_INPUT["pooling"][kind]
-        assert module.dropout.p == AUTO_BY_INPUT["dropout"][kind]
-        channels = AUTO_BY_INPUT["conv_channels"][kind]
+        auto = estimator._auto_by_input
+        assert isinstance(module.encoder.forward_layers[0], layers[auto["cell"][kind]])
+        assert module.pooling == auto["pooling"][kind]
+        assert (module.attention is not None) == (auto["pooling"][kind] == "attention")
+        assert module.dropout.p == auto["dropout"][kind]
+        channels = auto["conv_channels"][kind]
         if channels is None:
             assert module.convolution is None
         else:
@@ -205,7 +206,7 @@ def test_auto_settings_follow_the_kind_of_input(estimator):
     module = estimator(**settings, embedding_dim=None).fit(texts, y).net_.module_
     assert module.encoder.embedding.embedding_dim == DEFAULT_EMBEDDING_DIM != AUTO_EMBEDDING_DIM
     # Numeric and text values differ, so the checks above tell the two kinds apart.
-    assert all(series != text for series, text in AUTO_BY_INPUT.values())
+    assert all(series != text for series, text in estimator._auto_by_input.values())
 
 
 def test_tagger_embeds_tokens_in_auto_dimensions():
