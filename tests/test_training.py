@@ -140,4 +140,5 @@ def test_warm_start_refuses_parameters_that_shape_the_network(recall_data, chang
     with pytest.raises(ValueError, match=name):
         model.partial_fit(X, y)
     model.set_params(warm_start=False).fit(X, y)  # a fresh fit takes it
-    assert getattr(model.net_.module_, "pooling", None) == change.get("pooling", "mean")
+    numeric_default = RNNClassifier._auto_by_input["pooling"][0]
+    assert getattr(model.net_.module_, "pooling", None) == change.get("pooling", numeric_default)
