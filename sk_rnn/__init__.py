@@ -9,9 +9,8 @@ from ._seq2seq import RNNSeq2Seq
 from ._tagger import RNNTagger
 from ._text import SequenceVectorizer
 from .forecasting import RNNForecaster
+from ._version import __version__
 from .plotting import plot_history
-
-__version__ = "0.1.0"
 
 __all__ = [
     "RNNClassifier",

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import StrOptions
 
-from ._base import RNNBase, SequenceFeaturesMixin
-from ._labels import check_declared_classes, check_labels, fitted_class_weight
+from ._base import DeclaredClassesMixin, RNNBase
+from ._features import SequenceFeaturesMixin
+from ._labels import check_labels, fitted_class_weight
 from ._modules import SequencePredictor
 from ._net import ClassifierNet
 from ._parameters import (
@@ -20,7 +21,7 @@ from ._parameters import (
 
 
 @document_parameters
-class RNNClassifier(SequenceFeaturesMixin, ClassifierMixin, RNNBase):
+class RNNClassifier(SequenceFeaturesMixin, DeclaredClassesMixin, ClassifierMixin, RNNBase):
     """Recurrent neural network classifier for variable-length sequences.
 
     Reads each sequence with a recurrent encoder (and, by default for numeric
@@ -72,6 +73,10 @@ class RNNClassifier(SequenceFeaturesMixin, ClassifierMixin, RNNBase):
         **SEQUENCE_LEVEL_CONSTRAINTS,
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
+    _network_parameters = frozenset({"class_weight"})
+    _auto_by_input = CLASSIFIER_AUTO_BY_INPUT
+    _net_class = ClassifierNet
+    _stratify_validation = True
 
     def __init__(
         self,
@@ -115,39 +120,6 @@ class RNNClassifier(SequenceFeaturesMixin, ClassifierMixin, RNNBase):
         verbose=0,
     ):
         store_parameters(self, locals())
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """Train for one epoch, continuing from the current weights if fitted.
-
-        Parameters
-        ----------
-        X : list of arrays, 3-D array or 2-D array
-            Training sequences, as for :meth:`fit`.
-        y : array-like of shape (n_samples,)
-            Class labels.
-        classes : array-like of shape (n_classes,), default=None
-            All the classes that will ever be seen. Needed on the first call when a
-            batch of ``y`` may not contain every class, as in scikit-learn; ignored later.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weight of each sequence in the loss, as for :meth:`fit`.
-
-        Returns
-        -------
-        self : RNNClassifier
-        """
-        first_call = not hasattr(self, "net_")
-        if first_call:
-            check_declared_classes(self.class_weight, classes)
-        declared = classes if first_call else None
-        return self._fit(
-            X,
-            y,
-            sample_weight=sample_weight,
-            epochs=1,
-            reset=first_call,
-            fit_targets_on=declared,
-        )
 
     def _fit_targets(self, y, sample_weight=None):
         y = check_labels(y)
@@ -200,10 +172,6 @@ class RNNClassifier(SequenceFeaturesMixin, ClassifierMixin, RNNBase):
             class_weight=torch.as_tensor(self.class_weight_, dtype=torch.float32),
             conv_channels=self._resolved("conv_channels"),
         )
-
-    _stratify_validation = True
-    _net_class = ClassifierNet
-    _auto_by_input = CLASSIFIER_AUTO_BY_INPUT
 
     def score(self, X, y, sample_weight=None) -> float:
         """Accuracy: the fraction of sequences whose class is predicted correctly.

@@ -1,10 +1,11 @@
 """Input encoding: from what the user passed as ``X`` to the model's input sequences.
 
 :class:`InputEncodingMixin` gives an estimator one entry point, ``_encode_inputs``, that
-validates ``X`` once, learns what ``fit`` learns from it (the number of features, or the
-vocabulary) and returns :class:`~sk_rnn._data.Sequences` of model steps: numeric
-sequences framed by ``frame_size``, or token ids. It also tells the module builder the
-size of the input layer and fills in pretrained embeddings.
+validates ``X`` once, learns what ``fit`` learns from it (the number of features and the
+scaling, or the vocabulary and per-token features) and returns
+:class:`~sk_rnn._sequences.Sequences` of model steps: numeric sequences standardised and
+framed by ``frame_size``, or token ids. It also tells the module builder the size of the
+input layer and fills in pretrained embeddings.
 """
 
 from __future__ import annotations
@@ -13,33 +14,19 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from ._data import (
-    Sequences,
-    check_sequences,
-    frame_sequences,
-    positional,
-    truncate_sequences,
-    weighted_mean_and_std,
+from ._embeddings import pretrained_dimension, pretrained_matrix
+from ._parameters import (
+    AUTO_EMBEDDING_DIM,
+    DEFAULT_EMBEDDING_DIM,
+    auto_frame_size,
+    parameter_value,
 )
-from ._text import (
-    SequenceVectorizer,
-    is_text_input,
-    pretrained_dimension,
-    pretrained_matrix,
-    tokenize,
-)
+from ._scaling import input_mean_and_scale
+from ._sequences import Sequences, frame_sequences, truncate_sequences
+from ._text import SequenceVectorizer, is_text_input, tokenize
+from ._validation import check_sequences, positional
 
-DEFAULT_EMBEDDING_DIM = 64
-# embedding_dim="auto" (the classifier's, regressor's and tagger's default), without
-# ``embeddings``.
-AUTO_EMBEDDING_DIM = 128
-# frame_size="auto" frames sequences so that the median one has at most this many steps.
-AUTO_FRAME_STEPS = 128
-
-
-def auto_frame_size(lengths, model_steps: int = AUTO_FRAME_STEPS) -> int:
-    """Frames so that the median of ``lengths`` takes at most ``model_steps`` model steps."""
-    return max(1, int(np.ceil(np.median(lengths) / model_steps)))
+__all__ = ["InputEncodingMixin"]
 
 
 class InputEncodingMixin:
@@ -49,11 +36,11 @@ class InputEncodingMixin:
     ``input_mean_`` and ``input_scale_`` (None for text or ``standardize=False``) for
     numeric input; ``vectorizer_`` (text input; None for numeric input, so that
     ``vectorizer_`` tells which kind the model was fitted on).
-    """
 
-    # What an estimator without these parameters reads: whole sequences.
-    max_length = None
-    keep = "first"
+    Token input may carry more than the word ids: the hooks ``_fit_token_features``,
+    ``_token_features`` and ``_build_token_feature_encoder`` (see ``sk_rnn._base``)
+    add per-token id columns and the module that reads them.
+    """
 
     def _encode_inputs(
         self, X, *, reset: bool, first_index: int = 0, sample_weight=None
@@ -76,15 +63,17 @@ class InputEncodingMixin:
                 )
                 tokens = _checked_tokens(X, self.tokenizer, self.lowercase, first_index)
                 self.vectorizer_._fit_tokens(tokens)
-                return self._token_steps(tokens, reset=True)
+                self._fit_token_features(tokens)
+                return self._token_steps(tokens)
+            self._fit_token_features(None)
             sequences = self._truncated(check_sequences(X))
             self.n_features_in_ = sequences.n_features
             self.frame_size_ = self._fitted_frame_size(sequences.lengths)
-            if self.standardize:
+            if parameter_value(self, "standardize"):
                 step_weights = None
                 if sample_weight is not None:
                     step_weights = np.repeat(sample_weight, sequences.lengths)
-                self.input_mean_, self.input_scale_ = _mean_and_scale(
+                self.input_mean_, self.input_scale_ = input_mean_and_scale(
                     sequences.values, step_weights
                 )
             return self._model_steps(sequences)
@@ -102,38 +91,40 @@ class InputEncodingMixin:
         tokens = _checked_tokens(
             X, self.vectorizer_.tokenizer, self.vectorizer_.lowercase, first_index
         )
-        return self._token_steps(tokens, reset=False)
+        return self._token_steps(tokens)
 
     def _fitted_frame_size(self, lengths: np.ndarray) -> int:
-        """``frame_size``, with "auto" resolved from the training lengths."""
-        if self.frame_size != "auto":
-            return int(self.frame_size)
-        return auto_frame_size(lengths)
+        """``frame_size``, with "auto" resolved from the training lengths (1 for a model
+        whose outputs are per step: frames would merge steps that have targets)."""
+        frame_size = parameter_value(self, "frame_size")
+        if frame_size != "auto":
+            return int(frame_size)
+        return 1 if self._outputs_per_step else auto_frame_size(lengths)
 
     def _truncated(self, sequences: Sequences) -> Sequences:
         """Sequences cut to ``max_length`` input steps (tokens or time steps)."""
-        return truncate_sequences(sequences, self.max_length, self.keep)
+        return truncate_sequences(
+            sequences, parameter_value(self, "max_length"), parameter_value(self, "keep")
+        )
 
-    def _token_steps(self, tokens: list[list[str]], *, reset: bool):
-        return self._truncated(self._encode_tokens(tokens, reset=reset))
+    def _token_steps(self, tokens: list[list[str]]) -> Sequences:
+        """Token lists as model input: the word ids from ``vectorizer_``, joined by the
+        estimator's per-token feature columns if it has any; cut to ``max_length``."""
+        words = self.vectorizer_.encode_tokens(tokens)
+        features = self._token_features(tokens)
+        if features is not None:
+            values = np.concatenate([words.values[:, None], features], axis=1)
+            words = Sequences(values, words.lengths, words.offsets)
+        return self._truncated(words)
 
     def _model_steps(self, sequences: Sequences) -> Sequences:
         """Numeric sequences standardised with the fitted scaling, then framed."""
-        mean = getattr(self, "input_mean_", None)  # absent in files of format version 1
-        if mean is not None:
-            values = (sequences.values - mean) / self.input_scale_  # float32: no copy below
+        if self.input_mean_ is not None:
+            values = (sequences.values - self.input_mean_) / self.input_scale_
             sequences = Sequences(
                 values.astype(np.float32, copy=False), sequences.lengths, sequences.offsets
             )
         return frame_sequences(sequences, self.frame_size_)
-
-    def _encode_tokens(self, tokens: list[list[str]], *, reset: bool) -> Sequences:
-        """Token lists as model input (ids from ``vectorizer_``, fitted already).
-
-        An estimator that reads more than the token ids (the tagger's characters)
-        extends this.
-        """
-        return self.vectorizer_.encode_tokens(tokens)
 
     @property
     def vocabulary_(self) -> dict:
@@ -165,14 +156,6 @@ class InputEncodingMixin:
         with torch.no_grad():
             known = ~torch.isnan(vectors[:, 0])
             module.encoder.embedding.weight[known] = vectors[known]
-
-
-def _mean_and_scale(values: np.ndarray, weights=None) -> tuple[np.ndarray, np.ndarray]:
-    """Per-feature (weighted) mean and standard deviation over all steps (float64 sums);
-    a feature that never varies keeps scale 1, as in scikit-learn's StandardScaler."""
-    mean, scale = weighted_mean_and_std(values, weights)
-    scale[scale < 10 * np.finfo(np.float32).eps * np.maximum(np.abs(mean), 1)] = 1.0
-    return mean.astype(np.float32), scale.astype(np.float32)
 
 
 def _checked_tokens(X, tokenizer, lowercase: bool, first_index: int) -> list[list[str]]:

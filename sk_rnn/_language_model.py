@@ -6,18 +6,19 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import RNNBase
 from ._constraints import Count
-from ._data import Sequences, StepTargets, make_dataset, offsets_of, positional, sequence_steps
+from ._datasets import StepTargets, make_dataset
 from ._modules import NextTokenPredictor, target_log_probabilities
-from ._net import StreamNet
 from ._parameters import document_parameters, store_parameters
+from ._sequences import Sequences, offsets_of, sequence_steps
+from ._streams import StreamNet
 from ._text import tokenize
 from ._tokens import EOS_ID, NEVER_GENERATED, UNK_ID
+from ._validation import positional
 
 
 @document_parameters
@@ -119,11 +120,11 @@ class RNNLanguageModel(RNNBase):
     ):
         store_parameters(self, locals())
 
-    # A language model must not read the tokens it predicts, nor merge them into frames.
-    bidirectional = False
-    frame_size = 1
-
+    # A language model must not read the tokens it predicts, nor merge them into frames:
+    # it has no bidirectional or frame_size (ABSENT_PARAMETER_VALUES says how it reads).
     _training_parameters = RNNBase._training_parameters | {"bptt"}
+    _network_parameters = frozenset({"tie_weights"})
+    _outputs_per_step = True
 
     def fit(self, X, y=None, sample_weight=None):
         """Fit the language model on texts.
@@ -144,24 +145,6 @@ class RNNLanguageModel(RNNBase):
         self : RNNLanguageModel
         """
         return super().fit(X, y, sample_weight=sample_weight)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y=None, sample_weight=None):
-        """Train for one epoch on ``X``, continuing from the current weights if fitted.
-
-        The first call learns the vocabulary; later texts read words it lacks as
-        ``<unk>``.
-
-        Parameters
-        ----------
-        X, y, sample_weight : as for :meth:`fit`
-
-        Returns
-        -------
-        self : RNNLanguageModel
-        """
-        reset = not hasattr(self, "net_")
-        return self._fit(X, y, sample_weight=sample_weight, epochs=1, reset=reset)
 
     def _check_params(self, text):
         super()._check_params(text)

@@ -13,14 +13,40 @@ import inspect
 import textwrap
 from numbers import Real
 
+import numpy as np
 import torch
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ._constraints import Count
 from ._device import PRECISIONS
-from ._inputs import AUTO_EMBEDDING_DIM, AUTO_FRAME_STEPS
 from ._modules import CELLS, POOLINGS
 from ._text import TOKENIZERS
+
+__all__ = [
+    "ABSENT_PARAMETER_VALUES",
+    "AUTO_BY_INPUT",
+    "CLASSIFIER_AUTO_BY_INPUT",
+    "SHARED_CONSTRAINTS",
+    "SHARED_DOCS",
+    "auto_frame_size",
+    "document_parameters",
+    "parameter_value",
+    "resolve_auto",
+    "store_parameters",
+]
+
+DEFAULT_EMBEDDING_DIM = 64
+# embedding_dim="auto" (the classifier's, regressor's and tagger's default), without
+# ``embeddings``.
+AUTO_EMBEDDING_DIM = 128
+# frame_size="auto" frames sequences so that the median one has at most this many steps.
+AUTO_FRAME_STEPS = 128
+
+
+def auto_frame_size(lengths, model_steps: int = AUTO_FRAME_STEPS) -> int:
+    """Frames so that the median of ``lengths`` takes at most ``model_steps`` model steps."""
+    return max(1, int(np.ceil(np.median(lengths) / model_steps)))
+
 
 # What the "auto" training settings resolve to (see the descriptions below).
 AUTO_UPDATES = 1000
@@ -39,6 +65,28 @@ AUTO_BY_INPUT: dict[str, tuple] = {
 # The classifier's: attention pooling for numeric sequences won the classifier's CV round
 # and not the regressor's (docs/benchmarks.md), so the two differ there.
 CLASSIFIER_AUTO_BY_INPUT: dict[str, tuple] = {**AUTO_BY_INPUT, "pooling": ("attention", "max")}
+
+# The shared parameters that an estimator may leave out of its signature, and how an
+# estimator without one behaves: a language model is never bidirectional, nor framed; a
+# tagger's steps are never framed; a model without ``standardize`` reads its inputs as
+# they are. Read through parameter_value(); every other shared parameter is required.
+ABSENT_PARAMETER_VALUES: dict = {
+    "bidirectional": False,
+    "frame_size": 1,
+    "keep": "first",
+    "lr_schedule": "constant",
+    "max_length": None,
+    "standardize": False,
+}
+
+
+def parameter_value(estimator, name: str):
+    """Shared parameter ``name`` of ``estimator``: its own value, or the behaviour
+    ``ABSENT_PARAMETER_VALUES`` gives an estimator without that parameter."""
+    if name in estimator._get_param_names():
+        return getattr(estimator, name)
+    return ABSENT_PARAMETER_VALUES[name]
+
 
 SHARED_CONSTRAINTS: dict = {
     "cell": [StrOptions(set(CELLS))],
@@ -308,10 +356,9 @@ def _auto_doc(cls, name: str) -> str | None:
     description says so itself (``frame_size``, ``max_epochs``, ...)."""
     if name == "embedding_dim":
         return AUTO_EMBEDDING_DOC
-    table = getattr(cls, "_auto_by_input", AUTO_BY_INPUT)
-    if name not in table:
+    if name not in cls._auto_by_input:
         return None
-    for_series, for_text = table[name]
+    for_series, for_text = cls._auto_by_input[name]
     return f'"auto": {for_series!r} for numeric sequences, {for_text!r} for text'
 
 
@@ -338,7 +385,7 @@ def store_parameters(estimator, arguments: dict) -> None:
             setattr(estimator, name, value)
 
 
-def resolve_auto(name: str, value, text: bool, table=AUTO_BY_INPUT):
+def resolve_auto(name: str, value, text: bool, table: dict[str, tuple]):
     """The value of parameter ``name`` set to ``value`` for a model fitted on text
     (``text``) or on numeric sequences: ``value`` itself unless it is "auto", then the
     value ``table`` gives."""

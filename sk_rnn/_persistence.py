@@ -1,20 +1,23 @@
 """Saving and loading models without pickle: one safetensors file with a JSON header.
 
-Format (``format_version`` 2): a standard safetensors file. Its tensors are the weights of
+Format (``format_version`` 3): a standard safetensors file. Its tensors are the weights of
 the torch modules, named ``module.<name>`` (``<attribute>.module.<name>`` for a fitted
 estimator inside another, like RNNForecaster's ``regressor_``). Its string metadata holds
 one key, ``"sk_rnn"``, a JSON document with the format version, the sk_rnn version, and
-the estimator: its class name, the parameters it was fitted with, its fitted attributes
-(labels, vocabulary, scaling) and, for networks, the training history and device.
+the estimator: its class (``sk_rnn.<name>`` for sk_rnn's, ``<module>.<qualified name>``
+for others), the parameters it was fitted with, its fitted attributes (labels,
+vocabulary, scaling; a fitted estimator inside, like the vocabulary, as an entry of the
+same form) and, for networks, the training history and device.
 
-Loading parses JSON and raw tensors only, maps the class name through the registry of
-estimator classes that exist in this process (every subclass of :class:`SafeSaving`
-registers itself when it is defined), validates the parameters as ``fit`` does, sets
-only well-formed fitted-attribute names, and compares the weights' shapes with the
-network the header describes before building it: nothing in the file is executed, no
-module is imported by name, and a header cannot make loading allocate more than the file
-holds. Pickle and joblib remain available for scikit-learn compatibility, but load
-pickles only from sources you trust. Files of format version 1 still load.
+Loading parses JSON and raw tensors only, brings a file of an earlier format version up
+to date (``sk_rnn._migrations``), maps the class name through the registry of classes
+that exist in this process (every subclass of :class:`SafeSaving` registers itself when
+it is defined), validates the parameters as ``fit`` does, sets only well-formed
+fitted-attribute names, and compares the weights' shapes with the network the header
+describes before building it: nothing in the file is executed, no module is imported by
+name, and a header cannot make loading allocate more than the file holds. Pickle and
+joblib remain available for scikit-learn compatibility, but load pickles only from
+sources you trust. Files of format versions 1 and 2 still load and predict as before.
 """
 
 from __future__ import annotations
@@ -32,8 +35,22 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as serialise
 from sklearn.utils.validation import check_is_fitted
 
+from ._migrations import fill_absent, upgrade_header
+from ._version import __version__
+
+__all__ = [
+    "FORMAT_VERSION",
+    "SafeSaving",
+    "history_to_json",
+    "load",
+    "module_state",
+    "resolve_load_device",
+    "save",
+    "saved_name",
+]
+
 FORMAT = "sk_rnn"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 # Saved name -> class, filled by SafeSaving.__init_subclass__.
 _REGISTRY: dict[str, type] = {}
@@ -41,11 +58,26 @@ _FITTED_NAME = re.compile(r"[a-z][a-z0-9_]*_")
 
 
 def saved_name(cls: type) -> str:
-    """The name a class is saved under: its own name for sk_rnn's classes (stable across
-    versions), else its module and qualified name."""
+    """The name a class is saved under: ``sk_rnn.<name>`` for sk_rnn's classes (stable
+    whichever private module defines them), else its module and qualified name."""
     if cls.__module__.split(".")[0] == "sk_rnn":
-        return cls.__name__
+        return f"sk_rnn.{cls.__qualname__}"
     return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _register(cls: type) -> None:
+    """Make ``cls`` loadable by its saved name; another class of that name is an error
+    (it would load files meant for the first), unless the class is redefined where that
+    is routine: in ``__main__`` (a notebook cell run again) or inside a function."""
+    name = saved_name(cls)
+    known = _REGISTRY.get(name)
+    redefinable = cls.__module__ == "__main__" or "<locals>" in cls.__qualname__
+    if known is not None and known is not cls and not redefinable:
+        raise TypeError(
+            f"Another class is already saved as {name!r} ({known!r}); two classes with one "
+            "module and name cannot both load from the safe format. Rename one."
+        )
+    _REGISTRY[name] = cls
 
 
 class SafeSaving:
@@ -66,7 +98,7 @@ class SafeSaving:
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
-        _REGISTRY[saved_name(cls)] = cls
+        _register(cls)
 
     def save(self, path) -> None:
         """Save the fitted model to ``path`` without pickle; load it with :func:`sk_rnn.load`.
@@ -107,8 +139,6 @@ class SafeSaving:
 
 def _to_json(value, what: str, tensors: dict, prefix: str):
     """``value`` as JSON; the weights of a fitted estimator inside go to ``tensors``."""
-    from ._text import SequenceVectorizer
-
     if isinstance(value, SafeSaving):
         if what.endswith("_"):  # a fitted attribute: the whole fitted estimator
             return {"__fitted_estimator__": _estimator_state(value, tensors, prefix + what + ".")}
@@ -116,17 +146,6 @@ def _to_json(value, what: str, tensors: dict, prefix: str):
         return {
             "__estimator__": saved_name(type(value)),
             "params": {k: _to_json(v, f"{what}__{k}", tensors, prefix) for k, v in params.items()},
-        }
-    if isinstance(value, SequenceVectorizer):
-        return {
-            "__sequence_vectorizer__": {
-                "params": {
-                    k: _to_json(v, f"tokenizer {k}", tensors, prefix)
-                    for k, v in value.get_params().items()
-                },
-                "vocabulary_": value.vocabulary_,
-                "n_unknown_": int(value.n_unknown_),
-            }
         }
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in "biufU":
@@ -169,8 +188,6 @@ def _to_json(value, what: str, tensors: dict, prefix: str):
 
 
 def _from_json(value, tensors: dict, device):
-    from ._text import SequenceVectorizer
-
     if isinstance(value, list):
         return [_from_json(v, tensors, device) for v in value]
     if not isinstance(value, dict):
@@ -180,14 +197,6 @@ def _from_json(value, tensors: dict, device):
     if "__estimator__" in value:
         cls = _registered_class(value["__estimator__"])
         return cls(**{k: _from_json(v, tensors, device) for k, v in _dict(value, "params").items()})
-    if "__sequence_vectorizer__" in value:
-        state = _dict(value, "__sequence_vectorizer__")
-        params = {k: _from_json(v, tensors, device) for k, v in _dict(state, "params").items()}
-        vectorizer = SequenceVectorizer(**params)
-        vectorizer._validate_params()
-        vectorizer.vocabulary_ = {str(k): int(v) for k, v in _dict(state, "vocabulary_").items()}
-        vectorizer.n_unknown_ = int(state["n_unknown_"])
-        return vectorizer
     if "__ndarray__" in value:
         dtype = np.dtype(value["dtype"])
         if dtype.kind not in "biufU":
@@ -238,8 +247,6 @@ def history_to_json(history) -> tuple[list, set]:
 
 def save(estimator, path) -> None:
     """Save a fitted sk_rnn estimator to ``path`` in the safe format (see module docs)."""
-    from . import __version__
-
     check_is_fitted(estimator)
     target = _target_file(path)
     tensors: dict = {}
@@ -376,7 +383,7 @@ def load(path, *, device: str | None = None):
                 f"{header.get('sk_rnn_version')}; this sk_rnn reads up to version "
                 f"{FORMAT_VERSION}. Upgrade sk_rnn to load it"
             )
-        return _restore_estimator(header, tensors, device)
+        return _restore_estimator(upgrade_header(header), tensors, device)
     except (KeyError, TypeError, ValueError, RuntimeError, AttributeError) as exc:
         raise ValueError(f"{path} is not a valid sk_rnn model file: {exc}") from None
 
@@ -386,14 +393,16 @@ def _restore_estimator(state, tensors: dict, device):
         raise ValueError("an estimator's entry is not a JSON object")
     cls = _registered_class(state["estimator"])
     params = {k: _from_json(v, tensors, device) for k, v in _dict(state, "params").items()}
-    estimator = cls(**params)
-    estimator._validate_params()  # the checks fit runs: batch_size=0 is refused here
     fitted = _dict(state, "fitted")
     for name in fitted:
         if not _FITTED_NAME.fullmatch(name) or hasattr(cls, name) or name in params:
             raise ValueError(f"{name!r} is not a fitted attribute")
+    fitted = {name: _from_json(value, tensors, device) for name, value in fitted.items()}
+    fill_absent(cls, saved_name, params, fitted)
+    estimator = cls(**params)
+    estimator._validate_params()  # the checks fit runs: batch_size=0 is refused here
     for name, value in fitted.items():
-        setattr(estimator, name, _from_json(value, tensors, device))
+        setattr(estimator, name, value)
     prefix = state.get("prefix", "")
     if not isinstance(prefix, str):
         raise ValueError("an estimator's prefix is not a string")

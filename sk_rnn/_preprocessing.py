@@ -6,7 +6,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
-from ._data import Sequences, check_sequences
+from ._sequences import Sequences
+from ._validation import check_sequences
 
 
 class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):

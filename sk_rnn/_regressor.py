@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.base import RegressorMixin, _fit_context
+from sklearn.base import RegressorMixin
 from sklearn.metrics import r2_score
 from sklearn.utils.validation import check_array
 
-from ._base import RNNBase, SequenceFeaturesMixin, _module_outputs, check_sample_weight
-from ._data import StepTargets, positional, weighted_mean_and_std
+from ._base import RNNBase
+from ._datasets import StepTargets
+from ._features import SequenceFeaturesMixin
+from ._inference import module_outputs
 from ._modules import SequencePredictor, StepRegressor
 from ._parameters import SEQUENCE_LEVEL_CONSTRAINTS, document_parameters, store_parameters
+from ._scaling import mean_and_nonzero_scale
+from ._validation import check_sample_weight, positional
 
 
 @document_parameters
@@ -80,6 +84,11 @@ class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
         **SEQUENCE_LEVEL_CONSTRAINTS,
         "per_step": ["boolean"],
     }
+    _network_parameters = frozenset({"per_step"})
+
+    @property
+    def _outputs_per_step(self) -> bool:
+        return self.per_step
 
     def __init__(
         self,
@@ -124,28 +133,6 @@ class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
     ):
         store_parameters(self, locals())
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None):
-        """Train for one epoch, continuing from the current weights if fitted.
-
-        The target scaling is learned on the first call and kept afterwards.
-
-        Parameters
-        ----------
-        X : list of arrays, 3-D array or 2-D array
-            Training sequences, as for :meth:`fit`.
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            Targets.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weight of each sequence in the loss, as for :meth:`fit`.
-
-        Returns
-        -------
-        self : RNNRegressor
-        """
-        reset = not hasattr(self, "net_")
-        return self._fit(X, y, sample_weight=sample_weight, epochs=1, reset=reset)
-
     def _check_params(self, text):
         super()._check_params(text)
         if self.per_step and self.frame_size not in (1, "auto"):
@@ -159,16 +146,12 @@ class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
                 "cut steps that have targets. Leave max_length=None."
             )
 
-    def _fitted_frame_size(self, lengths):
-        return 1 if self.per_step else super()._fitted_frame_size(lengths)
-
     def _fit_targets(self, y, sample_weight=None):
         values, self.single_output_ = self._target_values(y)
         if sample_weight is not None and self.per_step:  # each step carries its sequence's
             sample_weight = np.repeat(sample_weight, [len(t) for t in positional(y, "y")])
         self.n_outputs_ = values.shape[1]
-        self.target_mean_, scale = weighted_mean_and_std(values, sample_weight)
-        self.target_scale_ = np.where(scale > 0, scale, 1.0)
+        self.target_mean_, self.target_scale_ = mean_and_nonzero_scale(values, sample_weight)
 
     def _target_values(self, y, lengths=None) -> tuple[np.ndarray, bool]:
         """The targets as one float64 array of shape (n_targets, n_outputs): one row per
@@ -233,7 +216,7 @@ class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
             ``(n_steps_i, n_outputs)`` per sequence.
         """
         if self.per_step:
-            steps = self._predict_steps(X, _module_outputs)
+            steps = self._predict_steps(X, module_outputs)
             return [self._original_units(s) for s in steps]
         return self._original_units(self._forward(X))
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import torch
 
-from ._modules import repeat_state, select_state
 from ._tokens import PAD_ID
 
 
@@ -110,3 +109,17 @@ def _allowed(scores, banned):
         scores = scores.clone()
         scores[:, list(banned)] = float("-inf")
     return scores
+
+
+def repeat_state(state, times: int):
+    """Repeat each batch row of a recurrent state ``times`` times (for beam search)."""
+    if isinstance(state, tuple):
+        return tuple(s.repeat_interleave(times, dim=1) for s in state)
+    return state.repeat_interleave(times, dim=1)
+
+
+def select_state(state, rows):
+    """Rows ``rows`` of a recurrent state (batch is dimension 1)."""
+    if isinstance(state, tuple):
+        return tuple(s[:, rows] for s in state)
+    return state[:, rows]

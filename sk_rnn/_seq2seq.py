@@ -6,18 +6,18 @@ from numbers import Real
 
 import numpy as np
 import torch
-from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import RNNBase
 from ._constraints import Count
-from ._data import make_dataset, positional
+from ._datasets import make_dataset
 from ._modules import ATTENTIONS, EncoderDecoder, target_log_probabilities
 from ._parameters import document_parameters, store_parameters
 from ._search import beam_search, greedy_search
 from ._text import TOKENIZERS, SequenceVectorizer, tokenize
 from ._tokens import BOS_ID, EOS_ID, NEVER_GENERATED, PAD_ID
+from ._validation import positional
 
 
 @document_parameters
@@ -131,6 +131,7 @@ class RNNSeq2Seq(RNNBase):
         store_parameters(self, locals())
 
     _training_parameters = RNNBase._training_parameters | {"beam_size", "max_output_length"}
+    _network_parameters = frozenset({"attention", "target_tokenizer", "teacher_forcing"})
     _prediction_parameters = (*RNNBase._prediction_parameters, "beam_size", "max_output_length")
 
     def fit(self, X, y, sample_weight=None):
@@ -152,26 +153,6 @@ class RNNSeq2Seq(RNNBase):
         self : RNNSeq2Seq
         """
         return super().fit(X, y, sample_weight=sample_weight)
-
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, sample_weight=None):
-        """Train for one epoch on the pairs ``X, y``, continuing from the current weights
-        if fitted.
-
-        The first call learns both vocabularies: later sources read words they lack as
-        ``<unk>``, and a later target with a token no first-call target had is an error
-        (the model could never produce it).
-
-        Parameters
-        ----------
-        X, y, sample_weight : as for :meth:`fit`
-
-        Returns
-        -------
-        self : RNNSeq2Seq
-        """
-        reset = not hasattr(self, "net_")
-        return self._fit(X, y, sample_weight=sample_weight, epochs=1, reset=reset)
 
     # -- targets -------------------------------------------------------------------------
 

@@ -2,41 +2,34 @@
 
 from __future__ import annotations
 
-import unicodedata
-from collections import Counter
-
 import numpy as np
 import torch
-from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import RNNBase
+from ._base import DeclaredClassesMixin, RNNBase
 from ._constraints import Count
-from ._data import Sequences, StepTargets, positional
-from ._labels import check_declared_classes, check_labels, fitted_class_weight
+from ._datasets import StepTargets
+from ._labels import check_labels, fitted_class_weight
 from ._modules import AffixEncoder, CharacterEncoder, SequenceTagger, length_mask
 from ._parameters import AUTO_EMBEDDING_CONSTRAINTS, document_parameters, store_parameters
-from ._tokens import PAD_ID, UNK_ID
+from ._token_features import (
+    AFFIXES,
+    RESERVED_AFFIX_IDS,
+    RESERVED_CHARACTER_IDS,
+    affix_ids,
+    affix_vocabularies,
+    character_ids,
+    character_vocabulary,
+)
+from ._validation import positional
 
-# Reserved character ids: padding, characters unseen in fit, and the start and end
-# markers around each token (they let the convolution tell prefixes and suffixes).
-_CHARACTER_PADDING, _CHARACTER_UNKNOWN, _TOKEN_START, _TOKEN_END = PAD_ID, 1, 2, 3
-_RESERVED_CHARACTER_IDS = 4
-# Longer tokens keep their first characters only: enough for prefixes and shape.
-_MAX_TOKEN_CHARACTERS = 24
 _DEFAULT_CHARACTER_FILTERS = 50
-_MIN_CHARACTER_FREQUENCY = 2
-# Affix ids: 0 pads, 1 stands for an affix unseen (or seen once) in fit.
-_AFFIX_UNKNOWN = UNK_ID
-_RESERVED_AFFIX_IDS = 2
-_MIN_AFFIX_FREQUENCY = 2
 _AFFIX_EMBEDDING_DIM = 16
-_MAX_SHAPE_RUNS = 4
 
 
 @document_parameters
-class RNNTagger(RNNBase):
+class RNNTagger(DeclaredClassesMixin, RNNBase):
     """Recurrent sequence tagger: one label per token or time step.
 
     Reads each sequence with a (by default bidirectional) recurrent encoder and predicts
@@ -156,8 +149,8 @@ class RNNTagger(RNNBase):
     ):
         store_parameters(self, locals())
 
-    # Labels belong to single steps, so steps are never framed.
-    frame_size = 1
+    _network_parameters = frozenset({"crf", "affix_features", "character_features", "class_weight"})
+    _outputs_per_step = True
 
     def fit(self, X, y, sample_weight=None):
         """Fit the tagger.
@@ -180,37 +173,6 @@ class RNNTagger(RNNBase):
         """
         return super().fit(X, y, sample_weight=sample_weight)
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
-        """Train for one epoch, continuing from the current weights if fitted.
-
-        Parameters
-        ----------
-        X, y : as for :meth:`fit`
-        classes : array-like or None, default=None
-            All labels that will ever be seen; needed on the first call when ``y`` may
-            not contain every label.
-        sample_weight : array-like of shape (n_samples,), default=None
-            Weight of each sequence in the loss, as for :meth:`fit`.
-
-        Returns
-        -------
-        self : RNNTagger
-        """
-        first_call = not hasattr(self, "net_")
-        if first_call:
-            check_declared_classes(self.class_weight, classes)
-        # The declared labels, as one "sequence" that _fit_targets reads like y.
-        declared = [list(classes)] if first_call and classes is not None else None
-        return self._fit(
-            X,
-            y,
-            sample_weight=sample_weight,
-            epochs=1,
-            reset=first_call,
-            fit_targets_on=declared,
-        )
-
     # -- input and targets -----------------------------------------------------------------
 
     def _check_params(self, text):
@@ -218,28 +180,28 @@ class RNNTagger(RNNBase):
         if self.character_features and not text:
             raise ValueError("character_features applies to text input, not numeric sequences.")
 
-    def _encode_inputs(self, X, *, reset, **kwargs):
-        if reset:  # text input learns them in _encode_tokens; numeric input has none
-            self.affix_vocabularies_ = self.character_vocabulary_ = None
-        return super()._encode_inputs(X, reset=reset, **kwargs)
+    def _declared_targets(self, classes):
+        return [list(classes)]  # the declared labels, as one "sequence" that y would hold
 
-    def _encode_tokens(self, tokens, *, reset):
-        words = super()._encode_tokens(tokens, reset=reset)
-        if reset and self.affix_features:
-            self.affix_vocabularies_ = _affix_vocabularies(tokens)
-        if reset and self.character_features:
-            self.character_vocabulary_ = _character_vocabulary(tokens)
-        # Columns: the word id, then its affix ids, then its character ids.
-        columns = [words.values[:, None]]
+    def _fit_token_features(self, tokens):
+        text = tokens is not None
+        self.affix_vocabularies_ = (
+            affix_vocabularies(tokens) if text and self.affix_features else None
+        )
+        self.character_vocabulary_ = None
+        if text and self.character_features:
+            self.character_vocabulary_ = character_vocabulary(tokens)
+
+    def _token_features(self, tokens):
+        """Each token's affix ids, then its character ids (as many as it reads)."""
+        columns = []
         if self.affix_vocabularies_ is not None:
-            columns.append(_affix_ids(tokens, self.affix_vocabularies_))
+            columns.append(affix_ids(tokens, self.affix_vocabularies_))
         if self.character_vocabulary_ is not None:
-            columns.append(_character_ids(tokens, self.character_vocabulary_))
-        if len(columns) == 1:
-            return words
-        return Sequences(np.concatenate(columns, axis=1), words.lengths, words.offsets)
+            columns.append(character_ids(tokens, self.character_vocabulary_))
+        return np.concatenate(columns, axis=1) if columns else None
 
-    def _build_character_encoder(self):
+    def _build_token_feature_encoder(self):
         if self.vectorizer_ is None:
             return None
         characters = None
@@ -247,11 +209,11 @@ class RNNTagger(RNNBase):
             n_filters = self.character_features
             if n_filters is True:
                 n_filters = _DEFAULT_CHARACTER_FILTERS
-            n_characters = len(self.character_vocabulary_) + _RESERVED_CHARACTER_IDS
+            n_characters = len(self.character_vocabulary_) + RESERVED_CHARACTER_IDS
             characters = CharacterEncoder(n_characters, n_filters=n_filters)
         if self.affix_vocabularies_ is None:
             return characters
-        sizes = [len(self.affix_vocabularies_[name]) + _RESERVED_AFFIX_IDS for name in _AFFIXES]
+        sizes = [len(self.affix_vocabularies_[name]) + RESERVED_AFFIX_IDS for name in AFFIXES]
         return AffixEncoder(
             sizes, _AFFIX_EMBEDDING_DIM, token_dropout=self.token_dropout, characters=characters
         )
@@ -288,14 +250,6 @@ class RNNTagger(RNNBase):
         return SequenceTagger(
             encoder, len(self.classes_), self.dropout, crf=self.crf, class_weight=weights
         )
-
-    def _restore_state(self, state, tensors, prefix, device):
-        if not hasattr(self, "class_weight_"):  # files saved before class_weight
-            self.class_weight_ = np.ones(len(self.classes_))
-        if not hasattr(self, "affix_vocabularies_"):  # files saved before affix features
-            self.affix_vocabularies_ = None
-            self.affix_features = self._fitted_params_["affix_features"] = False
-        super()._restore_state(state, tensors, prefix, device)
 
     # -- prediction ------------------------------------------------------------------------
 
@@ -384,103 +338,3 @@ def _flat_labels(y, lengths: np.ndarray | None = None) -> np.ndarray:
             )
         flat.extend(labels)
     return check_labels(np.asarray(flat, dtype=object), "the labels of y")
-
-
-def _character_class(character: str) -> str:
-    """The class a token's shape spells a character as (punctuation stays itself)."""
-    if character.isdigit():
-        return "d"
-    if character.isascii() and character.isalpha():
-        return "X" if character.isupper() else "x"
-    name = unicodedata.name(character, "")
-    for script, letter in (("HIRAGANA", "h"), ("KATAKANA", "k"), ("CJK", "c")):
-        if name.startswith(script):
-            return letter
-    return "o" if character.isalnum() else character
-
-
-def _token_shape(token: str) -> str:
-    """Character classes with repeats merged, the first few runs: "Paris" -> "Xx"."""
-    runs: list[str] = []
-    for character in token:
-        kind = _character_class(character)
-        if not runs or runs[-1] != kind:
-            runs.append(kind)
-    return "".join(runs[:_MAX_SHAPE_RUNS])
-
-
-# The affixes of affix_features, by name; their order is that of the id columns.
-_AFFIXES = {
-    "prefix1": lambda token: token[:1],
-    "suffix1": lambda token: token[-1:],
-    "suffix2": lambda token: token[-2:],
-    "suffix3": lambda token: token[-3:],
-    "shape": _token_shape,
-}
-
-
-def _affix_vocabularies(tokens: list[list[str]]) -> dict[str, dict[str, int]]:
-    """For each affix, value to id for the values seen at least twice, most frequent first."""
-    counts = Counter(t for sentence in tokens for t in sentence)
-    vocabularies = {}
-    for name, affix in _AFFIXES.items():
-        affix_counts: Counter = Counter()
-        for token, n in counts.items():
-            affix_counts[affix(token)] += n
-        vocabularies[name] = _frequent_ids(affix_counts, _MIN_AFFIX_FREQUENCY, _RESERVED_AFFIX_IDS)
-    return vocabularies
-
-
-def _frequent_ids(counts: Counter, min_count: int, first_id: int) -> dict[str, int]:
-    """Ids from ``first_id`` for the values counted at least ``min_count`` times, most
-    frequent first (ties by value, so that a fit is reproducible)."""
-    kept = sorted((v for v in counts if counts[v] >= min_count), key=lambda v: (-counts[v], v))
-    return {v: i for i, v in enumerate(kept, start=first_id)}
-
-
-def _distinct_tokens(tokens: list[list[str]]) -> tuple[list[str], np.ndarray]:
-    """The distinct tokens, and each token's row among them: per-token features are
-    computed once per distinct token, then gathered by these rows."""
-    distinct: dict[str, int] = {}
-    token_rows = np.fromiter(
-        (distinct.setdefault(t, len(distinct)) for sentence in tokens for t in sentence),
-        dtype=np.int64,
-    )
-    return list(distinct), token_rows
-
-
-def _affix_ids(tokens: list[list[str]], vocabularies: dict) -> np.ndarray:
-    """Affix ids of every token, shape ``(total_tokens, n_affixes)``."""
-    distinct, token_rows = _distinct_tokens(tokens)
-    lookups = [(vocabularies[name].get, affix) for name, affix in _AFFIXES.items()]
-    ids = np.array(
-        [[lookup(affix(token), _AFFIX_UNKNOWN) for lookup, affix in lookups] for token in distinct],
-        dtype=np.int64,
-    ).reshape(len(distinct), len(_AFFIXES))
-    return ids[token_rows]
-
-
-def _character_vocabulary(tokens: list[list[str]]) -> dict[str, int]:
-    """Character to id, for the characters seen at least twice, most frequent first.
-
-    Characters seen once train the unknown-character embedding instead, which new
-    characters at predict time then get (as min_frequency does for words).
-    """
-    counts = Counter(c for sentence in tokens for token in sentence for c in token)
-    return _frequent_ids(counts, _MIN_CHARACTER_FREQUENCY, _RESERVED_CHARACTER_IDS)
-
-
-def _character_ids(tokens: list[list[str]], vocabulary: dict) -> np.ndarray:
-    """Character ids of every token between start and end markers, 0-padded:
-    shape ``(total_tokens, width)``.
-
-    Each distinct token is spelled out once; the rows are then gathered by token.
-    """
-    distinct, token_rows = _distinct_tokens(tokens)
-    width = min(max(map(len, distinct), default=1), _MAX_TOKEN_CHARACTERS)
-    spelled = np.full((len(distinct), width + 2), _CHARACTER_PADDING, dtype=np.int64)
-    lookup = vocabulary.get
-    for row, token in enumerate(distinct):
-        ids = [_TOKEN_START, *(lookup(c, _CHARACTER_UNKNOWN) for c in token[:width]), _TOKEN_END]
-        spelled[row, : len(ids)] = ids
-    return spelled[token_rows]

@@ -11,7 +11,8 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._constraints import Count
-from ._data import Sequences, offsets_of
+from ._persistence import SafeSaving
+from ._sequences import Sequences, offsets_of
 from ._tokens import BOS_ID, EOS_ID, PAD_ID, SPECIAL_TOKENS, UNK_ID
 
 # Words (letters, digits, underscore in any script) or single other non-space characters.
@@ -96,7 +97,7 @@ def _tokenizer_function(tokenizer):
     raise ValueError(f"tokenizer must be one of {TOKENIZERS} or a callable, got {tokenizer!r}.")
 
 
-class SequenceVectorizer(TransformerMixin, BaseEstimator):
+class SequenceVectorizer(SafeSaving, TransformerMixin, BaseEstimator):
     """Turn texts or token lists into sequences of integer token ids.
 
     The vocabulary learned in ``fit`` always starts with the reserved tokens
@@ -159,6 +160,7 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
         return self
 
     def _fit_tokens(self, token_lists: list[list[str]]) -> None:
+        self._fitted_params_ = self.get_params(deep=False)  # what save() records
         counts = Counter(t for tokens in token_lists for t in tokens)
         if not counts:
             raise ValueError("X contains no tokens at all (every text is empty).")
@@ -232,55 +234,3 @@ class SequenceVectorizer(TransformerMixin, BaseEstimator):
         tags.input_tags.two_d_array = False
         tags.input_tags.string = True
         return tags
-
-
-def pretrained_dimension(embeddings) -> int:
-    """Vector size of pretrained ``embeddings`` (a dict, or a (tokens, matrix) tuple)."""
-    tokens, vectors = _pretrained_items(embeddings)
-    return vectors.shape[1]
-
-
-def pretrained_matrix(embeddings, vocabulary: np.ndarray, dim: int):
-    """Rows of pretrained vectors aligned with ``vocabulary``; NaN rows where a token has
-    none (the caller keeps their random initialisation). Warns with the count of those."""
-    import torch
-
-    tokens, vectors = _pretrained_items(embeddings)
-    if vectors.shape[1] != dim:
-        raise ValueError(f"embeddings have {vectors.shape[1]} dimensions but embedding_dim={dim}.")
-    row = {token: i for i, token in enumerate(tokens)}
-    matrix = torch.full((len(vocabulary), dim), float("nan"))
-    missing = 0
-    for index, token in enumerate(vocabulary):
-        if token in row:
-            matrix[index] = torch.as_tensor(vectors[row[token]], dtype=torch.float32)
-        elif token not in SPECIAL_TOKENS:
-            missing += 1
-    if missing:
-        import warnings
-
-        warnings.warn(
-            f"{missing} of {len(vocabulary) - len(SPECIAL_TOKENS)} vocabulary tokens have no "
-            "pretrained vector; they are initialised randomly.",
-            UserWarning,
-            stacklevel=4,
-        )
-    return matrix
-
-
-def _pretrained_items(embeddings):
-    if isinstance(embeddings, dict):
-        tokens = list(embeddings)
-        vectors = np.asarray([np.asarray(embeddings[t], dtype=np.float32) for t in tokens])
-    elif isinstance(embeddings, tuple) and len(embeddings) == 2:
-        tokens, vectors = list(embeddings[0]), np.asarray(embeddings[1], dtype=np.float32)
-    else:
-        raise TypeError("embeddings must be a dict {token: vector} or a tuple (tokens, matrix).")
-    if vectors.ndim != 2 or len(tokens) != len(vectors) or len(tokens) == 0:
-        raise ValueError(
-            "embeddings must give one vector of the same size to each token; got "
-            f"{len(tokens)} tokens and vectors of shape {vectors.shape}."
-        )
-    if not np.isfinite(vectors).all():
-        raise ValueError("embeddings contain NaN or infinity.")
-    return tokens, vectors

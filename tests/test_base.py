@@ -14,6 +14,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer
 from skorch.callbacks import Callback
 
+import sk_rnn
 from sk_rnn import RNNClassifier, RNNRegressor
 
 TINY = dict(hidden_size=8, max_epochs=3, lr=0.01)
@@ -195,12 +196,17 @@ def test_device_auto_resolves_to_cpu_here(monkeypatch):
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-def test_cuda_fit_predict_matches_cpu_closely(recall_data):
+def test_cuda_fit_predict_matches_cpu_closely(recall_data, tmp_path):
     (X, y), _ = recall_data
     gpu = RNNClassifier(device="cuda", random_state=0, **TINY).fit(X, y)
+    assert next(gpu.net_.module_.parameters()).is_cuda
     proba = gpu.predict_proba(X)
     assert isinstance(proba, np.ndarray)
-    assert next(gpu.net_.module_.parameters()).is_cuda
+    # The same weights on the CPU predict the same probabilities, to float32 rounding.
+    gpu.save(tmp_path / "gpu.safetensors")
+    cpu = sk_rnn.load(tmp_path / "gpu.safetensors", device="cpu")
+    assert cpu.device_ == "cpu"
+    np.testing.assert_allclose(cpu.predict_proba(X), proba, atol=1e-4)
 
 
 def test_skorch_scoring_callbacks_see_labels_and_targets(recall_data, sum_data):

@@ -7,16 +7,12 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sk_rnn._data import (
-    IGNORE_INDEX,
-    BucketBatchIterator,
-    SequenceDataset,
-    Sequences,
-    check_sequences,
-    frame_sequences,
-    in_background,
-    length_order,
-)
+from sk_rnn._batching import BucketBatchIterator, length_order
+from sk_rnn._datasets import SequenceDataset
+from sk_rnn._prefetch import in_background
+from sk_rnn._sequences import Sequences, frame_sequences
+from sk_rnn._tokens import IGNORE_INDEX
+from sk_rnn._validation import check_sequences
 
 
 def test_input_forms_agree():
@@ -205,7 +201,7 @@ def test_in_background_stops_its_thread_when_the_caller_stops_early():
 def test_batches_for_a_cuda_device_are_pinned_in_the_background_and_copied_without_blocking(
     monkeypatch,
 ):
-    import sk_rnn._data as data
+    import sk_rnn._prefetch as data
 
     pinned_in, moves = [], []
 

@@ -11,8 +11,8 @@ from tasks import delayed_recall
 
 import sk_rnn
 from sk_rnn import RNNClassifier, RNNRegressor, RNNTagger
-from sk_rnn._inputs import AUTO_EMBEDDING_DIM, DEFAULT_EMBEDDING_DIM
 from sk_rnn._modules import ConvolutionBranch
+from sk_rnn._parameters import AUTO_EMBEDDING_DIM, DEFAULT_EMBEDDING_DIM
 
 
 def raw(X, scale=1000.0, offset=1000.0):
@@ -20,7 +20,7 @@ def raw(X, scale=1000.0, offset=1000.0):
     return [(x * scale + offset).astype(np.float32) for x in X]
 
 
-def test_defaults_learn_a_memory_task_from_raw_unscaled_inputs():
+def test_defaults_learn_from_raw_unscaled_inputs():
     rng = np.random.default_rng(0)
     X, y = delayed_recall(300, rng)
     X_test, y_test = delayed_recall(200, rng)
@@ -154,16 +154,6 @@ def test_cosine_schedule_decays_each_fit_and_partial_fit_trains_at_lr():
 def test_the_default_optimizer_decays_weights():
     assert RNNClassifier().optimizer is torch.optim.AdamW
     assert RNNTagger().optimizer is torch.optim.AdamW
-
-
-def test_convolution_branch_ignores_padding():
-    torch.manual_seed(0)
-    branch = ConvolutionBranch(3, 4).eval()
-    short = torch.randn(1, 5, 3)
-    batch = torch.cat([torch.cat([short, torch.randn(1, 4, 3)], 1), torch.randn(1, 9, 3)])
-    alone = branch(short, torch.tensor([5]))
-    together = branch(batch, torch.tensor([5, 9]))
-    torch.testing.assert_close(together[:1], alone)
 
 
 @pytest.mark.parametrize("estimator", [RNNClassifier, RNNRegressor])

@@ -1,17 +1,27 @@
 """Extending sk_rnn from outside the package, as docs/developers.rst shows: a new estimator
 through the documented hooks only, and a user's subclass of a shipped estimator. Both fit,
-save in the safe format and load, with no registry to edit."""
+save in the safe format and load, with no registry to edit. The subclass contract the
+guide writes down is checked here, on them and on every shipped estimator."""
+
+import re
+from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from sklearn.base import TransformerMixin
 
 import sk_rnn
-from sk_rnn import RNNClassifier
+from sk_rnn import RNNClassifier, RNNLanguageModel, RNNRegressor, RNNSeq2Seq, RNNTagger
 from sk_rnn._base import RNNBase
-from sk_rnn._data import StepTargets
+from sk_rnn._datasets import StepTargets
 from sk_rnn._modules import length_mask
-from sk_rnn._parameters import document_parameters, store_parameters
+from sk_rnn._parameters import (
+    ABSENT_PARAMETER_VALUES,
+    SHARED_DOCS,
+    document_parameters,
+    store_parameters,
+)
 
 
 class Reconstruction(torch.nn.Module):
@@ -108,3 +118,94 @@ def test_a_users_subclass_of_a_shipped_estimator_saves_and_loads(tmp_path):
     loaded = sk_rnn.load(tmp_path / "smoothed.safetensors")
     assert type(loaded) is SmoothedClassifier
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+# -- the contract ----------------------------------------------------------------------------
+
+GUIDE = Path(__file__).resolve().parents[1] / "docs" / "developers.rst"
+
+
+def documented(table: str) -> dict[str, bool]:
+    """The names of the guide's table under ``table`` (Hooks, Class attributes), and for
+    hooks whether each is required."""
+    section = GUIDE.read_text(encoding="utf-8").split(f"\n{table}\n", 1)[1].split("\n\n\n")[0]
+    section = re.split(r"\n[A-Z][a-z ]+\n~+\n", section)[0]
+    rows = re.findall(r"\* - ``(_\w+)(?:\(.*?\))?``\n     - (\w+)", section)
+    return {name: second == "yes" for name, second in rows}
+
+
+HOOKS = documented("Hooks")
+CLASS_ATTRIBUTES = documented("Class attributes")
+SHIPPED = [RNNClassifier, RNNRegressor, RNNTagger, RNNLanguageModel, RNNSeq2Seq]
+
+
+def contract_problems(cls) -> list[str]:
+    """What ``cls`` does against the written contract (empty when it keeps it)."""
+    problems = []
+    for hook, required in HOOKS.items():
+        if required and getattr(cls, hook) is getattr(RNNBase, hook):
+            problems.append(f"does not implement the required hook {hook}")
+    base = {n for k in RNNBase.__mro__ for n in vars(k) if n.startswith("_") and n[1] != "_"}
+    for klass in cls.__mro__[: cls.__mro__.index(RNNBase)]:
+        for name in vars(klass):
+            if name in base and name not in HOOKS and name not in CLASS_ATTRIBUTES:
+                problems.append(f"{klass.__name__} overrides {name}, which is not a hook")
+    params = set(cls._get_param_names())
+    for name in sorted(set(SHARED_DOCS) - set(ABSENT_PARAMETER_VALUES) - params):
+        if name not in ("pooling", "conv_channels"):  # the sequence-level estimators' own
+            problems.append(f"lacks the shared parameter {name}")
+    for name in sorted(params - set(SHARED_DOCS)):
+        kinds = [name in cls._training_parameters, name in cls._network_parameters]
+        if sum(kinds) != 1:
+            problems.append(f"{name} must be in one of _training_parameters, _network_parameters")
+    for name in sorted(params - set(cls._parameter_constraints)):
+        problems.append(f"{name} has no entry in _parameter_constraints")
+    return problems
+
+
+def test_the_guide_lists_the_bases_hooks_and_attributes():
+    assert {"_encode_targets", "_build_task_module", "_fit_targets"} <= set(HOOKS)
+    assert [h for h, required in HOOKS.items() if required] == [
+        "_encode_targets",
+        "_build_task_module",
+    ]
+    assert {"_training_parameters", "_network_parameters", "_auto_by_input"} <= set(
+        CLASS_ATTRIBUTES
+    )
+    for name in [*HOOKS, *CLASS_ATTRIBUTES]:
+        assert hasattr(RNNBase, name), name
+
+
+@pytest.mark.parametrize(
+    "cls", [*SHIPPED, RNNAutoencoder, SmoothedClassifier], ids=lambda c: c.__name__
+)
+def test_every_estimator_keeps_the_contract(cls):
+    assert contract_problems(cls) == []
+
+
+def _without(cls, **changes):
+    """``cls`` with class attributes changed (a value of None deletes the override)."""
+    return type(cls.__name__, (cls,), {k: v for k, v in changes.items() if v is not None})
+
+
+def test_breaking_the_contract_fails_the_check():
+    # A training parameter missing from _training_parameters (warm_start would refuse it).
+    lm = _without(RNNLanguageModel, _training_parameters=RNNBase._training_parameters)
+    assert contract_problems(lm) == [
+        "bptt must be in one of _training_parameters, _network_parameters"
+    ]
+    # A private method of the base overridden instead of a hook.
+    tagger = _without(RNNTagger, _encode_inputs=lambda self, X, **kw: None)
+    assert contract_problems(tagger) == ["RNNTagger overrides _encode_inputs, which is not a hook"]
+
+    # A required hook left out, and a shared parameter missing from the signature.
+    class NoHead(RNNBase):
+        def __init__(self, *, cell="lstm"):
+            self.cell = cell
+
+        def _encode_targets(self, y, sequences):
+            return None
+
+    problems = contract_problems(NoHead)
+    assert "does not implement the required hook _build_task_module" in problems
+    assert "lacks the shared parameter hidden_size" in problems

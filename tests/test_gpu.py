@@ -6,7 +6,9 @@ import torch
 
 import sk_rnn
 from sk_rnn import RNNClassifier, RNNLanguageModel, RNNSeq2Seq, RNNTagger
-from sk_rnn._data import BucketBatchIterator, SequenceDataset, check_sequences
+from sk_rnn._batching import BucketBatchIterator
+from sk_rnn._datasets import SequenceDataset
+from sk_rnn._validation import check_sequences
 
 from .tasks import delayed_recall, neighbour_tags
 

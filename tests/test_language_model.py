@@ -17,8 +17,9 @@ from sklearn.utils.estimator_checks import (
 
 import sk_rnn
 from sk_rnn import RNNLanguageModel
-from sk_rnn._data import SequenceDataset, Sequences
-from sk_rnn._net import StreamIterator
+from sk_rnn._datasets import SequenceDataset
+from sk_rnn._sequences import Sequences
+from sk_rnn._streams import StreamIterator
 from sk_rnn._tokens import EOS_ID
 
 FAST = dict(tokenizer="char", hidden_size=32, lr=0.02, bptt=20, batch_size=8, random_state=0)

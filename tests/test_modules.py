@@ -5,8 +5,11 @@ from sk_rnn._modules import (
     CELLS,
     POOLINGS,
     AttentionPooling,
+    EncoderDecoder,
     RecurrentEncoder,
     SequencePredictor,
+    SequenceTagger,
+    StepRegressor,
     pool_outputs,
     reverse_padded,
 )
@@ -21,19 +24,65 @@ def test_reverse_padded_reverses_within_length_and_is_an_involution():
     assert torch.equal(reverse_padded(out, lengths), x)
 
 
-@pytest.mark.parametrize("cell", CELLS)
-@pytest.mark.parametrize("bidirectional", [False, True])
-@pytest.mark.parametrize("pooling", POOLINGS)
-def test_output_does_not_depend_on_padding_or_batch_mates(cell, bidirectional, pooling):
-    torch.manual_seed(0)
+def _predictor(cell, bidirectional, pooling, conv_channels=None):
     encoder = RecurrentEncoder(3, cell, 8, num_layers=2, bidirectional=bidirectional)
-    model = SequencePredictor(encoder, 4, pooling=pooling).eval()
+    return SequencePredictor(encoder, 4, pooling=pooling, conv_channels=conv_channels)
+
+
+def _step_modules(bidirectional):
+    return {
+        "step regressor": StepRegressor(RecurrentEncoder(3, "gru", 8, 1, bidirectional), 2),
+        "tagger": SequenceTagger(RecurrentEncoder(3, "lstm", 8, 1, bidirectional), 3, crf=True),
+    }
+
+
+# Every module that reads a padded batch: the sequence-level readouts (every cell,
+# direction and pooling; the convolution branch) and the per-step ones.
+MODULES = {
+    **{
+        f"{cell}, {'bi' if bi else 'uni'}, {pooling}": (
+            lambda cell=cell, bi=bi, pooling=pooling: _predictor(cell, bi, pooling)
+        )
+        for cell in CELLS
+        for bi in (False, True)
+        for pooling in POOLINGS
+    },
+    "convolution branch": lambda: _predictor("lstm", True, "attention", conv_channels=4),
+    **{
+        f"{name}, {'bi' if bi else 'uni'}": (lambda name=name, bi=bi: _step_modules(bi)[name])
+        for name in ("step regressor", "tagger")
+        for bi in (False, True)
+    },
+}
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_output_does_not_depend_on_padding_or_batch_mates(name):
+    torch.manual_seed(0)
+    model = MODULES[name]().eval()
     short = torch.randn(1, 4, 3)
     alone = model(short, torch.tensor([4]))
     # The same short sequence padded to 50 steps with garbage, next to long ones.
     batch = torch.randn(3, 50, 3) * 5
     batch[1, :4] = short[0]
     together = model(batch, torch.tensor([50, 4, 37]))
+    if together.dim() == 3:  # per step: the short sequence's own steps
+        together = together[:, :4]
+    torch.testing.assert_close(together[1], alone[0], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("attention", ["dot", "general", "additive", None])
+def test_encoder_decoder_scores_do_not_depend_on_padding_or_batch_mates(attention):
+    torch.manual_seed(0)
+    encoder = RecurrentEncoder(8, "gru", 16, bidirectional=True, vocabulary_size=12)
+    model = EncoderDecoder(encoder, 9, 8, "gru", attention=attention).eval()
+    source, target_in = torch.randint(4, 12, (1, 4)), torch.randint(4, 9, (1, 3))
+    alone = model(source, torch.tensor([4]), target_in)
+    sources = torch.randint(4, 12, (3, 30))
+    sources[1, :4] = source[0]
+    targets = torch.randint(4, 9, (3, 3))
+    targets[1] = target_in[0]
+    together = model(sources, torch.tensor([30, 4, 17]), targets)
     torch.testing.assert_close(together[1], alone[0], rtol=1e-5, atol=1e-6)
 
 

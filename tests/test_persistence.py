@@ -87,6 +87,12 @@ def test_save_is_atomic(fitted, tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["model.safetensors"]
 
 
+def _read_header(path) -> dict:
+    raw = path.read_bytes()
+    n = struct.unpack("<Q", raw[:8])[0]
+    return json.loads(json.loads(raw[8 : 8 + n])["__metadata__"]["sk_rnn"])
+
+
 def _rewrite_header(path, edit):
     raw = path.read_bytes()
     n = struct.unpack("<Q", raw[:8])[0]
@@ -413,19 +419,32 @@ def test_forecaster_saves_and_loads_without_pickle(tmp_path, monkeypatch):
     assert loaded.get_params()["regressor__hidden_size"] == 8
 
 
-def test_taggers_saved_before_affix_features_load_without_them(tmp_path):
-    from sk_rnn import RNNTagger
+def test_files_name_classes_by_qualified_name_in_the_current_format(fitted, tmp_path):
+    fitted["classifier"][0].save(tmp_path / "m.safetensors")
+    header = _read_header(tmp_path / "m.safetensors")
+    assert header["format_version"] == 3
+    assert header["estimator"] == "sk_rnn.RNNClassifier"
 
-    X = [["the", "dog", "runs"], ["a", "cat", "sleeps"]] * 10
-    y = [["D", "N", "V"]] * 20
-    tagger = RNNTagger(affix_features=False, hidden_size=8, max_epochs=2, random_state=0)
-    tagger.fit(X, y).save(tmp_path / "old.safetensors")
 
-    def as_saved_before(meta):  # neither the parameter nor the fitted vocabularies
-        del meta["params"]["affix_features"], meta["fitted"]["affix_vocabularies_"]
+def test_two_classes_with_one_qualified_name_are_an_error():
+    namespace = {"__module__": "users_models", "__qualname__": "Model"}
+    first = type("Model", (RNNClassifier,), dict(namespace))
+    with pytest.raises(TypeError, match="already saved as 'users_models.Model'"):
+        type("Model", (RNNClassifier,), dict(namespace))
+    # Other modules, or a notebook cell run again, are no collision.
+    other = type("Model", (RNNClassifier,), {"__module__": "other_models"})
+    rerun = [type("Model", (RNNClassifier,), {"__module__": "__main__"}) for _ in range(2)]
+    assert sk_rnn._persistence._REGISTRY["users_models.Model"] is first
+    assert sk_rnn._persistence._REGISTRY["other_models.Model"] is other
+    assert sk_rnn._persistence._REGISTRY["__main__.Model"] is rerun[-1]
 
-    _rewrite_header(tmp_path / "old.safetensors", as_saved_before)
-    loaded = sk_rnn.load(tmp_path / "old.safetensors")
-    assert loaded.affix_features is False and loaded.affix_vocabularies_ is None
-    for a, b in zip(loaded.predict_proba(X), tagger.predict_proba(X), strict=True):
-        np.testing.assert_array_equal(a, b)
+
+def test_a_vocabulary_saves_and_loads_like_an_estimator(tmp_path):
+    vectorizer = sk_rnn.SequenceVectorizer(min_frequency=2).fit(["a b b", "a c", "b d"])
+    vectorizer.save(tmp_path / "v.safetensors")
+    loaded = sk_rnn.load(tmp_path / "v.safetensors")
+    assert type(loaded) is sk_rnn.SequenceVectorizer and loaded.min_frequency == 2
+    assert loaded.vocabulary_ == vectorizer.vocabulary_
+    assert loaded.n_unknown_ == vectorizer.n_unknown_
+    assert [x.tolist() for x in loaded.transform(["b a e"])] == [[4, 5, 1]]
+

@@ -93,26 +93,6 @@ def test_joblib_workers_have_distinct_slots():
     assert set(slots) == {0, 1}
 
 
-# -- threads under n_jobs ------------------------------------------------------------------
-
-
-def _threads_scorer(estimator, X, y):
-    return torch.get_num_threads()
-
-
-def test_parallel_search_does_not_oversubscribe_cores(recall_data):
-    X, y = recall_data
-    search = GridSearchCV(
-        RNNClassifier(hidden_size=4, max_epochs=1),
-        {"cell": ["gru", "lstm"]},
-        cv=2,
-        n_jobs=2,
-        scoring=_threads_scorer,
-    ).fit(X, y)
-    # joblib's worker processes get cores // n_jobs threads each (OMP_NUM_THREADS).
-    assert np.all(search.cv_results_["mean_test_score"] == max(1, os.cpu_count() // 2))
-
-
 # -- dask ----------------------------------------------------------------------------------
 
 

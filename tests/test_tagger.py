@@ -97,7 +97,7 @@ def test_affixes_and_characters_tag_unseen_words():
     ],
 )
 def test_token_shapes(token, shape):
-    from sk_rnn._tagger import _token_shape
+    from sk_rnn._token_features import token_shape as _token_shape
 
     assert _token_shape(token) == shape
 

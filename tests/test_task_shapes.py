@@ -13,7 +13,7 @@ from tasks import delayed_recall
 
 import sk_rnn
 from sk_rnn import RNNClassifier, RNNLanguageModel, RNNRegressor, RNNSeq2Seq, RNNTagger
-from sk_rnn._data import Sequences, truncate_sequences
+from sk_rnn._sequences import Sequences, truncate_sequences
 
 # Deterministic, quick training: no dropout, one fixed schedule.
 PLAIN = dict(
@@ -147,12 +147,24 @@ def test_weights_reach_every_estimator_and_partial_fit():
     X = [list(rng.choice(["a", "b", "c"], size=5)) for _ in range(20)]
     w = np.r_[np.ones(10), np.zeros(10)]
     tiny = dict(hidden_size=4, max_epochs=1, random_state=0)
-    RNNTagger(**tiny).fit(X, [["x" if t == "a" else "y" for t in s] for s in X], w)
-    RNNLanguageModel(**tiny).fit(X, sample_weight=w)
-    RNNSeq2Seq(**tiny).fit(X, [s[::-1] for s in X], sample_weight=w)
-    RNNRegressor(**tiny).partial_fit(X, rng.normal(size=20), sample_weight=w)
-    RNNClassifier(**tiny).partial_fit(X, ["p", "q"] * 10, sample_weight=w)
-    RNNLanguageModel(**tiny).partial_fit(X, sample_weight=w)
+    tags = [["x" if t == "a" else "y" for t in s] for s in X]
+    targets = rng.normal(size=20)
+    fits = {
+        "RNNTagger.fit": lambda w: RNNTagger(**tiny).fit(X, tags, w),
+        "RNNLanguageModel.fit": lambda w: RNNLanguageModel(**tiny).fit(X, sample_weight=w),
+        "RNNSeq2Seq.fit": lambda w: RNNSeq2Seq(**tiny).fit(X, [s[::-1] for s in X], w),
+        "RNNRegressor.partial_fit": lambda w: RNNRegressor(**tiny).partial_fit(X, targets, w),
+        "RNNClassifier.partial_fit": lambda w: RNNClassifier(**tiny).partial_fit(
+            X, ["p", "q"] * 10, sample_weight=w
+        ),
+        "RNNLanguageModel.partial_fit": lambda w: RNNLanguageModel(**tiny).partial_fit(
+            X, sample_weight=w
+        ),
+    }
+    for name, fit in fits.items():
+        # Half the samples weigh nothing: the first epoch's loss is another one.
+        weighted, unweighted = (fit(weights).history_[-1, "train_loss"] for weights in (w, None))
+        assert weighted != pytest.approx(unweighted, rel=1e-4), name
 
 
 @pytest.mark.parametrize(

@@ -1,18 +1,5 @@
-"""Time-series forecasting: sliding windows and :class:`RNNForecaster`.
-
-One long series (optionally with exogenous columns) becomes supervised windows: ``window``
-past steps in, the next ``horizon`` steps out. :class:`RNNForecaster` fits an
-:class:`~sk_rnn.RNNRegressor` on them and forecasts any number of steps: ``horizon`` at a
-time, feeding its own forecasts back for longer ranges.
-
-It follows scikit-learn's conventions for a series ``S`` (1-D, or 2-D with the target in
-column 0 and known covariates in the other columns): ``fit(S_past)``, ``predict(S_future)``
-forecasts ``len(S_future)`` steps after the end of ``S_past`` (using only the covariate
-columns of ``S_future``), and ``score(S_future)`` is minus the mean absolute percentage
-error. So ``GridSearchCV(forecaster, grid, cv=TimeSeriesSplit(...)).fit(S)`` evaluates
-every candidate on blocks that follow its training block, without leakage: each fit sees
-only the past.
-"""
+"""RNNForecaster: the estimator that forecasts one series or many with a recurrent
+network on sliding windows."""
 
 from __future__ import annotations
 
@@ -20,84 +7,21 @@ from numbers import Integral
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, clone
+from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.utils import check_random_state
-from sklearn.utils.validation import check_array, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
-from ._base import check_sample_weight
-from ._constraints import Count
-from ._persistence import SafeSaving
-from ._regressor import RNNRegressor
+from .._constraints import Count
+from .._persistence import SafeSaving
+from .._regressor import RNNRegressor
+from .._scaling import mean_and_nonzero_scale
+from .._validation import check_sample_weight
+from ._intervals import calibration_error, conformal_widths
+from ._series import check_series, is_many_series, long_series
+from ._transforms import inverse_transform_target, transform_target
+from ._windows import make_windows, window_inputs
 
-__all__ = ["RNNForecaster", "make_windows"]
-
-
-def make_windows(series, window: int, horizon: int, *, exog=None):
-    """Cut a series into supervised windows.
-
-    Parameters
-    ----------
-    series : array-like of shape (n_steps,), or a list of them
-        The target series, in time order. Several series (a list) give the windows of
-        each, one after the other; no window crosses from one series into the next.
-    window : int
-        Past steps per input.
-    horizon : int
-        Future steps per target.
-    exog : array-like of shape (n_steps, n_covariates), a list of them, or None
-        Covariates known in advance (calendar, prices set ahead, ...), one table per
-        series. Each input then spans ``window + horizon`` steps: the past (target,
-        covariates, 0) and the future (0, covariates, 1), so the network sees the
-        covariates of the steps it forecasts.
-
-    Returns
-    -------
-    X : ndarray of shape (n_windows, window (+ horizon), n_features), float32
-    Y : ndarray of shape (n_windows, horizon), float32
-        ``Y[i]`` holds the ``horizon`` values that follow input ``i``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> X, Y = make_windows(np.arange(6.0), window=3, horizon=2)
-    >>> X[:, :, 0].tolist(), Y.tolist()
-    ([[0.0, 1.0, 2.0], [1.0, 2.0, 3.0]], [[3.0, 4.0], [4.0, 5.0]])
-    """
-    if isinstance(series, list | tuple) and len(series) and np.ndim(series[0]) == 1:
-        tables = [None] * len(series) if exog is None else exog
-        if len(tables) != len(series):
-            raise ValueError(f"exog has {len(tables)} tables for {len(series)} series.")
-        pairs = [
-            make_windows(s, window, horizon, exog=e) for s, e in zip(series, tables, strict=True)
-        ]
-        return np.concatenate([X for X, _ in pairs]), np.concatenate([Y for _, Y in pairs])
-    values = np.asarray(series, dtype=np.float32)
-    n_windows = len(values) - window - horizon + 1
-    if n_windows < 1:
-        raise ValueError(
-            f"The series has {len(values)} steps, too short for window={window} + "
-            f"horizon={horizon}: it needs at least {window + horizon}."
-        )
-    starts = np.arange(n_windows)[:, None]
-    Y = values[starts + window + np.arange(horizon)]
-    X = _window_inputs(values, starts + np.arange(window), horizon, exog)
-    return X, Y
-
-
-def _window_inputs(values, past_steps, horizon, exog):
-    """Inputs for windows whose past steps are ``past_steps`` (n_windows, window)."""
-    past = values[past_steps][:, :, None]
-    if exog is None:
-        return past.astype(np.float32)
-    exog = np.asarray(exog, dtype=np.float32)
-    future_steps = past_steps[:, -1:] + 1 + np.arange(horizon)
-    n = len(past_steps)
-    past = np.concatenate([past, exog[past_steps], np.zeros((n, past_steps.shape[1], 1))], 2)
-    future = np.concatenate(
-        [np.zeros((n, horizon, 1)), exog[future_steps], np.ones((n, horizon, 1))], 2
-    )
-    return np.concatenate([past, future], 1).astype(np.float32)
-
+__all__ = ["RNNForecaster"]
 
 # The forecaster's network: windows are standardised and short already, and this recipe
 # is the one docs/benchmarks.md measures on the airline series.
@@ -239,6 +163,8 @@ class RNNForecaster(SafeSaving, BaseEstimator):
         self.random_state = random_state
         self.series_id = series_id
 
+    # The regressor is a user's estimator: its parameters are validated in its own fit.
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y=None, sample_weight=None):
         """Fit on the series ``X``: one series, or many.
 
@@ -262,7 +188,6 @@ a list of them; or a long DataFrame with a ``series_id`` column
         -------
         self : RNNForecaster
         """
-        self._validate_params()
         self._fitted_params_ = self.get_params(deep=False)
         tables, self.series_ids_, self.many_series_ = self._check_fit_series(X)
         weights = None  # one weight per step of each series
@@ -324,24 +249,23 @@ a list of them; or a long DataFrame with a ``series_id`` column
                 [f[:, 1:] for f in futures],
             )
             truth = np.array([f[:, 0] for f in futures])
-            error = np.abs(truth - forecasts)
-            errors[:, k] = error / np.abs(forecasts) if self.log else error
+            errors[:, k] = calibration_error(truth, forecasts, relative=self.log)
         return errors
 
     def _fit_network(self, tables, weights):
         """Fit each series' scaling and the one network on ``tables``, which forecasts then
         continue."""
         self.series_ = tables if self.many_series_ else tables[0]
-        targets = [self._transform(t[:, 0]) for t in tables]
+        targets = [self._transformed(t[:, 0]) for t in tables]
         self.target_mean_, self.target_scale_ = np.array(
-            [_mean_and_scale(target) for target in targets]
+            [mean_and_nonzero_scale(target) for target in targets]
         ).T
         scaled, covariates = [], []
         for i, (table, target) in enumerate(zip(tables, targets, strict=True)):
             scaled.append((target - self.target_mean_[i]) / self.target_scale_[i])
             covariates.append(table[len(table) - len(target) :, 1:])
         if self.n_covariates_:
-            scales = [_mean_and_scale(c, axis=0) for c in covariates]
+            scales = [mean_and_nonzero_scale(c) for c in covariates]
             self.covariate_mean_ = np.array([mean for mean, _ in scales])
             self.covariate_scale_ = np.array([scale for _, scale in scales])
             covariates = [
@@ -410,15 +334,6 @@ a list of them; or a long DataFrame with a ``series_id`` column
     def _tables(self) -> list[np.ndarray]:
         return list(self.series_) if self.many_series_ else [self.series_]
 
-    def _restore_state(self, state, tensors, prefix, device):
-        if not hasattr(self, "many_series_"):  # files saved before many series: one
-            self.many_series_, self.series_ids_ = False, np.arange(1)
-            self.target_mean_ = np.reshape(self.target_mean_, 1)
-            self.target_scale_ = np.reshape(self.target_scale_, 1)
-            if self.n_covariates_:
-                self.covariate_mean_ = np.reshape(self.covariate_mean_, (1, -1))
-                self.covariate_scale_ = np.reshape(self.covariate_scale_, (1, -1))
-
     def _continue(self, series, histories, steps, covariates) -> np.ndarray:
         """Forecast ``steps`` values after ``histories`` (tables), the histories of the
         series numbered ``series`` (whose scaling they use), with the future
@@ -430,7 +345,7 @@ a list of them; or a long DataFrame with a ``series_id`` column
         n_blocks = -(-steps // self.horizon)
         targets, extended = [], []
         for k, (i, history) in enumerate(zip(series, histories, strict=True)):
-            targets.append((self._transform(history[:, 0]) - mean[k]) / scale[k])
+            targets.append((self._transformed(history[:, 0]) - mean[k]) / scale[k])
             extended.append(None)
             if self.n_covariates_:
                 past = history[len(history) - len(targets[k]) :, 1:]
@@ -441,7 +356,7 @@ a list of them; or a long DataFrame with a ``series_id`` column
                 )
         for _ in range(n_blocks):
             inputs = [
-                _window_inputs(t, np.arange(len(t) - self.window, len(t))[None, :], self.horizon, c)
+                window_inputs(t, np.arange(len(t) - self.window, len(t))[None, :], self.horizon, c)
                 for t, c in zip(targets, extended, strict=True)
             ]
             blocks = self.regressor_.predict(np.concatenate(inputs)).reshape(n_series, -1)
@@ -449,7 +364,7 @@ a list of them; or a long DataFrame with a ``series_id`` column
         forecasts = np.empty((n_series, steps))
         for k, (target, history) in enumerate(zip(targets, histories, strict=True)):
             forecast = target[len(target) - n_blocks * self.horizon :][:steps]
-            forecasts[k] = self._inverse_transform(forecast * scale[k] + mean[k], history)
+            forecasts[k] = self._in_units(forecast * scale[k] + mean[k], history)
         return forecasts
 
     def update(self, X):
@@ -478,11 +393,11 @@ a list of them; or a long DataFrame with a ``series_id`` column
         """(series index, table) for each series that ``X`` gives steps of: ``X`` in the
         layout of fit (one table, a list with one per series, or a long DataFrame)."""
         if not self.many_series_:
-            pairs = [(0, _check_series(X, "X", allow_nan_target=allow_nan_target))]
+            pairs = [(0, check_series(X, "X", allow_nan_target=allow_nan_target))]
         elif self.series_id is not None:
             ids = self.series_ids_.tolist()
             pairs = []
-            for key, table in _long_series(X, self.series_id, allow_nan_target=allow_nan_target):
+            for key, table in long_series(X, self.series_id, allow_nan_target=allow_nan_target):
                 if key not in ids:
                     raise ValueError(f"Series {key!r} was not seen in fit.")
                 pairs.append((ids.index(key), table))
@@ -493,7 +408,7 @@ a list of them; or a long DataFrame with a ``series_id`` column
                     "with one table (or None) per series."
                 )
             pairs = [
-                (i, _check_series(x, f"Series {i}", allow_nan_target=allow_nan_target))
+                (i, check_series(x, f"Series {i}", allow_nan_target=allow_nan_target))
                 for i, x in enumerate(X)
                 if x is not None
             ]
@@ -538,9 +453,7 @@ a list of them; or a long DataFrame with a ``series_id`` column
                 f"for {longest}."
             )
         errors = np.reshape(self.interval_errors_, (-1, *np.shape(self.interval_errors_)[-2:]))
-        n = errors.shape[1]
-        level = min(1.0, np.ceil((n + 1) * coverage) / n)
-        widths = np.quantile(errors, level, axis=1, method="higher")  # (n_series, horizon)
+        widths = conformal_widths(errors, coverage)
         lower, upper = [], []
         for (i, _), forecast in zip(pairs, self._forecasts(pairs), strict=True):
             width = widths[i, : len(forecast)] * (np.abs(forecast) if self.log else 1.0)
@@ -616,18 +529,18 @@ a list of them; or a long DataFrame with a ``series_id`` column
     def _check_fit_series(self, X):
         """(tables, ids, many) from what fit was given."""
         if self.series_id is not None:
-            pairs = list(_long_series(X, self.series_id))
+            pairs = list(long_series(X, self.series_id))
             ids = np.array([key for key, _ in pairs])
             if ids.dtype.kind not in "biuU":
                 raise ValueError(
                     f"The {self.series_id!r} column must hold numbers or strings, got {ids.dtype}."
                 )
             tables = [table for _, table in pairs]
-        elif _is_many_series(X):
-            tables = [_check_series(x, f"Series {i}") for i, x in enumerate(X)]
+        elif is_many_series(X):
+            tables = [check_series(x, f"Series {i}") for i, x in enumerate(X)]
             ids = np.arange(len(tables))
         else:
-            return [_check_series(X, "X")], np.arange(1), False
+            return [check_series(X, "X")], np.arange(1), False
         widths = {t.shape[1] for t in tables}
         if len(widths) > 1:
             raise ValueError(
@@ -638,24 +551,11 @@ a list of them; or a long DataFrame with a ``series_id`` column
 
     # -- target transforms ------------------------------------------------------------
 
-    def _transform(self, values):
-        if self.log:
-            if np.any(values <= 0):
-                raise ValueError("log=True needs a strictly positive series.")
-            values = np.log(values)
-        if self.difference:
-            values = values[self.difference :] - values[: -self.difference]
-        return values
+    def _transformed(self, values):
+        return transform_target(values, self.log, self.difference)
 
-    def _inverse_transform(self, forecast, history):
-        if self.difference:
-            level = history[:, 0]
-            level = np.log(level) if self.log else level
-            extended = list(level)
-            for change in forecast:
-                extended.append(extended[-self.difference] + change)
-            forecast = np.asarray(extended[len(level) :])
-        return np.exp(forecast) if self.log else forecast
+    def _in_units(self, forecast, history):
+        return inverse_transform_target(forecast, history, self.log, self.difference)
 
     def _check_future_covariates(self, exog, steps):
         if self.n_covariates_ == 0:
@@ -677,68 +577,3 @@ a list of them; or a long DataFrame with a ``series_id`` column
         if not np.isfinite(exog).all():
             raise ValueError("exog contains NaN or infinity.")
         return exog
-
-
-def _is_many_series(X) -> bool:
-    """A list of numpy arrays or pandas objects is many series; a list of numbers (or of
-    rows given as lists) is one."""
-    return (
-        isinstance(X, list | tuple)
-        and len(X) > 0
-        and all(isinstance(x, np.ndarray) or hasattr(x, "iloc") for x in X)
-    )
-
-
-def _long_series(X, column, *, allow_nan_target=False):
-    """(id, table) of each series of a long DataFrame, in order of first appearance."""
-    if not hasattr(X, "groupby") or column not in getattr(X, "columns", ()):
-        raise ValueError(f"series_id={column!r} needs a pandas DataFrame with a {column!r} column.")
-    for key, rows in X.groupby(column, sort=False):
-        key = key.item() if isinstance(key, np.generic) else key
-        values = rows.drop(columns=column)
-        yield key, _check_series(values, f"Series {key!r}", allow_nan_target=allow_nan_target)
-
-
-def _mean_and_scale(values, axis=None):
-    mean = values.mean(axis=axis)
-    scale = values.std(axis=axis)
-    return mean, np.where(scale > 0, scale, 1.0)
-
-
-def _check_series(X, name, *, allow_nan_target=False) -> np.ndarray:
-    """The series as a float64 (n_steps, n_columns) array, checked for order and NaN."""
-    index = getattr(X, "index", None)  # a pandas index (a list's .index is a method)
-    if hasattr(index, "is_monotonic_increasing") and not (
-        index.is_monotonic_increasing and index.is_unique
-    ):
-        raise ValueError(
-            f"{name} is not in time order: its index must be increasing without duplicates "
-            "(sort it with .sort_index())."
-        )
-    # scikit-learn's validation gives its usual messages for sparse, complex, non-numeric
-    # and empty input; a 1-D X is one series.
-    table = check_array(
-        X,
-        dtype=np.float64,
-        ensure_2d=False,
-        allow_nd=True,
-        ensure_all_finite=False,
-        ensure_min_samples=1,
-        input_name=name,
-    )
-    if table.ndim == 1:
-        table = table[:, None]
-    if table.ndim != 2 or table.shape[1] == 0:
-        raise ValueError(
-            f"{name} must be a 1-D series or a 2-D table (n_steps, 1 + n_covariates) with at "
-            f"least one column; got shape {table.shape}. 0 feature(s) (shape={table.shape}) "
-            "while a minimum of 1 is required."
-        )
-    checked = table[:, 1:] if allow_nan_target else table
-    bad = ~np.isfinite(checked).all(axis=1)
-    if bad.any():
-        raise ValueError(
-            f"{name} contains NaN or infinity at step {int(np.argmax(bad))}; fill or drop "
-            "missing values first."
-        )
-    return table

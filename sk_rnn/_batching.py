@@ -1,0 +1,90 @@
+"""Batching: length-bucketed batches for training, and the length order of inference."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ._prefetch import prefetched
+
+__all__ = ["BucketBatchIterator", "length_order"]
+
+
+def length_order(lengths: np.ndarray) -> np.ndarray:
+    """Deterministic order, shortest first, in which inference batches are formed."""
+    return np.argsort(lengths, kind="stable")
+
+
+class BucketBatchIterator:
+    """Length-bucketed batches over a :class:`SequenceDataset`.
+
+    Training (``shuffle=True``): each pass draws a random permutation, cuts it into pools
+    of ``pool_batches`` batches, sorts each pool by length and shuffles the resulting
+    batches, so batches hold sequences of similar length yet differ from epoch to epoch.
+    Inference (``shuffle=False``): batches follow :func:`length_order`.
+
+    Parameters
+    ----------
+    dataset : SequenceDataset
+    batch_size : int
+    shuffle : bool, default=False
+    epoch_seed : callable returning int, or None
+        Called at the start of each shuffled pass for the seed of that pass. Seeding by
+        epoch number makes 3 + 3 epochs of continued training shuffle exactly like 6.
+    pool_batches : int, default=50
+    shard : (int, int), default=(0, 1)
+        ``(rank, world_size)`` for data-parallel training: every process draws the same
+        shuffled batches and keeps every ``world_size``-th one from ``rank`` on (the last
+        few are dropped so that all processes take the same number of steps).
+    device : str, torch.device or None, default=None
+        Where the batches go. On a CUDA device, each batch is gathered by a background
+        thread into pinned memory while the previous one trains, and copied without
+        blocking, so the GPU does not wait for the CPU between batches. Otherwise
+        batches stay on the CPU (the net moves them).
+    """
+
+    def __init__(
+        self,
+        dataset,
+        batch_size,
+        shuffle=False,
+        epoch_seed=None,
+        pool_batches=50,
+        shard=(0, 1),
+        device=None,
+    ):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.epoch_seed = epoch_seed
+        self.pool_batches = pool_batches
+        self.shard = shard
+        self.device = device
+
+    def __len__(self) -> int:
+        return -(-len(self.dataset) // self.batch_size) // self.shard[1]
+
+    def batches(self) -> list[np.ndarray]:
+        """Positions (into the dataset) of each batch, in iteration order."""
+        lengths = self.dataset.sample_lengths()
+        size = self.batch_size
+        if not self.shuffle:
+            order = length_order(lengths)
+            return [order[i : i + size] for i in range(0, len(order), size)]
+        generator = torch.Generator().manual_seed(self.epoch_seed() if self.epoch_seed else 0)
+        perm = torch.randperm(len(lengths), generator=generator).numpy()
+        pool = size * self.pool_batches
+        batches = []
+        for start in range(0, len(perm), pool):
+            chunk = perm[start : start + pool]
+            chunk = chunk[np.argsort(lengths[chunk], kind="stable")]
+            batches.extend(chunk[i : i + size] for i in range(0, len(chunk), size))
+        shuffled = torch.randperm(len(batches), generator=generator).numpy()
+        batches = [batches[i] for i in shuffled]
+        rank, world_size = self.shard
+        return batches[rank : len(batches) // world_size * world_size : world_size]
+
+    def __iter__(self):
+        # The order is drawn here, in the caller's thread, where the epoch seed is current.
+        gathered = (self.dataset[positions] for positions in self.batches())
+        return prefetched(gathered, self.device)

@@ -1,0 +1,63 @@
+"""``transform``: a trained sequence-level model as a featurizer."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import ClassNamePrefixFeaturesOutMixin
+from sklearn.utils import TransformerTags
+from sklearn.utils._available_if import available_if
+
+__all__ = ["SequenceFeaturesMixin"]
+
+
+def _reads_one_vector_per_sequence(estimator) -> bool:
+    return not estimator._outputs_per_step
+
+
+class SequenceFeaturesMixin(ClassNamePrefixFeaturesOutMixin):
+    """``transform``: the vector a sequence-level model's head reads.
+
+    For estimators whose task module follows the
+    :class:`~sk_rnn._modules.protocols.FeatureModule` protocol (``features(x, lengths)``
+    and ``features_size``).
+    """
+
+    @available_if(_reads_one_vector_per_sequence)
+    def transform(self, X) -> np.ndarray:
+        """The vector the model's head reads for each sequence: the pooled recurrent
+        outputs, joined by the convolution branch's features when there is one.
+
+        Use it to cluster, plot or search sequences, or as features for another model.
+        The vectors of the training sequences are fitted ones: a model stacked on them
+        should be trained on other sequences (or on ``cross_val_predict``-style
+        out-of-fold vectors), as for any stacking.
+
+        Parameters
+        ----------
+        X : sequences, as for :meth:`predict`
+
+        Returns
+        -------
+        X_new : ndarray of shape (n_samples, n_components)
+            Named by :meth:`get_feature_names_out`.
+        """
+        return self._predict_rows(X, _module_features).astype(np.float64)
+
+    @available_if(_reads_one_vector_per_sequence)
+    def fit_transform(self, X, y, **fit_params) -> np.ndarray:
+        """Fit on ``X, y`` (``fit_params`` as for :meth:`fit`), then :meth:`transform` ``X``."""
+        return self.fit(X, y, **fit_params).transform(X)
+
+    @property
+    def _n_features_out(self) -> int:
+        return self.net_.task_module.features_size
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        if _reads_one_vector_per_sequence(self):  # RNNRegressor(per_step=True) has none
+            tags.transformer_tags = TransformerTags()
+        return tags
+
+
+def _module_features(module, inputs, targets):
+    return module.features(**inputs)

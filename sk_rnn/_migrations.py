@@ -1,0 +1,121 @@
+"""Upgrades of files written by earlier versions of the safe format: the one place that
+knows how older headers differ, so that the estimators never check for attributes an
+old file may lack.
+
+Two kinds of change are recorded here:
+
+- the header's schema, by format version (:func:`upgrade_header`): version 1 and 2 named
+  sk_rnn's classes by their bare names and stored a fitted vocabulary as a special
+  entry; version 3 names every class by its qualified name and stores a vocabulary like
+  any fitted estimator;
+- parameters and fitted attributes that were added while an earlier version was being
+  written (:func:`fill_absent`): a file that lacks one gets the value that reproduces
+  what the code that wrote it did (no convolution branch, no input scaling, one series).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["FITTED_ADDED", "PARAMETERS_ADDED", "fill_absent", "upgrade_header"]
+
+_SEQUENCE_LEVEL_ADDED = {
+    "conv_channels": None,
+    "standardize": False,
+    "lr_schedule": "constant",
+    "max_length": None,
+    "keep": "first",
+}
+# Class (as saved) -> parameter -> its value in files written before it existed.
+PARAMETERS_ADDED: dict[str, dict] = {
+    "sk_rnn.RNNClassifier": _SEQUENCE_LEVEL_ADDED,
+    "sk_rnn.RNNRegressor": {**_SEQUENCE_LEVEL_ADDED, "per_step": False},
+    "sk_rnn.RNNTagger": {
+        "affix_features": False,
+        "class_weight": None,
+        "standardize": False,
+        "lr_schedule": "constant",
+    },
+    "sk_rnn.RNNLanguageModel": {"lr_schedule": "constant"},
+    "sk_rnn.RNNSeq2Seq": {"standardize": False, "lr_schedule": "constant"},
+    "sk_rnn.RNNForecaster": {"series_id": None},
+}
+
+
+def _one_series(fitted: dict, params: dict) -> None:
+    """A forecaster saved before many series: its scaling as that of series 0."""
+    fitted["target_mean_"] = np.reshape(fitted["target_mean_"], 1)
+    fitted["target_scale_"] = np.reshape(fitted["target_scale_"], 1)
+    for name in ("covariate_mean_", "covariate_scale_"):
+        if name in fitted:
+            fitted[name] = np.reshape(fitted[name], (1, -1))
+    fitted["series_ids_"] = np.arange(1)
+    fitted["many_series_"] = False
+
+
+# Class (as saved) -> fitted attribute -> function(fitted, params) that sets it (and what
+# depends on it) in files written before it existed.
+FITTED_ADDED: dict[str, dict] = {
+    "sk_rnn.RNNBase": {
+        "frame_size_": lambda fitted, params: fitted.update(frame_size_=1),
+        "input_mean_": lambda fitted, params: fitted.update(input_mean_=None, input_scale_=None),
+        # Files from before early_stopping="auto" hold a bool.
+        "early_stopping_": lambda fitted, params: fitted.update(
+            early_stopping_=params.get("early_stopping") is True
+        ),
+    },
+    "sk_rnn.RNNTagger": {
+        "class_weight_": lambda fitted, params: fitted.update(
+            class_weight_=np.ones(len(fitted["classes_"]))
+        ),
+        "affix_vocabularies_": lambda fitted, params: fitted.update(affix_vocabularies_=None),
+    },
+    "sk_rnn.RNNForecaster": {"many_series_": _one_series},
+}
+
+
+def fill_absent(cls, saved_name, params: dict, fitted: dict) -> None:
+    """Give the parameters and fitted attributes a file of ``cls`` lacks (decoded
+    ``params`` and ``fitted``, changed in place) the values the code that wrote it
+    used. ``saved_name`` maps a class to its name in the tables."""
+    for base in reversed(cls.__mro__):
+        name = saved_name(base)
+        for parameter, value in PARAMETERS_ADDED.get(name, {}).items():
+            if parameter not in params and parameter in cls._get_param_names():
+                params[parameter] = value
+        for attribute, fill in FITTED_ADDED.get(name, {}).items():
+            if attribute not in fitted:
+                fill(fitted, params)
+
+
+def upgrade_header(header: dict) -> dict:
+    """``header`` (of any format version up to the current one) in the current schema."""
+    if header["format_version"] < 3:
+        header = _named_qualified(header)
+    return header
+
+
+def _named_qualified(value):
+    """Version 2 to 3: sk_rnn's classes named ``sk_rnn.<name>``, vocabularies stored as
+    fitted estimators."""
+    if isinstance(value, list):
+        return [_named_qualified(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    value = {k: _named_qualified(v) for k, v in value.items()}
+    # An estimator's entry (the header, a fitted estimator) or an estimator parameter.
+    key = "estimator" if "params" in value and "fitted" in value else "__estimator__"
+    name = value.get(key)
+    if isinstance(name, str) and "." not in name:  # sk_rnn's own classes
+        value[key] = f"sk_rnn.{name}"
+    vectorizer = value.get("__sequence_vectorizer__")
+    if isinstance(vectorizer, dict):
+        fitted = {k: v for k, v in vectorizer.items() if k != "params"}
+        return {
+            "__fitted_estimator__": {
+                "estimator": "sk_rnn.SequenceVectorizer",
+                "params": vectorizer.get("params"),
+                "fitted": fitted,
+            }
+        }
+    return value

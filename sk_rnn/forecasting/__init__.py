@@ -1,0 +1,20 @@
+"""Time-series forecasting: sliding windows and :class:`RNNForecaster`.
+
+One long series (optionally with exogenous columns) becomes supervised windows: ``window``
+past steps in, the next ``horizon`` steps out. :class:`RNNForecaster` fits an
+:class:`~sk_rnn.RNNRegressor` on them and forecasts any number of steps: ``horizon`` at a
+time, feeding its own forecasts back for longer ranges.
+
+It follows scikit-learn's conventions for a series ``S`` (1-D, or 2-D with the target in
+column 0 and known covariates in the other columns): ``fit(S_past)``, ``predict(S_future)``
+forecasts ``len(S_future)`` steps after the end of ``S_past`` (using only the covariate
+columns of ``S_future``), and ``score(S_future)`` is minus the mean absolute percentage
+error. So ``GridSearchCV(forecaster, grid, cv=TimeSeriesSplit(...)).fit(S)`` evaluates
+every candidate on blocks that follow its training block, without leakage: each fit sees
+only the past.
+"""
+
+from ._forecaster import RNNForecaster
+from ._windows import make_windows
+
+__all__ = ["RNNForecaster", "make_windows"]

@@ -1,0 +1,68 @@
+"""Series as users pass them: one table or many, a long DataFrame with a ``series_id``
+column, checked for time order and missing values."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.utils.validation import check_array
+
+__all__ = ["check_series", "is_many_series", "long_series"]
+
+
+def is_many_series(X) -> bool:
+    """A list of numpy arrays or pandas objects is many series; a list of numbers (or of
+    rows given as lists) is one."""
+    return (
+        isinstance(X, list | tuple)
+        and len(X) > 0
+        and all(isinstance(x, np.ndarray) or hasattr(x, "iloc") for x in X)
+    )
+
+
+def long_series(X, column, *, allow_nan_target=False):
+    """(id, table) of each series of a long DataFrame, in order of first appearance."""
+    if not hasattr(X, "groupby") or column not in getattr(X, "columns", ()):
+        raise ValueError(f"series_id={column!r} needs a pandas DataFrame with a {column!r} column.")
+    for key, rows in X.groupby(column, sort=False):
+        key = key.item() if isinstance(key, np.generic) else key
+        values = rows.drop(columns=column)
+        yield key, check_series(values, f"Series {key!r}", allow_nan_target=allow_nan_target)
+
+
+def check_series(X, name, *, allow_nan_target=False) -> np.ndarray:
+    """The series as a float64 (n_steps, n_columns) array, checked for order and NaN."""
+    index = getattr(X, "index", None)  # a pandas index (a list's .index is a method)
+    if hasattr(index, "is_monotonic_increasing") and not (
+        index.is_monotonic_increasing and index.is_unique
+    ):
+        raise ValueError(
+            f"{name} is not in time order: its index must be increasing without duplicates "
+            "(sort it with .sort_index())."
+        )
+    # scikit-learn's validation gives its usual messages for sparse, complex, non-numeric
+    # and empty input; a 1-D X is one series.
+    table = check_array(
+        X,
+        dtype=np.float64,
+        ensure_2d=False,
+        allow_nd=True,
+        ensure_all_finite=False,
+        ensure_min_samples=1,
+        input_name=name,
+    )
+    if table.ndim == 1:
+        table = table[:, None]
+    if table.ndim != 2 or table.shape[1] == 0:
+        raise ValueError(
+            f"{name} must be a 1-D series or a 2-D table (n_steps, 1 + n_covariates) with at "
+            f"least one column; got shape {table.shape}. 0 feature(s) (shape={table.shape}) "
+            "while a minimum of 1 is required."
+        )
+    checked = table[:, 1:] if allow_nan_target else table
+    bad = ~np.isfinite(checked).all(axis=1)
+    if bad.any():
+        raise ValueError(
+            f"{name} contains NaN or infinity at step {int(np.argmax(bad))}; fill or drop "
+            "missing values first."
+        )
+    return table

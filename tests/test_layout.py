@@ -1,0 +1,139 @@
+"""The package's layout as docs/developers.rst describes it: every module in the layer
+map, imports only from its own layer or below, a docstring naming its concern; and a
+test suite whose every test can fail."""
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGE = ROOT / "sk_rnn"
+GUIDE = ROOT / "docs" / "developers.rst"
+
+
+def layer_map(text: str) -> dict[str, int]:
+    """Unit name (a top-level module or subpackage of sk_rnn) -> layer, from the guide's
+    "The layers" table."""
+    section = text.split("The layers\n----------", 1)[1].split("\nThe subclass contract", 1)[0]
+    layers = {}
+    for row in re.split(r"\n   \* - ", section)[1:]:
+        number, modules = row.split("\n     - ")[:2]
+        if number.strip().isdigit():
+            for name in re.findall(r"``([\w.]+)``", modules):
+                layers[name] = int(number)
+    return layers
+
+
+def unit_of(path: Path) -> str:
+    """The unit a file belongs to: ``_base`` for sk_rnn/_base.py, ``_modules`` for any
+    file of sk_rnn/_modules/."""
+    parts = path.relative_to(PACKAGE).with_suffix("").parts
+    return parts[0]
+
+
+def imported_units(path: Path) -> set[str]:
+    """The sk_rnn units ``path`` imports (at any depth in the file)."""
+    depth = len(path.relative_to(PACKAGE).parts) - 1  # 0 for sk_rnn/x.py
+    units = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level == 0:
+                module = node.module or ""
+                if module == "sk_rnn" or module.startswith("sk_rnn."):
+                    parts = module.split(".")[1:]
+                    units.add(parts[0] if parts else "__init__")
+                continue
+            up = node.level - 1  # levels above the file's own folder
+            if up > depth:
+                continue
+            if up == depth:  # relative to the package root
+                if node.module:
+                    units.add(node.module.split(".")[0])
+                else:
+                    units.update(alias.name for alias in node.names)
+            # else: within the file's own subpackage (its own unit)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("sk_rnn."):
+                    units.add(alias.name.split(".")[1])
+    return units
+
+
+def layout_problems(layers: dict[str, int]) -> list[str]:
+    problems = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        unit = unit_of(path)
+        if unit not in layers:
+            problems.append(f"{path.relative_to(ROOT)}: {unit} is not in the layer map")
+            continue
+        for imported in imported_units(path) - {unit}:
+            if imported not in layers:
+                problems.append(f"{path.relative_to(ROOT)} imports {imported}, not in the map")
+            elif layers[imported] > layers[unit]:
+                problems.append(
+                    f"{path.relative_to(ROOT)} (layer {layers[unit]}) imports {imported} "
+                    f"(layer {layers[imported]})"
+                )
+    return problems
+
+
+def test_every_module_is_in_the_layer_map_and_imports_only_downwards():
+    layers = layer_map(GUIDE.read_text(encoding="utf-8"))
+    assert len(layers) > 30
+    assert layout_problems(layers) == []
+
+
+def test_the_layer_check_catches_an_upward_import():
+    layers = layer_map(GUIDE.read_text(encoding="utf-8"))
+    layers["_sequences"] = 11  # now everything that imports _sequences imports upwards
+    assert any("imports _sequences" in p for p in layout_problems(layers))
+    del layers["_scaling"]
+    assert any("_scaling is not in the layer map" in p for p in layout_problems(layers))
+
+
+@pytest.mark.parametrize(
+    "path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE))
+)
+def test_every_module_names_its_concern(path):
+    docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
+    assert docstring and len(docstring.splitlines()[0]) > 20, f"{path} has no docstring"
+
+
+# -- the test suite ------------------------------------------------------------------------
+
+# Calls that make a test fail by themselves: pytest's raises/warns/fail, numpy's and
+# scikit-learn's assert_* and check_* functions, and helpers named for what they check.
+_FAILING_CALL = re.compile(r"^(raises|warns|fail|skip|importorskip|_?(assert|check|expect)\w*)$")
+
+
+def find_tests_without_assertions(paths) -> list[str]:
+    weak = []
+    for path in paths:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.FunctionDef) and node.name.startswith("test")):
+                continue
+            if any(isinstance(n, ast.Assert) for n in ast.walk(node)):
+                continue
+            called = {
+                getattr(c.func, "attr", getattr(c.func, "id", ""))
+                for c in ast.walk(node)
+                if isinstance(c, ast.Call)
+            }
+            if not any(_FAILING_CALL.match(name) for name in called):
+                weak.append(f"{path.name}::{node.name}")
+    return weak
+
+
+def test_every_test_asserts_or_expects_an_exception():
+    paths = sorted((ROOT / "tests").glob("test_*.py"))
+    assert len(paths) > 20
+    assert find_tests_without_assertions(paths) == []
+
+
+def test_the_assertion_check_catches_a_test_that_cannot_fail(tmp_path):
+    planted = tmp_path / "test_planted.py"
+    planted.write_text("def test_runs():\n    sum([1, 2])\n\ndef test_checks():\n    assert 1\n")
+    assert find_tests_without_assertions([planted]) == ["test_planted.py::test_runs"]
