@@ -38,7 +38,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_sequence
 
 from sk_rnn import RNNClassifier, SequenceScaler
-from sk_rnn._modules import RecurrentEncoder, SequencePredictor
+from sk_rnn.modules import RecurrentEncoder, SequencePredictor
 
 RNN_CLASSES = {"gru": nn.GRU, "lstm": nn.LSTM}
 
@@ -60,6 +60,8 @@ def load(data_dir: Path, name: str):
 
 
 def fit_sk_rnn(cfg, X, y, seed):
+    # The expert loop's model and training, every setting pinned (not the defaults, which
+    # add a convolution branch, attention pooling, frames, scaling and a schedule).
     model = RNNClassifier(
         cell=cfg["cell"],
         bidirectional=cfg["bidirectional"],
@@ -69,6 +71,13 @@ def fit_sk_rnn(cfg, X, y, seed):
         max_epochs=cfg["epochs"],
         batch_size=cfg["batch_size"],
         clip_grad_norm=cfg["clip"],
+        pooling="last",
+        conv_channels=None,
+        standardize=False,
+        frame_size=1,
+        lr_schedule="constant",
+        optimizer=torch.optim.Adam,
+        early_stopping=False,
         random_state=seed,
     )
     model.fit(X, y)

@@ -34,13 +34,25 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import markdown_table, write_section
-from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from common import (
+    CLASSIFICATION,
+    REGRESSION,
+    crfsuite_baseline,
+    fortunes_split,
+    load_series,
+    markdown_table,
+    minirocket,
+    ner_split,
+    one_nn_dtw,
+    padded_ridge,
+    random_forest,
+    timed,
+    write_section,
+)
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression, RidgeCV
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import mean_squared_error
 from sklearn.pipeline import make_pipeline
-from suite import CLASSIFICATION, REGRESSION, fortunes_split, load_series, ner_split
 
 from sk_rnn import RNNClassifier, RNNRegressor, RNNTagger
 from sk_rnn.metrics import entity_f1_score
@@ -48,67 +60,6 @@ from sk_rnn.metrics import entity_f1_score
 SEEDS = (0, 1, 2)
 DTW_MAX_STEPS = 300
 GROWTH_STEPS = (100, 1_000, 10_000)
-
-
-# -- what users run instead -------------------------------------------------------------
-
-
-def padded(X, n_steps=None) -> np.ndarray:
-    """Shape (n, n_features, n_steps) as aeon wants, each series padded with its last value."""
-    n_steps = n_steps or max(len(x) for x in X)
-    out = np.empty((len(X), X[0].shape[1], n_steps), np.float64)
-    for i, x in enumerate(X):
-        out[i, :, : len(x)] = x.T
-        out[i, :, len(x) :] = x[-1][:, None]
-    return out
-
-
-def summary_features(X) -> np.ndarray:
-    """Each feature's mean, std, min, max and mean |diff|, and the length."""
-    rows = []
-    for x in X:
-        diff = np.abs(np.diff(x, axis=0)).mean(0) if len(x) > 1 else np.zeros(x.shape[1])
-        rows.append(np.concatenate([x.mean(0), x.std(0), x.min(0), x.max(0), diff, [len(x)]]))
-    return np.asarray(rows)
-
-
-def random_forest(regression, X, y, X_test, seed=0):
-    forest = (RandomForestRegressor if regression else RandomForestClassifier)(
-        n_estimators=500, random_state=seed, n_jobs=1
-    )
-    forest.fit(summary_features(X), y)
-    return forest.predict(summary_features(X_test))
-
-
-def one_nn_dtw(X, y, X_test):
-    from aeon.classification.distance_based import KNeighborsTimeSeriesClassifier
-
-    n_steps = max(len(x) for x in X + X_test)
-    model = KNeighborsTimeSeriesClassifier(distance="dtw", n_neighbors=1)
-    model.fit(padded(X, n_steps), y)
-    return model.predict(padded(X_test, n_steps))
-
-
-def padded_ridge(X, y, X_test):
-    n_steps = max(len(x) for x in X + X_test)
-    model = RidgeCV().fit(padded(X, n_steps).reshape(len(X), -1), y)
-    return model.predict(padded(X_test, n_steps).reshape(len(X_test), -1))
-
-
-def minirocket(regression, X, y, X_test, seed=0):
-    from aeon.classification.convolution_based import MiniRocketClassifier
-    from aeon.regression.convolution_based import MiniRocketRegressor
-
-    n_steps = max(len(x) for x in X + X_test)
-    model = (MiniRocketRegressor if regression else MiniRocketClassifier)(random_state=seed)
-    model.fit(padded(X, n_steps), y)
-    return model.predict(padded(X_test, n_steps))
-
-
-def timed(fit_predict, *args):
-    start = time.perf_counter()
-    predictions = fit_predict(*args)
-    return predictions, time.perf_counter() - start
 
 
 # -- the suite --------------------------------------------------------------------------
@@ -215,8 +166,6 @@ def task_row(task, ours, runs, baseline, baseline_score, baseline_time):
 
 
 def tagging_row(seeds):
-    from bench_tagging import crfsuite_baseline
-
     X, X_test, y, y_test = ner_split()
     baseline, baseline_time = crfsuite_baseline(X, y, X_test)
     runs = default_runs(lambda s: RNNTagger(random_state=s), X, y, X_test, seeds)

@@ -29,8 +29,11 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-from common import markdown_table, write_section
-from suite import load_series
+from common import (
+    load_series,
+    markdown_table,
+    write_section,
+)
 
 from sk_rnn import RNNRegressor
 from sk_rnn.forecasting import RNNForecaster

@@ -25,7 +25,6 @@ import torch
 from common import markdown_table, write_section
 
 from sk_rnn import RNNLanguageModel
-from sk_rnn._tokens import EOS_ID
 from sk_rnn.datasets import load_fortunes
 
 END = "\x00"  # the end-of-text symbol of the n-gram model
@@ -132,11 +131,9 @@ def throughput(train, n_chars, repeats=5):
         parameters = [*embedding.parameters(), *lstm.parameters(), *head.parameters()]
         optimizer = torch.optim.Adam(parameters, lr=MODEL["lr"])
         # The same streams sk_rnn trains on: texts joined after <eos>.
-        ids = model.vectorizer_.encode(train)
-        pieces = zip(ids.offsets, ids.lengths, strict=True)
-        stream = np.concatenate(
-            [np.r_[EOS_ID, ids.values[o : o + n]] for o, n in pieces] + [[EOS_ID]]
-        )
+        eos = model.vocabulary_["<eos>"]
+        texts = model.vectorizer_.transform(train)
+        stream = np.concatenate([np.r_[eos, text] for text in texts] + [[eos]])
         length = (len(stream) - 1) // MODEL["batch_size"]
         inputs = torch.from_numpy(stream[: MODEL["batch_size"] * length].reshape(-1, length))
         targets = torch.from_numpy(stream[1 : MODEL["batch_size"] * length + 1].reshape(-1, length))

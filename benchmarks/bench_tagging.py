@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from common import markdown_table, write_section
+from common import crfsuite_baseline, markdown_table, write_section
 
 from sk_rnn import RNNTagger
 from sk_rnn.metrics import entity_f1_score, token_accuracy_score
@@ -49,41 +49,6 @@ VARIANTS = {
     "RNNTagger + character features": dict(character_features=True),
     "RNNTagger + CRF + character features": dict(crf=True, character_features=True),
 }
-
-
-def crf_features(sentence, i):
-    """Word, prefix, suffixes, digits and the neighbours' words and suffixes."""
-    word = sentence[i]
-    features = {
-        "bias": 1.0,
-        "word": word,
-        "prefix1": word[:1],
-        "suffix1": word[-1:],
-        "suffix2": word[-2:],
-        "suffix3": word[-3:],
-        "is_digit": word.isdigit(),
-        "length": min(len(word), 5),
-    }
-    for offset in (-2, -1, 1, 2):
-        j = i + offset
-        inside = 0 <= j < len(sentence)
-        features[f"{offset}:word"] = sentence[j] if inside else "<edge>"
-        features[f"{offset}:suffix2"] = sentence[j][-2:] if inside else "<edge>"
-    return features
-
-
-def crfsuite_baseline(X_train, y_train, X_dev):
-    import sklearn_crfsuite
-
-    def featurize(X):
-        return [[crf_features(s, i) for i in range(len(s))] for s in X]
-
-    crf = sklearn_crfsuite.CRF(
-        algorithm="lbfgs", c1=0.1, c2=0.1, max_iterations=200, all_possible_transitions=True
-    )
-    start = time.perf_counter()
-    crf.fit(featurize(X_train), y_train)
-    return crf.predict(featurize(X_dev)), time.perf_counter() - start
 
 
 def soft_vote(taggers, X):

@@ -1,13 +1,25 @@
-"""Helpers shared by the benchmark scripts: markdown tables and writing docs/benchmarks.md."""
+"""Helpers shared by the benchmark scripts: the visible suite of ``../shared/data``
+(loaded raw, as a user has it), markdown tables, writing docs/benchmarks.md, and what
+users run instead of sk_rnn (forests, 1-NN DTW, ridge, MiniRocket, a feature CRF).
+Scripts share code only through this module.
+
+Time series come as lists of float32 arrays of shape ``(n_steps, n_features)``; labels
+are strings (classification) or floats (regression)."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import platform
 import re
+import time
 from pathlib import Path
 
+import numpy as np
 import torch
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.linear_model import RidgeCV
 
 
 def markdown_table(headers, rows) -> str:
@@ -35,3 +47,213 @@ def write_section(path: Path, name: str, command: str, body: str) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(text)
     tmp.replace(path)
+
+
+# -- what users run instead -------------------------------------------------------------
+
+
+def padded(X, n_steps=None) -> np.ndarray:
+    """Shape (n, n_features, n_steps) as aeon wants, each series padded with its last value."""
+    n_steps = n_steps or max(len(x) for x in X)
+    out = np.empty((len(X), X[0].shape[1], n_steps), np.float64)
+    for i, x in enumerate(X):
+        out[i, :, : len(x)] = x.T
+        out[i, :, len(x) :] = x[-1][:, None]
+    return out
+
+
+def summary_features(X) -> np.ndarray:
+    """Each feature's mean, std, min, max and mean |diff|, and the length."""
+    rows = []
+    for x in X:
+        diff = np.abs(np.diff(x, axis=0)).mean(0) if len(x) > 1 else np.zeros(x.shape[1])
+        rows.append(np.concatenate([x.mean(0), x.std(0), x.min(0), x.max(0), diff, [len(x)]]))
+    return np.asarray(rows)
+
+
+def random_forest(regression, X, y, X_test, seed=0):
+    forest = (RandomForestRegressor if regression else RandomForestClassifier)(
+        n_estimators=500, random_state=seed, n_jobs=1
+    )
+    forest.fit(summary_features(X), y)
+    return forest.predict(summary_features(X_test))
+
+
+def one_nn_dtw(X, y, X_test):
+    from aeon.classification.distance_based import KNeighborsTimeSeriesClassifier
+
+    n_steps = max(len(x) for x in X + X_test)
+    model = KNeighborsTimeSeriesClassifier(distance="dtw", n_neighbors=1)
+    model.fit(padded(X, n_steps), y)
+    return model.predict(padded(X_test, n_steps))
+
+
+def padded_ridge(X, y, X_test):
+    n_steps = max(len(x) for x in X + X_test)
+    model = RidgeCV().fit(padded(X, n_steps).reshape(len(X), -1), y)
+    return model.predict(padded(X_test, n_steps).reshape(len(X_test), -1))
+
+
+def minirocket(regression, X, y, X_test, seed=0):
+    from aeon.classification.convolution_based import MiniRocketClassifier
+    from aeon.regression.convolution_based import MiniRocketRegressor
+
+    n_steps = max(len(x) for x in X + X_test)
+    model = (MiniRocketRegressor if regression else MiniRocketClassifier)(random_state=seed)
+    model.fit(padded(X, n_steps), y)
+    return model.predict(padded(X_test, n_steps))
+
+
+def timed(fit_predict, *args):
+    start = time.perf_counter()
+    predictions = fit_predict(*args)
+    return predictions, time.perf_counter() - start
+
+
+def crf_features(sentence, i):
+    """Word, prefix, suffixes, digits and the neighbours' words and suffixes."""
+    word = sentence[i]
+    features = {
+        "bias": 1.0,
+        "word": word,
+        "prefix1": word[:1],
+        "suffix1": word[-1:],
+        "suffix2": word[-2:],
+        "suffix3": word[-3:],
+        "is_digit": word.isdigit(),
+        "length": min(len(word), 5),
+    }
+    for offset in (-2, -1, 1, 2):
+        j = i + offset
+        inside = 0 <= j < len(sentence)
+        features[f"{offset}:word"] = sentence[j] if inside else "<edge>"
+        features[f"{offset}:suffix2"] = sentence[j][-2:] if inside else "<edge>"
+    return features
+
+
+def crfsuite_baseline(X_train, y_train, X_dev):
+    """(predictions, fit seconds) of a linear-chain CRF on :func:`crf_features`."""
+    import sklearn_crfsuite
+
+    def featurize(X):
+        return [[crf_features(s, i) for i in range(len(s))] for s in X]
+
+    crf = sklearn_crfsuite.CRF(
+        algorithm="lbfgs", c1=0.1, c2=0.1, max_iterations=200, all_possible_transitions=True
+    )
+    start = time.perf_counter()
+    crf.fit(featurize(X_train), y_train)
+    return crf.predict(featurize(X_dev)), time.perf_counter() - start
+
+
+def auto_frame_size(lengths, model_steps: int) -> int:
+    """``frame_size="auto"``'s rule with another budget of model steps (the median series
+    takes at most ``model_steps``), for candidates scored before the budget changed."""
+    return max(1, int(np.ceil(np.median(lengths) / model_steps)))
+
+
+# -- the visible suite -----------------------------------------------------------------
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+CLASSIFICATION = (
+    "JapaneseVowels",
+    "BasicMotions",
+    "GunPoint",
+    "ItalyPowerDemand",
+    "ACSF1",
+    "Coffee",
+    "PigCVP",
+    "Trace",
+)
+REGRESSION = ("GasPrices",)
+
+
+def _records(path: Path) -> list[dict]:
+    with gzip.open(path, "rt") as lines:
+        return [json.loads(line) for line in lines]
+
+
+def load_series(name: str, split: str, data: Path = DATA):
+    """``(X, y)`` of one split ("train" or "test") of a time-series data set."""
+    records = _records(data / name / f"{split}.jsonl.gz")
+    X = [np.asarray(r["x"], np.float32).reshape(len(r["x"]), -1) for r in records]
+    if name in REGRESSION:
+        return X, np.array([float(r["y"]) for r in records])
+    return X, np.array([str(r["y"]) for r in records])
+
+
+def load_fortunes(data: Path = DATA):
+    """``(texts, categories)`` of all fortunes, in file order."""
+    records = _records(data / "fortunes" / "fortunes.jsonl.gz")
+    return [r["text"] for r in records], np.array([r["category"] for r in records])
+
+
+def load_ner(data: Path = DATA):
+    """``(token lists, IOB2 tag lists)`` of the hironsan_ner sentences, in file order."""
+    path = next((data / "hironsan_ner").glob("*.jsonl.gz"))
+    records = _records(path)
+    return [r["tokens"] for r in records], [r["ner"] for r in records]
+
+
+def fortunes_split(data: Path = DATA):
+    """The fixed fortunes split: 80 % train, 20 % test, stratified (random_state 0)."""
+    from sklearn.model_selection import train_test_split
+
+    texts, labels = load_fortunes(data)
+    return train_test_split(texts, labels, test_size=0.2, stratify=labels, random_state=0)
+
+
+NER_TRAIN = 240
+
+
+def ner_split(data: Path = DATA):
+    """The fixed hironsan_ner split: the first 240 sentences train, the last 60 test."""
+    X, y = load_ner(data)
+    return X[:NER_TRAIN], X[NER_TRAIN:], y[:NER_TRAIN], y[NER_TRAIN:]
+
+
+# -- regression tasks built from the visible data -------------------------------------------
+
+M1_HORIZON = 6
+
+
+def load_m1_yearly(data: Path = DATA) -> list[np.ndarray]:
+    """The 181 M1 yearly series (raw units, 2.8 to 47 million), float64, in file order."""
+    return [np.asarray(r["y"], np.float64) for r in _records(data / "M1Yearly" / "series.jsonl.gz")]
+
+
+def m1_growth_split(data: Path = DATA):
+    """M1 growth: from all the years of a series but its last 6 (raw units), predict its
+    growth over those 6 years, ``log(y[-1] / y[-7])``. A forecaster's question on series
+    whose magnitudes span seven decades. Every third series (from the first) is held out
+    for testing: 120 train, 61 test."""
+    series = load_m1_yearly(data)
+    X = [s[:-M1_HORIZON].astype(np.float32)[:, None] for s in series]
+    y = np.array([np.log(s[-1] / s[-1 - M1_HORIZON]) for s in series])
+    test = np.arange(len(series)) % 3 == 0
+    pick = lambda mask: ([x for x, m in zip(X, mask, strict=True) if m], y[mask])  # noqa: E731
+    return (*pick(~test), *pick(test))
+
+
+CMUDICT_TEST = 10_000
+
+
+def load_cmudict(data: Path = DATA):
+    """CMUdict words and their phonemes, shuffled with seed 0: the last 10,000 are the
+    test words (as ``bench_seq2seq.py`` and the seq2seq defaults use them)."""
+    rows = _records(data / "cmudict" / "train.jsonl.gz")
+    order = np.random.default_rng(0).permutation(len(rows))
+    rows = [rows[i] for i in order]
+    return [r["word"] for r in rows], [r["phonemes"] for r in rows]
+
+
+def syllables_split(n_train: int = 3_000, n_test: int = 3_000, data: Path = DATA):
+    """Syllables: how many syllables a word has (its vowel phonemes, the ones with a
+    stress digit), from its spelling: the count readability formulas need, and a text
+    regression whose rules English spelling only half keeps. The first ``n_train`` words
+    of the cmudict training part, and the first ``n_test`` of its test part."""
+    words, phonemes = load_cmudict(data)
+    counts = np.array([sum(p[-1].isdigit() for p in ph) for ph in phonemes], dtype=np.float64)
+    test = slice(len(words) - CMUDICT_TEST, len(words) - CMUDICT_TEST + n_test)
+    return words[:n_train], counts[:n_train], words[test], counts[test]
+
