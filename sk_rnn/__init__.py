@@ -7,9 +7,9 @@ from ._preprocessing import SequenceScaler
 from ._regressor import RNNRegressor
 from ._seq2seq import RNNSeq2Seq
 from ._tagger import RNNTagger
-from ._text import SequenceVectorizer
-from .forecasting import RNNForecaster
+from ._text import SequenceVectorizer, TokenIds
 from ._version import __version__
+from .forecasting import RNNForecaster
 from .plotting import plot_history
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "RNNTagger",
     "SequenceScaler",
     "SequenceVectorizer",
+    "TokenIds",
     "load",
     "plot_history",
     "__version__",

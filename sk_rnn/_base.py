@@ -335,6 +335,12 @@ class RNNBase(NetStateMixin, InferenceMixin, NetAssemblyMixin, InputEncodingMixi
         self.history_ = net.history
         return self
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True  # (n_samples, n_steps, n_features)
+        tags.input_tags.string = True  # texts, read with the tokenizer
+        return tags
+
     @property
     def device_(self) -> str:
         """The device the fitted model lives on (CPU after loading a GPU model without GPU)."""
@@ -365,7 +371,21 @@ class DeclaredClassesMixin:
         """
         if not hasattr(self, "net_"):
             check_declared_classes(self.class_weight, classes)
+        elif classes is not None and not _same_labels(classes, self.classes_):
+            # As scikit-learn's incremental classifiers: the labels are fixed at the first call.
+            raise ValueError(
+                f"classes={list(classes)!r} is not the same as on the first call to "
+                f"partial_fit, which fixed classes_={self.classes_.tolist()!r}; fit afresh "
+                "to change them."
+            )
         return self._partial_fit(X, y, sample_weight, classes)
+
+
+def _same_labels(classes, fitted: np.ndarray) -> bool:
+    try:
+        return np.array_equal(np.unique(np.asarray(classes)), fitted)
+    except TypeError:  # labels of another type than the fitted ones
+        return False
 
 
 def _same(a, b) -> bool:

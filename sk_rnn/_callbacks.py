@@ -1,16 +1,19 @@
 """The training callbacks sk_rnn adds to every net: the cosine learning-rate schedule,
-and the fallback to the last good epoch on a NaN loss or an interruption."""
+the fallback to the last good epoch on a NaN or exploding loss or an interruption, and
+the epoch table (in colour on a terminal only)."""
 
 from __future__ import annotations
 
 import copy
+import re
+import sys
 import warnings
 
 import numpy as np
 import torch
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, PrintLog
 
-__all__ = ["CosineSchedule", "LastGoodEpoch"]
+__all__ = ["CosineSchedule", "LastGoodEpoch", "PlainPrintLog"]
 
 
 class CosineSchedule(Callback):
@@ -49,17 +52,23 @@ class LastGoodEpoch(Callback):
       their initial state if the first epoch diverged). The loss is checked every
       ``check_every`` batches and at the end of each epoch, so the host does not wait for
       the GPU after every batch.
+    - A training loss that explodes without becoming NaN (an epoch's mean loss more
+      than ``diverged_factor`` times the loss of the run's first batch, or than
+      ``diverged_factor`` where that was below 1) stops training with a warning naming
+      the learning rate; the weights of the last completed epoch before it are kept.
     - A ``KeyboardInterrupt`` (which skorch turns into a normal return) mid-epoch
       restores the last completed epoch, drops the partial epoch from the history and
       warns.
     """
 
-    def __init__(self, check_every=16):
+    def __init__(self, check_every=16, diverged_factor=10.0):
         self.check_every = check_every
+        self.diverged_factor = diverged_factor
 
     def on_train_begin(self, net, **kwargs):
         self._snapshot(net)
         self.epoch_complete_ = True
+        self.first_loss_ = None
 
     def on_epoch_begin(self, net, **kwargs):
         self.epoch_complete_ = False
@@ -69,6 +78,8 @@ class LastGoodEpoch(Callback):
     def on_batch_end(self, net, batch=None, training=None, loss=None, **kwargs):
         if not training or loss is None:
             return
+        if self.first_loss_ is None:  # one read from the device per run
+            self.first_loss_ = float(loss.detach())
         finite = torch.isfinite(loss.detach())
         self.finite_ = finite if self.finite_ is None else self.finite_ & finite
         self.unchecked_ += 1
@@ -90,6 +101,23 @@ class LastGoodEpoch(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         self._check(net)
+        loss = net.history[-1].get("train_loss")
+        first = self.first_loss_
+        # Against at least 1: a first batch that happens to fit well (a loss of 0.03 on 4
+        # samples) is no measure; untrained losses are about 1 (standardised targets) or
+        # more (the log of the number of classes or tokens).
+        if loss is not None and first is not None and loss > self.diverged_factor * max(first, 1):
+            epoch = len(net.history)
+            self._restore(net)
+            self.epoch_complete_ = True
+            warnings.warn(
+                f"The training loss exploded in epoch {epoch} (from {first:.4g} at the start "
+                f"to {loss:.4g}): training diverged and stopped, and the model keeps the "
+                f"weights of {self._kept(epoch)}. Try a lower lr (now {net.lr}).",
+                UserWarning,
+                stacklevel=2,
+            )
+            raise KeyboardInterrupt  # how skorch's own callbacks end training
         self._snapshot(net)
         self.epoch_complete_ = True
 
@@ -133,3 +161,22 @@ def _clone_state(state):
     if isinstance(state, list | tuple):
         return type(state)(_clone_state(value) for value in state)
     return copy.copy(state)
+
+
+_ANSI_CODE = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class PlainPrintLog(PrintLog):
+    """skorch's ``PrintLog`` (``verbose=1``'s table), in colour on a terminal only: where
+    standard output is a file or a pipe (logs, CI), without ANSI colour codes."""
+
+    def format_row(self, row, key, color):
+        formatted = super().format_row(row, key, color)
+        if isinstance(formatted, str) and not _on_terminal():
+            return _ANSI_CODE.sub("", formatted)
+        return formatted
+
+
+def _on_terminal() -> bool:
+    stream = sys.stdout
+    return bool(getattr(stream, "isatty", None) and stream.isatty())

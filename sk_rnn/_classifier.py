@@ -19,6 +19,8 @@ from ._parameters import (
     store_parameters,
 )
 
+__all__ = ["RNNClassifier"]
+
 
 @document_parameters
 class RNNClassifier(SequenceFeaturesMixin, DeclaredClassesMixin, ClassifierMixin, RNNBase):

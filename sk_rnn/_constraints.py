@@ -7,6 +7,8 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import Interval
 
+__all__ = ["Count"]
+
 
 class Count(Interval):
     """An integer in a range, as scikit-learn's ``Interval(Integral, ...)``, but not a

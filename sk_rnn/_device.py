@@ -13,6 +13,17 @@ import tempfile
 
 import torch
 
+__all__ = [
+    "autocast",
+    "check_precision",
+    "resolve_device",
+    "seeded",
+    "worker_gpu",
+    "worker_slot",
+    "PRECISIONS",
+]
+
+
 # precision parameter -> autocast dtype (None: plain float32).
 PRECISIONS = {"32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 

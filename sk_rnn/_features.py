@@ -7,6 +7,8 @@ from sklearn.base import ClassNamePrefixFeaturesOutMixin
 from sklearn.utils import TransformerTags
 from sklearn.utils._available_if import available_if
 
+from ._output import TableOutputMixin
+
 __all__ = ["SequenceFeaturesMixin"]
 
 
@@ -14,7 +16,7 @@ def _reads_one_vector_per_sequence(estimator) -> bool:
     return not estimator._outputs_per_step
 
 
-class SequenceFeaturesMixin(ClassNamePrefixFeaturesOutMixin):
+class SequenceFeaturesMixin(TableOutputMixin, ClassNamePrefixFeaturesOutMixin):
     """``transform``: the vector a sequence-level model's head reads.
 
     For estimators whose task module follows the
@@ -41,12 +43,25 @@ class SequenceFeaturesMixin(ClassNamePrefixFeaturesOutMixin):
         X_new : ndarray of shape (n_samples, n_components)
             Named by :meth:`get_feature_names_out`.
         """
-        return self._predict_rows(X, _module_features).astype(np.float64)
+        features = self._predict_rows(X, _module_features).astype(np.float64)
+        return self._as_configured(features, X)
 
     @available_if(_reads_one_vector_per_sequence)
     def fit_transform(self, X, y, **fit_params) -> np.ndarray:
         """Fit on ``X, y`` (``fit_params`` as for :meth:`fit`), then :meth:`transform` ``X``."""
         return self.fit(X, y, **fit_params).transform(X)
+
+    @available_if(_reads_one_vector_per_sequence)
+    def set_output(self, *, transform=None):
+        """Set the output container of :meth:`transform`: "pandas" or "polars" gives a
+        DataFrame whose columns are named by :meth:`get_feature_names_out`; "default"
+        a numpy array; None leaves it unchanged.
+
+        Returns
+        -------
+        self : object
+        """
+        return super().set_output(transform=transform)
 
     @property
     def _n_features_out(self) -> int:
@@ -55,7 +70,8 @@ class SequenceFeaturesMixin(ClassNamePrefixFeaturesOutMixin):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         if _reads_one_vector_per_sequence(self):  # RNNRegressor(per_step=True) has none
-            tags.transformer_tags = TransformerTags()
+            # The vectors are float64 whatever the input's dtype: no dtype is preserved.
+            tags.transformer_tags = TransformerTags(preserves_dtype=[])
         return tags
 
 

@@ -97,9 +97,16 @@ class InputEncodingMixin:
         """``frame_size``, with "auto" resolved from the training lengths (1 for a model
         whose outputs are per step: frames would merge steps that have targets)."""
         frame_size = parameter_value(self, "frame_size")
-        if frame_size != "auto":
-            return int(frame_size)
-        return 1 if self._outputs_per_step else auto_frame_size(lengths)
+        if frame_size == "auto":
+            return 1 if self._outputs_per_step else auto_frame_size(lengths)
+        longest = int(lengths.max())
+        if frame_size > longest:  # refused before any frame is allocated
+            raise ValueError(
+                f"frame_size={frame_size} is longer than the longest training sequence "
+                f"({longest} steps): every sequence would be one zero-padded frame. Use "
+                f"frame_size <= {longest}, or 'auto'."
+            )
+        return int(frame_size)
 
     def _truncated(self, sequences: Sequences) -> Sequences:
         """Sequences cut to ``max_length`` input steps (tokens or time steps)."""

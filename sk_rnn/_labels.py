@@ -15,6 +15,8 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import column_or_1d
 
+__all__ = ["check_declared_classes", "check_labels", "fitted_class_weight"]
+
 
 def check_labels(y, name: str = "y") -> np.ndarray:
     """``y`` as a 1-D array of classification labels.

@@ -20,6 +20,8 @@ from ._text import tokenize
 from ._tokens import EOS_ID, NEVER_GENERATED, UNK_ID
 from ._validation import positional
 
+__all__ = ["RNNLanguageModel"]
+
 
 @document_parameters
 class RNNLanguageModel(RNNBase):
@@ -329,8 +331,8 @@ class RNNLanguageModel(RNNBase):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = False
-        tags.input_tags.two_d_array = False
-        tags.input_tags.string = True
+        tags.input_tags.two_d_array = False  # text only
+        tags.input_tags.three_d_array = False
         return tags
 
 

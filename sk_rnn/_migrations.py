@@ -70,7 +70,11 @@ FITTED_ADDED: dict[str, dict] = {
         ),
         "affix_vocabularies_": lambda fitted, params: fitted.update(affix_vocabularies_=None),
     },
-    "sk_rnn.RNNForecaster": {"many_series_": _one_series},
+    "sk_rnn.RNNForecaster": {
+        "many_series_": _one_series,
+        # Files from before update() checked the index: nothing to check against.
+        "index_ends_": lambda fitted, params: fitted.update(index_ends_=None),
+    },
 }
 
 

@@ -21,6 +21,7 @@ from skorch.hf import AccelerateMixin
 from skorch.utils import TeeGenerator
 
 from ._batching import BucketBatchIterator
+from ._callbacks import PlainPrintLog
 from ._device import autocast
 
 __all__ = [
@@ -73,6 +74,14 @@ class SequenceNet(NeuralNet):
         super().__init__(*args, criterion=criterion, **kwargs)
         self.shuffle_seed = shuffle_seed
         self.precision = precision
+
+    @property
+    def _default_callbacks(self):
+        # skorch's, with the epoch table in colour on a terminal only.
+        return [
+            (name, PlainPrintLog() if name == "print_log" else callback)
+            for name, callback in super()._default_callbacks
+        ]
 
     def initialize_optimizer(self, *args, **kwargs):
         super().initialize_optimizer(*args, **kwargs)

@@ -7,6 +7,8 @@ import warnings
 from numbers import Integral
 
 import torch
+from safetensors.torch import load as load_tensors
+from safetensors.torch import save as serialise
 from skorch.history import History
 
 from ._embeddings import pretrained_dimension
@@ -23,7 +25,14 @@ _NEEDED_ONLY_TO_FIT = {
 
 class NetStateMixin(SafeSaving):
     """The safe format's hooks (:class:`~sk_rnn._persistence.SafeSaving`) for an
-    estimator whose fitted network is ``net_``."""
+    estimator whose fitted network is ``net_``, and the same state for pickle and skops.
+
+    Pickled (or dumped with skops), the network travels as it does in the safe format:
+    its weights as safetensors bytes, its history and device, and its optimizer's state,
+    so that training continues where it was; no torch object is pickled. A model pickled
+    on a GPU unpickles on a machine without one (on the CPU, with a warning), and skops
+    needs to trust sk_rnn's classes and the optimizer class only.
+    """
 
     # The net and its history go in the file as weights and a list, not as attributes.
     _unsaved_attributes = ("net_", "history_")
@@ -60,7 +69,7 @@ class NetStateMixin(SafeSaving):
                 UserWarning,
                 stacklevel=5,  # the caller of save()
             )
-        return {"device": self.device_, "history": history}
+        return {"device": self.device_, "history": history, "shuffle_seed": self.net_.shuffle_seed}
 
     def _restore_state(self, state: dict, tensors: dict, prefix: str, device) -> None:
         """Rebuild the net around saved weights, checking their shapes before building."""
@@ -79,7 +88,64 @@ class NetStateMixin(SafeSaving):
         module = self._build_module()
         module.load_state_dict(weights)
         device = resolve_load_device(str(state["device"]), device)
-        seed = self.random_state if isinstance(self.random_state, int) else 0
+        # Continued training shuffles on, as from the model that was saved (files from
+        # before the seed was saved: the random_state).
+        seed = state.get("shuffle_seed")
+        if not isinstance(seed, int):
+            seed = self.random_state if isinstance(self.random_state, int) else 0
         self.net_ = self._build_net(module, torch.device(device), seed).initialize()
         self.net_.history = History(state["history"])
         self.history_ = self.net_.history
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # a copy: object's is the live __dict__
+        if "net_" in state:
+            state["net_"] = self._portable_net()
+            state.pop("history_", None)
+        return state
+
+    def __setstate__(self, state):
+        net = state.pop("net_", None)
+        super().__setstate__(state)
+        if net is None:
+            return
+        tensors = load_tensors(net["weights"])
+        self._restore_state(net, tensors, "", None)
+        optimizer = _optimizer_state(net["optimizer"], tensors)
+        self.net_.optimizer_.load_state_dict(optimizer)
+
+    def _portable_net(self) -> dict:
+        """The fitted net as bytes and plain values (see the class docs)."""
+        tensors: dict = {}
+        for name, tensor in self.net_.module_.state_dict().items():
+            tensors[f"module.{name}"] = tensor.detach().to("cpu").contiguous().clone()
+        optimizer = self.net_.optimizer_.state_dict()
+        per_parameter = []
+        for key, values in optimizer["state"].items():
+            entry = {}
+            for name, value in values.items():
+                if isinstance(value, torch.Tensor):
+                    tensors[f"optimizer.{key}.{name}"] = value.detach().to("cpu").contiguous()
+                    entry[name] = {"__tensor__": f"optimizer.{key}.{name}"}
+                else:
+                    entry[name] = value
+            per_parameter.append([key, entry])
+        history, _ = history_to_json(self.history_)
+        return {
+            "weights": serialise(tensors),
+            "device": self.device_,
+            "history": history,
+            "shuffle_seed": self.net_.shuffle_seed,
+            "optimizer": {"state": per_parameter, "param_groups": optimizer["param_groups"]},
+        }
+
+
+def _optimizer_state(portable: dict, tensors: dict) -> dict:
+    """An optimizer's state dict from its portable form (tensors named in ``tensors``)."""
+    state = {}
+    for key, entry in portable["state"]:
+        state[key] = {
+            name: tensors[value["__tensor__"]] if isinstance(value, dict) else value
+            for name, value in entry.items()
+        }
+    return {"state": state, "param_groups": portable["param_groups"]}

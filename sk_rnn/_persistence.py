@@ -22,9 +22,11 @@ sources you trust. Files of format versions 1 and 2 still load and predict as be
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import secrets
 import stat
 import warnings
 from pathlib import Path
@@ -35,6 +37,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as serialise
 from sklearn.utils.validation import check_is_fitted
 
+from ._fitted_schema import check_fitted
 from ._migrations import fill_absent, upgrade_header
 from ._version import __version__
 
@@ -110,10 +113,11 @@ class SafeSaving:
         ``set_params`` changed since the fit: the loaded model predicts exactly what this
         one does.
 
-        The file is written next to its destination as ``<path>.partial``, flushed to
-        disk, and renamed into place: an interrupted save leaves any previous file
-        intact. Saving through a symbolic link writes the file it points to; an existing
-        file keeps its permissions.
+        The file is written next to its destination under a temporary name of this
+        writer's own, flushed to disk, and renamed into place: an interrupted save leaves
+        any previous file intact, and several processes may save to one path at once
+        (the last one's file stays). Saving through a symbolic link writes the file it
+        points to; an existing file keeps its permissions.
 
         Parameters
         ----------
@@ -148,6 +152,8 @@ def _to_json(value, what: str, tensors: dict, prefix: str):
             "params": {k: _to_json(v, f"{what}__{k}", tensors, prefix) for k, v in params.items()},
         }
     if isinstance(value, np.ndarray):
+        if value.dtype.kind in "mM":  # dates and durations, as integers of their unit
+            return {"__ndarray__": value.view(np.int64).tolist(), "dtype": value.dtype.str}
         if value.dtype.kind not in "biufU":
             raise ValueError(
                 f"{what} has dtype {value.dtype}, which the safe format cannot store; use "
@@ -199,6 +205,8 @@ def _from_json(value, tensors: dict, device):
         return cls(**{k: _from_json(v, tensors, device) for k, v in _dict(value, "params").items()})
     if "__ndarray__" in value:
         dtype = np.dtype(value["dtype"])
+        if dtype.kind in "mM":
+            return np.asarray(value["__ndarray__"], dtype=np.int64).view(dtype)
         if dtype.kind not in "biufU":
             raise ValueError(f"an array has dtype {dtype}, which the format does not use")
         return np.asarray(value["__ndarray__"], dtype=dtype)
@@ -289,12 +297,13 @@ def _target_file(path) -> Path:
 
 
 def _write_atomically(target: Path, data: bytes, path) -> None:
-    """Write ``data`` to ``target`` through ``<target>.partial``, flushed and renamed."""
-    partial = target.with_name(target.name + ".partial")
+    """Write ``data`` to ``target`` through a temporary file of this writer's own beside
+    it (``<name>.<pid>.<random>.partial``), flushed and renamed into place: writers of one
+    path never share a temporary file, and the last rename wins."""
+    partial = target.with_name(f"{target.name}.{os.getpid()}.{secrets.token_hex(4)}.partial")
     try:
         # A new file gets 0o666 less the umask (as open() gives); an existing one keeps its
-        # mode. A partial file left by a killed save is replaced.
-        partial.unlink(missing_ok=True)
+        # mode.
         mode = stat.S_IMODE(target.stat().st_mode) if target.exists() else 0o666
         descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
         try:
@@ -309,13 +318,20 @@ def _write_atomically(target: Path, data: bytes, path) -> None:
         os.replace(partial, target)
         _sync_folder(target.parent)
     except OSError as error:
-        partial.unlink(missing_ok=True)
+        _remove(partial)
         raise type(error)(
             error.errno, f"Cannot save to {os.fspath(path)}: {error.strerror}"
         ) from None
     except BaseException:
-        partial.unlink(missing_ok=True)
+        _remove(partial)
         raise
+
+
+def _remove(partial: Path) -> None:
+    """Remove a temporary file if there is one; a folder that refuses (read-only) had
+    none written into it."""
+    with contextlib.suppress(OSError):
+        partial.unlink(missing_ok=True)
 
 
 def _sync_folder(folder: Path) -> None:
@@ -399,6 +415,7 @@ def _restore_estimator(state, tensors: dict, device):
             raise ValueError(f"{name!r} is not a fitted attribute")
     fitted = {name: _from_json(value, tensors, device) for name, value in fitted.items()}
     fill_absent(cls, saved_name, params, fitted)
+    check_fitted(fitted)
     estimator = cls(**params)
     estimator._validate_params()  # the checks fit runs: batch_size=0 is refused here
     for name, value in fitted.items():

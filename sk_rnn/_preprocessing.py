@@ -6,11 +6,20 @@ import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
+from ._output import TableOutputMixin
 from ._sequences import Sequences
 from ._validation import check_sequences
 
+__all__ = ["SequenceScaler"]
 
-class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
+
+class SequenceScaler(
+    TableOutputMixin,
+    OneToOneFeatureMixin,
+    TransformerMixin,
+    BaseEstimator,
+    auto_wrap_output_keys=None,  # TableOutputMixin wraps tables, never sequences
+):
     """Standardise the features of sequences of any length.
 
     By default each feature is centred and scaled with its mean and standard deviation
@@ -71,7 +80,7 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         """Learn the per-feature statistics (nothing with ``per_sequence=True``)."""
         sequences = check_sequences(X)
         self.n_features_in_ = sequences.n_features
-        table = not isinstance(X, list | tuple) and np.ndim(X) == 2
+        table = not isinstance(X, list | tuple) and np.ndim(X) == 2 and _numeric(X)
         self.n_steps_in_ = np.shape(X)[1] if table else None
         columns = getattr(X, "columns", None)
         if columns is not None and all(isinstance(c, str) for c in columns):
@@ -104,7 +113,7 @@ class SequenceScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator):
         if self.with_std:
             values = values / scale
         scaled = Sequences(values.astype(np.float32), sequences.lengths, sequences.offsets)
-        return _like_input(scaled, X)
+        return self._as_configured(_like_input(scaled, X), X)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns.
@@ -133,8 +142,20 @@ def _nonzero(scale: np.ndarray) -> np.ndarray:
 
 
 def _like_input(sequences: Sequences, X):
-    """``sequences`` in the container form of ``X``: a list for a list (or object array)
-    of sequences, else an array of the shape of ``X``."""
+    """``sequences`` in the container form of ``X``: a list for a list (or object array,
+    or pandas Series) of sequences, its samples 1-D where ``X``'s were; else an array of
+    the shape of ``X``."""
     if isinstance(X, list | tuple) or (isinstance(X, np.ndarray) and X.dtype == object):
-        return sequences.to_list()
+        samples = sequences.to_list()
+        first = X[0] if len(X) else None
+        if isinstance(X, np.ndarray) and X.ndim == 2:  # a column of sequences
+            first = X[0, 0]
+        return [s[:, 0] for s in samples] if np.ndim(first) == 1 else samples
+    if hasattr(X, "iloc") and not hasattr(X, "columns"):  # a Series of sequences
+        return _like_input(sequences, list(X))
     return sequences.values.reshape(np.shape(X))
+
+
+def _numeric(X) -> bool:
+    """Whether a 2-D ``X`` holds numbers (a table), not a column of sequences."""
+    return getattr(X, "dtype", None) is not np.dtype(object) or hasattr(X, "columns")

@@ -17,6 +17,8 @@ from ._parameters import SEQUENCE_LEVEL_CONSTRAINTS, document_parameters, store_
 from ._scaling import mean_and_nonzero_scale
 from ._validation import check_sample_weight, positional
 
+__all__ = ["RNNRegressor"]
+
 
 @document_parameters
 class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
@@ -159,6 +161,7 @@ class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
         sequences' ``lengths`` when given; and whether they were single outputs (1-D
         ``y``, or 1-D ``y[i]``)."""
         if not self.per_step:
+            _check_not_dates(y, "y")
             y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
             if lengths is not None and len(y) != len(lengths):
                 raise _different_numbers(len(lengths), len(y))
@@ -172,7 +175,9 @@ class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
             raise _different_numbers(len(lengths), len(y))
         rows = []
         for i, targets in enumerate(y):
-            targets = np.asarray(positional(targets, f"y[{i}]"), dtype=np.float64)
+            targets = positional(targets, f"y[{i}]")
+            _check_not_dates(targets, f"Sample {i} of y")
+            targets = np.asarray(targets, dtype=np.float64)
             if targets.ndim not in (1, 2) or (lengths is not None and len(targets) != lengths[i]):
                 expected = "its steps" if lengths is None else f"{lengths[i]} steps, as X[{i}]"
                 raise ValueError(
@@ -277,3 +282,16 @@ def _different_numbers(n_sequences: int, n_targets: int) -> ValueError:
         f"X and y have different numbers of samples: {n_sequences} sequences in X, "
         f"{n_targets} targets in y."
     )
+
+
+def _check_not_dates(y, what: str) -> None:
+    """Dates and durations are not regression targets (numpy and pandas would make
+    nanoseconds of them)."""
+    dtype = getattr(y, "dtype", None)
+    if dtype is None and hasattr(y, "__len__") and len(y):
+        dtype = np.asarray(y[:1] if isinstance(y, list) else y).dtype
+    if getattr(dtype, "kind", None) in ("m", "M"):
+        raise TypeError(
+            f"{what} holds dates or durations (dtype {dtype}); regression targets must be "
+            "numbers (for example days since a reference date)."
+        )

@@ -16,6 +16,8 @@ import torch
 
 from ._tokens import PAD_ID
 
+__all__ = ["beam_search", "greedy_search", "repeat_state", "select_state"]
+
 
 def greedy_search(model, x, lengths, *, max_length, bos, eos, banned=()):
     """The most likely next token at each step, until ``eos`` or ``max_length`` tokens."""

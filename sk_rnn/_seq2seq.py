@@ -19,6 +19,8 @@ from ._text import TOKENIZERS, SequenceVectorizer, tokenize
 from ._tokens import BOS_ID, EOS_ID, NEVER_GENERATED, PAD_ID
 from ._validation import positional
 
+__all__ = ["RNNSeq2Seq"]
+
 
 @document_parameters
 class RNNSeq2Seq(RNNBase):
@@ -314,7 +316,6 @@ class RNNSeq2Seq(RNNBase):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
-        tags.input_tags.string = True
         return tags
 
 

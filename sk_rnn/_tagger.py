@@ -24,6 +24,9 @@ from ._token_features import (
 )
 from ._validation import positional
 
+__all__ = ["RNNTagger"]
+
+
 _DEFAULT_CHARACTER_FILTERS = 50
 _AFFIX_EMBEDDING_DIM = 16
 

@@ -15,6 +15,9 @@ from ._persistence import SafeSaving
 from ._sequences import Sequences, offsets_of
 from ._tokens import BOS_ID, EOS_ID, PAD_ID, SPECIAL_TOKENS, UNK_ID
 
+__all__ = ["TOKENIZERS", "SequenceVectorizer", "TokenIds", "is_text_input", "tokenize"]
+
+
 # Words (letters, digits, underscore in any script) or single other non-space characters.
 _WORD_PATTERN = re.compile(r"\w+|[^\w\s]")
 # The same, and line breaks and tabs: the layout of poems, lists and signatures.
@@ -29,12 +32,53 @@ _BUILT_IN_TOKENIZERS = {
 TOKENIZERS = tuple(_BUILT_IN_TOKENIZERS)
 
 
+class TokenIds(list):
+    """Token-id sequences that remember the vocabulary they index, as
+    :meth:`SequenceVectorizer.transform` returns them.
+
+    A list of int64 arrays, one per text. The sk_rnn estimators read them as the tokens
+    they stand for, so ``make_pipeline(SequenceVectorizer(), RNNClassifier())`` is a text
+    model (with embeddings), never a model of ids as magnitudes; a plain list of integer
+    arrays is a numeric sequence. Slices keep the vocabulary.
+
+    Parameters
+    ----------
+    sequences : iterable of int arrays, default=()
+        The token ids of each text.
+    names : ndarray of str or None, default=None
+        The vocabulary: ``names[i]`` is the token of id ``i``.
+
+    Examples
+    --------
+    >>> from sk_rnn import SequenceVectorizer
+    >>> ids = SequenceVectorizer().fit(["a b", "b c"]).transform(["b a d"])
+    >>> ids[0].tolist(), ids.tokens()
+    ([4, 5, 1], [['b', 'a', '<unk>']])
+    """
+
+    def __init__(self, sequences=(), names=None):
+        super().__init__(sequences)
+        self.names = names
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return TokenIds(list.__getitem__(self, index), self.names)
+        return list.__getitem__(self, index)
+
+    def tokens(self) -> list[list[str]]:
+        """The token of each id (``<unk>`` for ids the vocabulary mapped to it)."""
+        return [self.names[np.asarray(ids, dtype=np.int64)].tolist() for ids in self]
+
+
 def is_text_input(X) -> bool:
-    """Whether ``X`` is text (strings or token lists) rather than numeric sequences.
+    """Whether ``X`` is text (strings, token lists or :class:`TokenIds`) rather than
+    numeric sequences.
 
     Decided by the first sample: a string, or a list/tuple of strings. The encoders then
     check every sample, so text mixed with numbers is an error naming the sample.
     """
+    if isinstance(X, TokenIds):
+        return True
     if isinstance(X, str | bytes) or not hasattr(X, "__len__") or len(X) == 0:
         return False
     if isinstance(X, np.ndarray) and X.dtype.kind in "US":
@@ -53,6 +97,8 @@ def tokenize(texts, tokenizer, lowercase: bool, name: str = "X") -> list[list[st
     """
     if isinstance(texts, str):
         raise TypeError(f"{name} must be a list of texts, not a single string; use [text].")
+    if isinstance(texts, TokenIds):
+        texts = texts.tokens()
     if len(texts) == 0:
         raise ValueError(f"{name} contains 0 texts; at least one is required.")
     split = _tokenizer_function(tokenizer)
@@ -174,9 +220,14 @@ class SequenceVectorizer(SafeSaving, TransformerMixin, BaseEstimator):
         self.vocabulary_ = {t: i for i, t in enumerate(SPECIAL_TOKENS + tuple(kept))}
         self.n_unknown_ = sum(c for t, c in counts.items() if t not in self.vocabulary_)
 
-    def transform(self, X) -> list[np.ndarray]:
-        """Token ids of each text, as a list of int64 arrays (without ``<bos>``/``<eos>``)."""
-        return self.encode(X).to_list()
+    def transform(self, X) -> TokenIds:
+        """Token ids of each text, as a list of int64 arrays (without ``<bos>``/``<eos>``).
+
+        The list is a :class:`TokenIds`: an sk_rnn estimator after this one in a pipeline
+        reads the tokens the ids stand for (its own tokenizer and vocabulary then apply
+        to them), so ids are never taken for magnitudes.
+        """
+        return TokenIds(self.encode(X).to_list(), self.get_feature_names_out())
 
     def encode(self, X, *, name: str = "X") -> Sequences:
         """Token ids of ``X`` as :class:`Sequences` (one flat int64 array)."""

@@ -5,6 +5,20 @@ every module, dataset and decoder can rely on these ids without knowing the voca
 Nothing here imports torch or scikit-learn.
 """
 
+__all__ = [
+    "BOS",
+    "BOS_ID",
+    "EOS",
+    "EOS_ID",
+    "IGNORE_INDEX",
+    "NEVER_GENERATED",
+    "PAD",
+    "PAD_ID",
+    "SPECIAL_TOKENS",
+    "UNK",
+    "UNK_ID",
+]
+
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
 SPECIAL_TOKENS = (PAD, UNK, BOS, EOS)
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = range(len(SPECIAL_TOKENS))

@@ -40,6 +40,9 @@ def positional(X, name: str = "X"):
             f"{name} is a sparse matrix; sk_rnn needs dense sequences. "
             "Convert it with X.toarray() if it fits in memory."
         )
+    if isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 2 and X.shape[1] == 1:
+        # A column of sequences, as meta-estimators hand on a DataFrame column.
+        return list(X[:, 0])
     if isinstance(X, list | np.ndarray):
         return X
     if isinstance(X, tuple):
@@ -118,6 +121,11 @@ def check_sequences(
         arrays with more than 3 dimensions (naming the sample where there is one).
     """
     X = positional(X, name)
+    if isinstance(X, np.ndarray) and X.dtype.kind in "mM":
+        raise TypeError(
+            f"{name} holds dates or durations (dtype {X.dtype}); convert them to numbers "
+            "first (for example seconds since a reference time)."
+        )
     if isinstance(X, np.ndarray) and (X.dtype != object or X.ndim == 2):
         sequences = _check_array_input(X, name)
     elif isinstance(X, list | tuple | np.ndarray):
@@ -241,13 +249,21 @@ def _check_finite(
 
 
 def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray | None:
-    """``sample_weight`` as float32 weights, one per sample, or None for equal weights."""
+    """``sample_weight`` as float32 weights, one per sample, or None for equal weights.
+
+    The weights are divided by their mean over the samples that count: scaling every
+    weight by a constant does not change training (the loss is a weighted mean), and
+    weights of 1e-300 or 1e300 neither underflow nor overflow in float32.
+    """
     if sample_weight is None:
         return None
+    if hasattr(sample_weight, "to_numpy"):  # pandas, nullable dtypes included: NA is NaN
+        sample_weight = sample_weight.to_numpy(dtype=np.float64, na_value=np.nan)
     weights = check_array(
         positional(sample_weight, "sample_weight"),
         ensure_2d=False,
         dtype=np.float64,
+        ensure_all_finite=False,
         input_name="sample_weight",
     )
     if weights.ndim != 1 or len(weights) != n_samples:
@@ -255,6 +271,11 @@ def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray | None:
             f"sample_weight has shape {weights.shape}; it needs one weight per sample, "
             f"shape ({n_samples},)."
         )
+    bad = ~np.isfinite(weights)
+    if bad.any():
+        sample = int(np.argmax(bad))
+        what = "NaN (a missing weight)" if np.isnan(weights[sample]) else "an infinite weight"
+        raise ValueError(f"sample_weight has {what} at sample {sample}; weights must be finite.")
     if (weights < 0).any():
         raise ValueError(
             f"sample_weight must be non-negative; sample {int(np.argmax(weights < 0))} has "
@@ -262,4 +283,5 @@ def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray | None:
         )
     if not weights.any():
         raise ValueError("sample_weight is zero for every sample: nothing to learn from.")
-    return weights.astype(np.float32)
+    weights = weights / weights.max()  # first into [0, 1], so that the mean cannot overflow
+    return (weights / weights[weights > 0].mean()).astype(np.float32)

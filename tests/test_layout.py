@@ -3,6 +3,7 @@ map, imports only from its own layer or below, a docstring naming its concern; a
 test suite whose every test can fail."""
 
 import ast
+import importlib
 import re
 from pathlib import Path
 
@@ -99,6 +100,28 @@ def test_the_layer_check_catches_an_upward_import():
 def test_every_module_names_its_concern(path):
     docstring = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
     assert docstring and len(docstring.splitlines()[0]) > 20, f"{path} has no docstring"
+
+
+def imported_names(path: Path) -> list[tuple[str, str]]:
+    """(module, name) of every ``from .module import name`` of sk_rnn file ``path``."""
+    package = ".".join(path.relative_to(ROOT).with_suffix("").parts[:-1])
+    pairs = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package.split(".")[: len(package.split(".")) - (node.level - 1)]
+            module = ".".join(base + ([node.module] if node.module else []))
+            pairs.extend((module, alias.name) for alias in node.names)
+    return pairs
+
+
+def test_every_module_exports_what_the_others_import_from_it():
+    missing = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for module, name in imported_names(path):
+            exported = getattr(importlib.import_module(module), "__all__", None)
+            if exported is None or name not in exported:
+                missing.append(f"{module}.{name} (imported by {path.relative_to(ROOT)})")
+    assert missing == []
 
 
 # -- the test suite ------------------------------------------------------------------------

@@ -5,7 +5,9 @@ import os
 import pickle
 import stat
 import struct
+import threading
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -369,12 +371,49 @@ def test_saving_through_a_symlink_writes_its_target(fitted, tmp_path):
     np.testing.assert_array_equal(sk_rnn.load(link).predict(X), est.predict(X))
 
 
-def test_a_partial_file_left_by_a_killed_save_is_replaced(fitted, tmp_path):
-    est, _ = fitted["classifier"]
+def test_a_temporary_file_left_by_a_killed_save_does_not_block_saving(fitted, tmp_path):
+    est, X = fitted["classifier"]
     path = tmp_path / "m.safetensors"
     (tmp_path / "m.safetensors.partial").write_bytes(b"left by a save that was killed")
     est.save(path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.safetensors"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.safetensors", "m.safetensors.partial"]
+    np.testing.assert_array_equal(sk_rnn.load(path).predict_proba(X), est.predict_proba(X))
+
+
+def test_concurrent_saves_to_one_path_all_succeed(fitted, tmp_path):
+    est, X = fitted["classifier"]
+    path = tmp_path / "m.safetensors"
+    errors = []
+
+    def save_many():
+        for _ in range(30):
+            try:
+                est.save(path)
+            except Exception as error:  # noqa: BLE001 - collected, then asserted empty
+                errors.append(error)
+
+    threads = [threading.Thread(target=save_many) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert [p.name for p in tmp_path.iterdir()] == ["m.safetensors"]
+    np.testing.assert_array_equal(sk_rnn.load(path).predict_proba(X), est.predict_proba(X))
+
+
+def test_a_read_only_folder_is_named_as_the_destination(fitted, tmp_path, monkeypatch):
+    est, _ = fitted["classifier"]
+
+    def read_only(*args, **kwargs):
+        raise OSError(30, "Read-only file system")
+
+    # Nothing can be created, and removing (even what is not there) fails as well.
+    monkeypatch.setattr(os, "open", read_only)
+    monkeypatch.setattr(Path, "unlink", read_only)
+    with pytest.raises(OSError, match=r"Cannot save to .*m\.safetensors: Read-only") as info:
+        est.save(tmp_path / "m.safetensors")
+    assert ".partial" not in str(info.value)
 
 
 def test_errors_name_the_destination(fitted, tmp_path):

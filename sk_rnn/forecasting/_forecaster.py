@@ -17,7 +17,7 @@ from .._regressor import RNNRegressor
 from .._scaling import mean_and_nonzero_scale
 from .._validation import check_sample_weight
 from ._intervals import calibration_error, conformal_widths
-from ._series import check_series, is_many_series, long_series
+from ._series import check_series, index_values, is_many_series, long_series
 from ._transforms import inverse_transform_target, transform_target
 from ._windows import make_windows, window_inputs
 
@@ -189,7 +189,8 @@ a list of them; or a long DataFrame with a ``series_id`` column
         self : RNNForecaster
         """
         self._fitted_params_ = self.get_params(deep=False)
-        tables, self.series_ids_, self.many_series_ = self._check_fit_series(X)
+        tables, self.series_ids_, self.many_series_, indexes = self._check_fit_series(X)
+        self.index_ends_ = _index_ends(indexes)
         weights = None  # one weight per step of each series
         if sample_weight is not None and self.many_series_:
             per_series = check_sample_weight(sample_weight, len(tables))
@@ -384,42 +385,54 @@ a list of them; or a long DataFrame with a ``series_id`` column
         """
         check_is_fitted(self)
         tables = self._tables()
-        for i, new in self._future_tables(X, allow_nan_target=False):
+        ends = None if self.index_ends_ is None else self.index_ends_.copy()
+        for i, new, index in self._future_tables(X, allow_nan_target=False, with_index=True):
+            if ends is not None and index is not None and index.dtype == ends.dtype:
+                if index[0] <= ends[i]:  # NaN and NaT (an end not known) compare False
+                    raise ValueError(
+                        f"{self._names()[i]}: the new steps start at {index[0]}, which is not "
+                        f"after the last step seen ({ends[i]}); update appends later steps "
+                        "only (a repeated or older step would be appended as a new one)."
+                    )
+                ends[i] = index[-1]
             tables[i] = np.concatenate([tables[i], new])
         self.series_ = tables if self.many_series_ else tables[0]
+        self.index_ends_ = ends
         return self
 
-    def _future_tables(self, X, *, allow_nan_target):
+    def _future_tables(self, X, *, allow_nan_target, with_index=False):
         """(series index, table) for each series that ``X`` gives steps of: ``X`` in the
-        layout of fit (one table, a list with one per series, or a long DataFrame)."""
+        layout of fit (one table, a list with one per series, or a long DataFrame); with
+        ``with_index``, (series index, table, index values or None)."""
+        check = dict(allow_nan_target=allow_nan_target)
         if not self.many_series_:
-            pairs = [(0, check_series(X, "X", allow_nan_target=allow_nan_target))]
+            triples = [(0, check_series(X, "X", **check), index_values(X))]
         elif self.series_id is not None:
             ids = self.series_ids_.tolist()
-            pairs = []
-            for key, table in long_series(X, self.series_id, allow_nan_target=allow_nan_target):
+            triples = []
+            for key, table, index in long_series(X, self.series_id, **check):
                 if key not in ids:
                     raise ValueError(f"Series {key!r} was not seen in fit.")
-                pairs.append((ids.index(key), table))
+                triples.append((ids.index(key), table, index))
         else:
             if not isinstance(X, list | tuple) or len(X) != len(self.series_ids_):
                 raise ValueError(
                     f"The forecaster was fitted on {len(self.series_ids_)} series: pass a list "
                     "with one table (or None) per series."
                 )
-            pairs = [
-                (i, check_series(x, f"Series {i}", allow_nan_target=allow_nan_target))
+            triples = [
+                (i, check_series(x, f"Series {i}", **check), index_values(x))
                 for i, x in enumerate(X)
                 if x is not None
             ]
-        for _, table in pairs:
+        for _, table, _ in triples:
             if table.shape[1] != self.n_features_in_:
                 raise ValueError(
                     f"X has {table.shape[1]} features, but {type(self).__name__} is "
                     f"expecting {self.n_features_in_} features as input (the target and "
                     f"{self.n_covariates_} covariates)."
                 )
-        return pairs
+        return triples if with_index else [(i, table) for i, table, _ in triples]
 
     def predict_interval(self, X, coverage=0.9):
         """Prediction intervals for the forecast of ``len(X)`` steps (at most ``horizon``).
@@ -527,27 +540,29 @@ a list of them; or a long DataFrame with a ``series_id`` column
         return -float(np.mean(np.abs((np.concatenate(forecasts) - truth) / truth)))
 
     def _check_fit_series(self, X):
-        """(tables, ids, many) from what fit was given."""
+        """(tables, ids, many, index values) from what fit was given."""
         if self.series_id is not None:
-            pairs = list(long_series(X, self.series_id))
-            ids = np.array([key for key, _ in pairs])
+            triples = list(long_series(X, self.series_id))
+            ids = np.array([key for key, _, _ in triples])
             if ids.dtype.kind not in "biuU":
                 raise ValueError(
                     f"The {self.series_id!r} column must hold numbers or strings, got {ids.dtype}."
                 )
-            tables = [table for _, table in pairs]
+            tables = [table for _, table, _ in triples]
+            indexes = [index for _, _, index in triples]
         elif is_many_series(X):
             tables = [check_series(x, f"Series {i}") for i, x in enumerate(X)]
             ids = np.arange(len(tables))
+            indexes = [index_values(x) for x in X]
         else:
-            return [check_series(X, "X")], np.arange(1), False
+            return [check_series(X, "X")], np.arange(1), False, [index_values(X)]
         widths = {t.shape[1] for t in tables}
         if len(widths) > 1:
             raise ValueError(
                 f"The series have different numbers of columns {sorted(widths)}; every "
                 "series needs the target and the same covariates."
             )
-        return tables, ids, True
+        return tables, ids, True, indexes
 
     # -- target transforms ------------------------------------------------------------
 
@@ -577,3 +592,14 @@ a list of them; or a long DataFrame with a ``series_id`` column
         if not np.isfinite(exog).all():
             raise ValueError("exog contains NaN or infinity.")
         return exog
+
+
+def _index_ends(indexes: list) -> np.ndarray | None:
+    """The last time position of each series (NaT or NaN where a series had no index),
+    or None when none had one or their kinds differ: what update() checks new steps
+    against."""
+    known = [index for index in indexes if index is not None]
+    if not known or len({index.dtype for index in known}) > 1:
+        return None
+    missing = np.datetime64("NaT") if known[0].dtype.kind == "M" else np.nan
+    return np.array([missing if i is None else i[-1] for i in indexes], dtype=known[0].dtype)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils.validation import check_array
 
-__all__ = ["check_series", "is_many_series", "long_series"]
+__all__ = ["check_series", "index_values", "is_many_series", "long_series"]
 
 
 def is_many_series(X) -> bool:
@@ -20,13 +20,41 @@ def is_many_series(X) -> bool:
 
 
 def long_series(X, column, *, allow_nan_target=False):
-    """(id, table) of each series of a long DataFrame, in order of first appearance."""
+    """(id, table, index values) of each series of a long DataFrame, in order of first
+    appearance; every row must name its series."""
     if not hasattr(X, "groupby") or column not in getattr(X, "columns", ()):
         raise ValueError(f"series_id={column!r} needs a pandas DataFrame with a {column!r} column.")
+    missing = np.flatnonzero(X[column].isna().to_numpy())
+    if len(missing):
+        raise ValueError(
+            f"The {column!r} column is missing in {len(missing)} row(s) (positions "
+            f"{missing[:5].tolist()}); every row needs the id of its series, or its steps "
+            "would be left out of that series."
+        )
     for key, rows in X.groupby(column, sort=False):
         key = key.item() if isinstance(key, np.generic) else key
         values = rows.drop(columns=column)
-        yield key, check_series(values, f"Series {key!r}", allow_nan_target=allow_nan_target)
+        table = check_series(values, f"Series {key!r}", allow_nan_target=allow_nan_target)
+        yield key, table, index_values(values)
+
+
+def index_values(X) -> np.ndarray | None:
+    """The time positions of a pandas series or table's steps, comparable across calls:
+    datetime64[ns] for dates (and periods), float64 for numbers (years, say); None for
+    input without an index, or with pandas' default index 0, 1, ... (which says
+    nothing about time)."""
+    index = getattr(X, "index", None)
+    if not hasattr(index, "is_monotonic_increasing") or len(index) == 0:
+        return None
+    if hasattr(index, "to_timestamp"):  # a PeriodIndex
+        index = index.to_timestamp()
+    if index.dtype.kind == "M":
+        return np.asarray(index.tz_localize(None) if index.tz else index, dtype="datetime64[ns]")
+    if index.dtype.kind in "iuf":
+        if getattr(index, "start", None) == 0 and getattr(index, "step", None) == 1:
+            return None  # a RangeIndex from 0: positions, not times
+        return np.asarray(index, dtype=np.float64)
+    return None
 
 
 def check_series(X, name, *, allow_nan_target=False) -> np.ndarray:
