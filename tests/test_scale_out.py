@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -78,18 +80,27 @@ def test_each_worker_gets_its_own_gpu(four_fake_gpus, monkeypatch, device):
     assert _device.resolve_device("cuda:2") == "cuda:2"  # explicit wins
 
 
-def _slot_in_worker(_):
-    return _device.worker_slot()
+def _slot_in_worker(rendezvous, n_workers):
+    # Wait until n_workers distinct processes have checked in, so one fast worker cannot
+    # take every task while the others are still starting.
+    slot = _device.worker_slot()
+    Path(rendezvous, str(os.getpid())).touch()
+    deadline = time.monotonic() + 60
+    while len(os.listdir(rendezvous)) < n_workers and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return slot
 
 
-def test_joblib_workers_have_distinct_slots():
+def test_joblib_workers_have_distinct_slots(tmp_path):
     from joblib import Parallel, delayed
 
     assert _device.worker_slot() is None
     # Workers started earlier in the session (here three, since retired) must not push
     # the slots of a later pool past the number of its live workers.
-    Parallel(n_jobs=3)(delayed(_slot_in_worker)(i) for i in range(6))
-    slots = Parallel(n_jobs=2)(delayed(_slot_in_worker)(i) for i in range(8))
+    first, second = tmp_path / "first", tmp_path / "second"
+    first.mkdir(), second.mkdir()
+    Parallel(n_jobs=3)(delayed(_slot_in_worker)(first, 3) for _ in range(6))
+    slots = Parallel(n_jobs=2)(delayed(_slot_in_worker)(second, 2) for _ in range(8))
     assert set(slots) == {0, 1}
 
 
