@@ -94,6 +94,35 @@ def padded_ridge(X, y, X_test):
     return model.predict(padded(X_test, n_steps).reshape(len(X_test), -1))
 
 
+def char_ngram_ridge(X, y, X_test):
+    """Text regression as users do it: TF-IDF of character 1-3-grams, ridge (CV alpha)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline
+
+    model = make_pipeline(TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3)), RidgeCV())
+    return model.fit(X, y).predict(X_test)
+
+
+def char_count_forest(X, y, X_test, seed=0):
+    """A random forest on each text's character counts."""
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    counts = CountVectorizer(analyzer="char")
+    forest = RandomForestRegressor(n_estimators=500, random_state=seed, n_jobs=1)
+    return forest.fit(counts.fit_transform(X), y).predict(counts.transform(X_test))
+
+
+def rescaled(X, seed: int):
+    """Each series in its own units: ``(x + o) * 10**u`` with ``u`` uniform in [-3, 3]
+    and ``o`` in [-10, 10], drawn per series (independently of the label) from ``seed``.
+    Series that were z-normalised now span six decades of scale, as raw recordings of
+    currents, counts or prices do."""
+    rng = np.random.default_rng(seed)
+    gains = 10.0 ** rng.uniform(-3, 3, len(X))
+    offsets = rng.uniform(-10, 10, len(X))
+    return [((x + o) * g).astype(np.float32) for x, g, o in zip(X, gains, offsets, strict=True)]
+
+
 def minirocket(regression, X, y, X_test, seed=0):
     from aeon.classification.convolution_based import MiniRocketClassifier
     from aeon.regression.convolution_based import MiniRocketRegressor
@@ -222,6 +251,60 @@ def load_m1_yearly(data: Path = DATA) -> list[np.ndarray]:
     return [np.asarray(r["y"], np.float64) for r in _records(data / "M1Yearly" / "series.jsonl.gz")]
 
 
+def m1_forecast_split(validation: bool = False, data: Path = DATA):
+    """M1 yearly forecasting: (histories, futures): the last 6 values of each series are
+    forecast from the rest. ``validation=True`` moves both back 6 years, for choosing
+    settings inside the training part (the last 6 values are then never read)."""
+    series = load_m1_yearly(data)
+    end = M1_HORIZON if validation else 0
+    histories = [s[: len(s) - M1_HORIZON - end] for s in series]
+    futures = [s[len(s) - M1_HORIZON - end : len(s) - end] for s in series]
+    return histories, futures
+
+
+def mase_smape(histories, futures, forecasts) -> tuple[float, float]:
+    """Mean MASE (scaled by each history's mean absolute one-step change) and mean sMAPE
+    (in %) over the series, as the forecasting competitions score them."""
+    mase, smape = [], []
+    for history, future, forecast in zip(histories, futures, forecasts, strict=True):
+        forecast = np.asarray(forecast, dtype=np.float64)
+        mase.append(np.mean(np.abs(future - forecast)) / np.mean(np.abs(np.diff(history))))
+        smape.append(np.mean(2 * np.abs(future - forecast) / (np.abs(future) + np.abs(forecast))))
+    return float(np.mean(mase)), 100 * float(np.mean(smape))
+
+
+def naive_and_drift(histories, horizon: int = M1_HORIZON) -> dict:
+    """The last value, and the last value plus the history's average change per step."""
+    steps = np.arange(1, horizon + 1)
+    return {
+        "naive": [np.full(horizon, h[-1]) for h in histories],
+        "drift": [h[-1] + (h[-1] - h[0]) / (len(h) - 1) * steps for h in histories],
+    }
+
+
+def statistical_forecasts(histories, horizon: int = M1_HORIZON) -> dict:
+    """AutoTheta and AutoETS (statsforecast, yearly: no season), fitted per series; a
+    series too short for a model gets the drift forecast from it (statsforecast's
+    ``fallback_model``; only the validation split's shortest histories need it)."""
+    import pandas as pd
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoETS, AutoTheta, RandomWalkWithDrift
+
+    frame = pd.concat(
+        pd.DataFrame({"unique_id": i, "ds": np.arange(len(h)), "y": h})
+        for i, h in enumerate(histories)
+    )
+    models = [AutoTheta(season_length=1), AutoETS(season_length=1)]
+    out = StatsForecast(
+        models=models, freq=1, n_jobs=1, fallback_model=RandomWalkWithDrift()
+    ).forecast(df=frame, h=horizon)
+    out = out.reset_index() if "unique_id" not in out.columns else out
+    return {
+        name: [out.loc[out["unique_id"] == i, column].to_numpy() for i in range(len(histories))]
+        for name, column in (("Theta", "AutoTheta"), ("ETS", "AutoETS"))
+    }
+
+
 def m1_growth_split(data: Path = DATA):
     """M1 growth: from all the years of a series but its last 6 (raw units), predict its
     growth over those 6 years, ``log(y[-1] / y[-7])``. A forecaster's question on series
@@ -256,4 +339,3 @@ def syllables_split(n_train: int = 3_000, n_test: int = 3_000, data: Path = DATA
     counts = np.array([sum(p[-1].isdigit() for p in ph) for ph in phonemes], dtype=np.float64)
     test = slice(len(words) - CMUDICT_TEST, len(words) - CMUDICT_TEST + n_test)
     return words[:n_train], counts[:n_train], words[test], counts[test]
-

@@ -18,6 +18,9 @@ Usage::
                                           # the default against what users run instead
     python benchmarks/select_defaults.py --task text --folds-seed 1   # other folds
     python benchmarks/select_defaults.py --candidates F H --repeats 3 # 3 splits into folds
+    python benchmarks/select_defaults.py --task units         # raw units: the scaling,
+    python benchmarks/select_defaults.py --task units_regression   # the shrinkage and
+    python benchmarks/select_defaults.py --task units_forecasting  # the M1 forecaster
 """
 
 from __future__ import annotations
@@ -34,11 +37,18 @@ from common import (
     auto_frame_size,
     fortunes_split,
     load_series,
+    m1_forecast_split,
+    m1_growth_split,
     markdown_table,
+    mase_smape,
     minirocket,
+    naive_and_drift,
     ner_split,
     padded_ridge,
     random_forest,
+    rescaled,
+    statistical_forecasts,
+    syllables_split,
 )
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.ensemble import VotingRegressor
@@ -47,6 +57,8 @@ from sklearn.model_selection import KFold, RepeatedKFold, StratifiedKFold
 from skorch.callbacks import Callback
 
 from sk_rnn import RNNClassifier, RNNRegressor, RNNTagger
+from sk_rnn.forecasting import RNNForecaster
+from sk_rnn.forecasting._forecaster import DEFAULT_REGRESSOR
 from sk_rnn.metrics import entity_f1_score
 
 # Settings shared by every candidate below: every setting a candidate was scored with is
@@ -386,6 +398,85 @@ def regression_cv(settings, folds_seed=0):
     return float(np.mean(ratios))
 
 
+# -- raw units (issue 33): every candidate is today's default with one setting changed ----
+
+# Each scored on every classification set and on its rescaled copy (common.rescaled, seed
+# 0); the rule: the highest mean CV accuracy over the 16.
+UNITS_CANDIDATES = {
+    "P0: one global scale (before)": dict(standardize="global"),
+    "J: each series on its own": dict(standardize="per_series"),
+    "auto: per series beyond two decades": dict(standardize="auto"),
+}
+# The rule: the lowest worst-task CV RMSE relative to the mean (a default must not lose
+# to the mean anywhere), then the lowest mean.
+SHRINK_CANDIDATES = {
+    "no shrinkage": dict(shrink_to_mean=False),
+    "shrunk to the mean, 3 folds": dict(shrink_to_mean=True),
+}
+# M1 yearly with the last 6 years never read: forecast the 6 before them.
+FORECASTER_CANDIDATES = {
+    "series scaling, 200 epochs (before)": dict(
+        scaling="series", regressor=RNNRegressor(**{**DEFAULT_REGRESSOR, "early_stopping": False})
+    ),
+    "window scaling, 200 epochs": dict(
+        regressor=RNNRegressor(**{**DEFAULT_REGRESSOR, "early_stopping": False})
+    ),
+    "window scaling, 50 epochs": dict(
+        regressor=RNNRegressor(**{**DEFAULT_REGRESSOR, "max_epochs": 50, "early_stopping": False})
+    ),
+    "window scaling, early stopping (default)": {},
+    "window scaling, log": dict(log=True),
+}
+
+
+def units_cv(settings, folds_seed=0):
+    """Mean CV accuracy on the classification sets, original and rescaled."""
+    scores = []
+    for data_set in CLASSIFICATION:
+        X, y = load_series(data_set, "train")
+        for copy in (X, rescaled(X, 0)):
+            make = lambda: RNNClassifier(**settings)  # noqa: E731
+            accuracy, _, _ = cv_score(make, copy, y, regression=False, seed=folds_seed)
+            scores.append(accuracy)
+            print(f"  {data_set:18s} {accuracy:.3f}", flush=True)
+    return float(np.mean(scores))
+
+
+def units_regression_cv(settings, folds_seed=0):
+    """The worst task's CV RMSE relative to the fold's mean (GasPrices: 3 folds
+    repeated 3 times; M1 growth and Syllables: 3 folds)."""
+    X_m1, y_m1, _, _ = m1_growth_split()
+    words, counts, _, _ = syllables_split()
+    tasks = {
+        "GasPrices": (*load_series("GasPrices", "train"), 3),
+        "M1 growth": (X_m1, y_m1, 1),
+        "Syllables": (words, counts, 1),
+    }
+    worst = 0.0
+    for name, (X, y, repeats) in tasks.items():
+        ratios = []
+        folds = RepeatedKFold(n_splits=3, n_repeats=repeats, random_state=folds_seed)
+        for train, test in folds.split(X):
+            model = RNNRegressor(**settings).fit([X[i] for i in train], y[train])
+            predicted = model.predict([X[i] for i in test])
+            mean_error = np.sqrt(np.mean((y[train].mean() - y[test]) ** 2))
+            ratios.append(np.sqrt(np.mean((predicted - y[test]) ** 2)) / mean_error)
+        print(f"  {name:12s} {np.mean(ratios):.3f}", flush=True)
+        worst = max(worst, float(np.mean(ratios)))
+    return worst
+
+
+def units_forecasting_cv(settings, folds_seed=0):
+    """MASE on M1's validation split (the 6 years before the last 6)."""
+    histories, futures = m1_forecast_split(validation=True)
+    if settings.get("random_state") == 0:  # the anchors on the same split, for comparison
+        anchors = {**naive_and_drift(histories), **statistical_forecasts(histories)}
+        for name, forecasts in anchors.items():
+            print(f"  {name:12s} {mase_smape(histories, futures, forecasts)[0]:.3f}")
+    model = RNNForecaster(horizon=6, **settings).fit(histories)
+    return mase_smape(histories, futures, model.forecast(6))[0]
+
+
 def cv_score(make, X, y, regression, seed=0, repeats=1):
     """Mean CV score (accuracy, or R^2), mean CV log-loss (NaN for regression) and the
     median fit seconds, over ``repeats`` splits into folds (seeds ``seed``, ``seed + 1``, ...)."""
@@ -415,7 +506,17 @@ def main():
     parser.add_argument("--candidates", nargs="*", help="candidate name prefixes (A, B, ...)")
     parser.add_argument("--sets", nargs="*", default=list(CLASSIFICATION + REGRESSION))
     parser.add_argument(
-        "--task", choices=["series", "tagging", "text", "regression"], default="series"
+        "--task",
+        choices=[
+            "series",
+            "tagging",
+            "text",
+            "regression",
+            "units",
+            "units_regression",
+            "units_forecasting",
+        ],
+        default="series",
     )
     parser.add_argument("--folds-seed", type=int, default=0, help="seed of the folds")
     parser.add_argument(
@@ -430,6 +531,9 @@ def main():
             "tagging": (TAGGER_CANDIDATES, tagging_cv),
             "text": (TEXT_CANDIDATES, text_cv),
             "regression": (REGRESSOR_CANDIDATES, regression_cv),
+            "units": (UNITS_CANDIDATES, units_cv),
+            "units_regression": (SHRINK_CANDIDATES, units_regression_cv),
+            "units_forecasting": (FORECASTER_CANDIDATES, units_forecasting_cv),
         }[args.task]
         for name, cfg in candidates.items():
             if args.candidates and name.split(":")[0] not in args.candidates:

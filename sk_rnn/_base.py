@@ -35,6 +35,13 @@ these hooks, and overrides nothing else of the base:
     or numeric); run at the start of every fresh fit, before anything is trained.
 ``_net_params()``
     Extra keyword arguments of ``_net_class``.
+``_batches_per_epoch(dataset)``
+    Training batches in one epoch of ``dataset``, from which ``max_epochs="auto"`` counts
+    epochs (by default one per ``batch_size`` training sequences; the language model's
+    batches are ``batch_size`` streams of ``bptt`` tokens).
+``_after_training(X, y, sample_weight)``
+    Learn what needs the trained network, at the end of a fresh ``fit`` (not
+    ``partial_fit``, nor continued training): the regressor's ``shrinkage_``.
 ``_declared_targets(classes)``
     What ``_fit_targets`` reads on a first ``partial_fit`` that declares ``classes``
     (:class:`DeclaredClassesMixin`).
@@ -267,19 +274,27 @@ class RNNBase(NetStateMixin, InferenceMixin, NetAssemblyMixin, InputEncodingMixi
             self._initialize_net()
         else:
             self._apply_parameter_changes(changed, len(dataset))
-        return self._train(dataset, epochs or self._resolve_max_epochs(len(dataset)))
+        self._train(dataset, epochs or self._resolve_max_epochs(dataset))
+        if reset and epochs is None:
+            self._after_training(X, y, sample_weight)
+        return self
 
     def _resolve_early_stopping(self, n_samples: int) -> bool:
         if self.early_stopping == "auto":
             return n_samples >= AUTO_EARLY_STOPPING_SAMPLES
         return bool(self.early_stopping)
 
-    def _resolve_max_epochs(self, n_samples: int) -> int:
+    def _resolve_max_epochs(self, dataset) -> int:
         if self.max_epochs != "auto":
             return int(self.max_epochs)
-        n_train = n_samples * (1 - self.validation_fraction if self.early_stopping_ else 1)
-        batches = max(1, int(np.ceil(n_train / self.batch_size)))
-        return int(np.clip(np.ceil(AUTO_UPDATES / batches), *AUTO_EPOCHS))
+        return int(np.clip(np.ceil(AUTO_UPDATES / self._batches_per_epoch(dataset)), *AUTO_EPOCHS))
+
+    def _batches_per_epoch(self, dataset) -> int:
+        n_train = len(dataset) * (1 - self.validation_fraction if self.early_stopping_ else 1)
+        return max(1, int(np.ceil(n_train / self.batch_size)))
+
+    def _after_training(self, X, y, sample_weight) -> None:
+        pass
 
     def _check_parameter_changes(self) -> list[str]:
         """Before continued training (before any data is encoded): the parameters changed

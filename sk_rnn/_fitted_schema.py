@@ -169,6 +169,7 @@ def _index_ends(value, fitted) -> str | None:
 _CHECKS = {
     "n_features_in_": lambda v, f: _integer(v, 1),
     "frame_size_": lambda v, f: _integer(v, 1),
+    "window_": lambda v, f: _integer(v, 1),
     "n_outputs_": lambda v, f: _integer(v, 1),
     "max_target_length_": lambda v, f: _integer(v, 1),
     "n_covariates_": lambda v, f: _integer(v, 0),
@@ -182,9 +183,18 @@ _CHECKS = {
         _vector(v, len(f["classes_"]) if isinstance(f.get("classes_"), np.ndarray) else None)
         or (None if (v >= 0).all() else "holds negative weights")
     ),
+    "input_scaling_": lambda v, f: (
+        None
+        if v in (None, "per_series", "global")
+        else f"is {v!r}; it must be 'per_series', 'global' or None"
+    ),
     "input_mean_": lambda v, f: _input_scaling(f),
     "target_mean_": lambda v, f: _vector(v, _per_target(f)),
     "target_scale_": lambda v, f: _vector(v, _per_target(f), positive=True),
+    "shrinkage_": lambda v, f: (
+        _vector(v, f.get("n_outputs_"))
+        or (None if ((v >= 0) & (v <= 1)).all() else "holds factors outside [0, 1]")
+    ),
     "vectorizer_": _vectorizer,
     "target_vectorizer_": lambda v, f: _vectorizer(v, f, optional=False),
     "vocabulary_": _vocabulary,

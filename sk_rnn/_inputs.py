@@ -21,9 +21,9 @@ from ._parameters import (
     auto_frame_size,
     parameter_value,
 )
-from ._scaling import input_mean_and_scale
+from ._scaling import input_mean_and_scale, per_sequence_standardised, scales_span_decades
 from ._sequences import Sequences, frame_sequences, truncate_sequences
-from ._text import SequenceVectorizer, is_text_input, tokenize
+from ._text import SequenceVectorizer, is_text_input, resolved_tokenizer, tokenize
 from ._validation import check_sequences, positional
 
 __all__ = ["InputEncodingMixin"]
@@ -33,8 +33,9 @@ class InputEncodingMixin:
     """Encodes numeric or text ``X`` for an estimator with the shared input parameters.
 
     Fitted attributes: ``n_features_in_``, ``frame_size_`` (1 for text),
-    ``input_mean_`` and ``input_scale_`` (None for text or ``standardize=False``) for
-    numeric input; ``vectorizer_`` (text input; None for numeric input, so that
+    ``input_scaling_`` ("per_series", "global" or None: how numeric input is scaled),
+    ``input_mean_`` and ``input_scale_`` (the statistics of "global" scaling, else None)
+    for numeric input; ``vectorizer_`` (text input; None for numeric input, so that
     ``vectorizer_`` tells which kind the model was fitted on).
 
     Token input may carry more than the word ids: the hooks ``_fit_token_features``,
@@ -53,15 +54,17 @@ class InputEncodingMixin:
         text = is_text_input(X)
         if reset:
             self.vectorizer_ = self.input_mean_ = self.input_scale_ = None
+            self.input_scaling_ = None
             self.frame_size_ = 1
             if text:
+                tokenizer = resolved_tokenizer(self.tokenizer, X)
                 self.vectorizer_ = SequenceVectorizer(
-                    tokenizer=self.tokenizer,
+                    tokenizer=tokenizer,
                     lowercase=self.lowercase,
                     min_frequency=self.min_frequency,
                     max_vocabulary=self.max_vocabulary,
                 )
-                tokens = _checked_tokens(X, self.tokenizer, self.lowercase, first_index)
+                tokens = _checked_tokens(X, tokenizer, self.lowercase, first_index)
                 self.vectorizer_._fit_tokens(tokens)
                 self._fit_token_features(tokens)
                 return self._token_steps(tokens)
@@ -69,7 +72,8 @@ class InputEncodingMixin:
             sequences = self._truncated(check_sequences(X))
             self.n_features_in_ = sequences.n_features
             self.frame_size_ = self._fitted_frame_size(sequences.lengths)
-            if parameter_value(self, "standardize"):
+            self.input_scaling_ = _scaling_of(parameter_value(self, "standardize"), sequences)
+            if self.input_scaling_ == "global":
                 step_weights = None
                 if sample_weight is not None:
                     step_weights = np.repeat(sample_weight, sequences.lengths)
@@ -125,8 +129,11 @@ class InputEncodingMixin:
         return self._truncated(words)
 
     def _model_steps(self, sequences: Sequences) -> Sequences:
-        """Numeric sequences standardised with the fitted scaling, then framed."""
-        if self.input_mean_ is not None:
+        """Numeric sequences scaled as fitted (each by its own statistics, or all by the
+        training statistics), then framed."""
+        if self.input_scaling_ == "per_series":
+            sequences = per_sequence_standardised(sequences)
+        elif self.input_scaling_ == "global":
             values = (sequences.values - self.input_mean_) / self.input_scale_
             sequences = Sequences(
                 values.astype(np.float32, copy=False), sequences.lengths, sequences.offsets
@@ -163,6 +170,17 @@ class InputEncodingMixin:
         with torch.no_grad():
             known = ~torch.isnan(vectors[:, 0])
             module.encoder.embedding.weight[known] = vectors[known]
+
+
+def _scaling_of(standardize, sequences: Sequences) -> str | None:
+    """The fitted scaling a ``standardize`` value means for the training ``sequences``
+    (True is "global", from before "per_series"; "auto" is decided by
+    :func:`scales_span_decades`)."""
+    if standardize == "auto":
+        return "per_series" if scales_span_decades(sequences) else "global"
+    if standardize is True or standardize == "global":
+        return "global"
+    return "per_series" if standardize == "per_series" else None
 
 
 def _checked_tokens(X, tokenizer, lowercase: bool, first_index: int) -> list[list[str]]:

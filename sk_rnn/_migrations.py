@@ -29,7 +29,7 @@ _SEQUENCE_LEVEL_ADDED = {
 # Class (as saved) -> parameter -> its value in files written before it existed.
 PARAMETERS_ADDED: dict[str, dict] = {
     "sk_rnn.RNNClassifier": _SEQUENCE_LEVEL_ADDED,
-    "sk_rnn.RNNRegressor": {**_SEQUENCE_LEVEL_ADDED, "per_step": False},
+    "sk_rnn.RNNRegressor": {**_SEQUENCE_LEVEL_ADDED, "per_step": False, "shrink_to_mean": False},
     "sk_rnn.RNNTagger": {
         "affix_features": False,
         "class_weight": None,
@@ -38,7 +38,8 @@ PARAMETERS_ADDED: dict[str, dict] = {
     },
     "sk_rnn.RNNLanguageModel": {"lr_schedule": "constant"},
     "sk_rnn.RNNSeq2Seq": {"standardize": False, "lr_schedule": "constant"},
-    "sk_rnn.RNNForecaster": {"series_id": None},
+    # Before per-window scaling, every series was standardised on its own.
+    "sk_rnn.RNNForecaster": {"series_id": None, "scaling": "series"},
 }
 
 
@@ -59,9 +60,19 @@ FITTED_ADDED: dict[str, dict] = {
     "sk_rnn.RNNBase": {
         "frame_size_": lambda fitted, params: fitted.update(frame_size_=1),
         "input_mean_": lambda fitted, params: fitted.update(input_mean_=None, input_scale_=None),
+        # Files from before "per_series": scaled with the training statistics, or not.
+        "input_scaling_": lambda fitted, params: fitted.update(
+            input_scaling_=None if fitted.get("input_mean_") is None else "global"
+        ),
         # Files from before early_stopping="auto" hold a bool.
         "early_stopping_": lambda fitted, params: fitted.update(
             early_stopping_=params.get("early_stopping") is True
+        ),
+    },
+    # Files from before shrink_to_mean: predictions as the network made them.
+    "sk_rnn.RNNRegressor": {
+        "shrinkage_": lambda fitted, params: fitted.update(
+            shrinkage_=np.ones(fitted["n_outputs_"])
         ),
     },
     "sk_rnn.RNNTagger": {
@@ -74,6 +85,8 @@ FITTED_ADDED: dict[str, dict] = {
         "many_series_": _one_series,
         # Files from before update() checked the index: nothing to check against.
         "index_ends_": lambda fitted, params: fitted.update(index_ends_=None),
+        # Files from before window="auto": the window was the parameter.
+        "window_": lambda fitted, params: fitted.update(window_=params["window"]),
     },
 }
 

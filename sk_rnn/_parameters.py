@@ -102,7 +102,7 @@ SHARED_CONSTRAINTS: dict = {
     "num_layers": [Count(1)],
     "bidirectional": ["boolean"],
     "dropout": [Interval(Real, 0, 1, closed="left")],
-    "tokenizer": [StrOptions(set(TOKENIZERS)), callable],
+    "tokenizer": [StrOptions({"auto", *TOKENIZERS}), callable],
     "lowercase": ["boolean"],
     "min_frequency": [Count(1)],
     "max_vocabulary": [Count(1), None],
@@ -110,7 +110,7 @@ SHARED_CONSTRAINTS: dict = {
     "embeddings": [dict, tuple, None],
     "freeze_embeddings": ["boolean"],
     "token_dropout": [Interval(Real, 0, 1, closed="left")],
-    "standardize": ["boolean"],
+    "standardize": ["boolean", StrOptions({"auto", "per_series", "global"})],
     "frame_size": [Count(1), StrOptions({"auto"})],
     "max_length": [Count(1), None],
     "keep": [StrOptions({"first", "last"})],
@@ -170,11 +170,13 @@ SHARED_DOCS: dict[str, tuple[str, str]] = {
     ),
     "dropout": ("float", "Dropout probability between stacked layers and before the output head."),
     "tokenizer": (
-        "{" + ", ".join(f'"{name}"' for name in TOKENIZERS) + "} or callable",
+        '{"auto", ' + ", ".join(f'"{name}"' for name in TOKENIZERS) + "} or callable",
         "For text input (a list of strings): how to split each string into tokens (see "
         ':class:`SequenceVectorizer`; ``"word_layout"`` keeps line breaks and tabs as '
         "tokens); a callable returns a list of string tokens, and empty strings in it are "
-        "left out. Lists of token lists are used as given.",
+        'left out. "auto": characters when the median training text is a single word '
+        '(names, words, codes), else ``"word_layout"``; the fitted tokenizer is '
+        "``vectorizer_.tokenizer``. Lists of token lists are used as given.",
     ),
     "lowercase": ("bool", "Lowercase text and tokens before building the vocabulary."),
     "min_frequency": ("int", "Tokens seen fewer times in fit become ``<unk>``."),
@@ -211,11 +213,18 @@ SHARED_DOCS: dict[str, tuple[str, str]] = {
         "(frames, or token embeddings for text). None: the recurrent encoder alone.",
     ),
     "standardize": (
-        "bool",
-        "Standardise numeric inputs: subtract each feature's mean and divide by its "
-        "standard deviation, both taken over every step of every training sequence. "
-        "Learned in ``fit`` (``input_mean_``, ``input_scale_``) and saved with the model. "
-        "Text input is not affected.",
+        '{"auto", "per_series", "global"} or bool',
+        "How numeric inputs are scaled before the network sees them. "
+        '"per_series": each sequence minus its own mean, divided by its own standard '
+        "deviation (one of each over all its steps and features), so a series' gain and "
+        'offset do not matter. "global": each feature minus its mean, divided by its '
+        "standard deviation, both taken over every step of every training sequence "
+        '(``input_mean_``, ``input_scale_``); True means "global". "auto": "per_series" '
+        "when the training sequences' standard deviations span more than two decades "
+        "between their 10th and 90th percentiles (raw currents, counts, prices), else "
+        '"global". False: none (you scaled the data yourself). The choice is saved as '
+        "``input_scaling_`` and applied the same way in ``predict``, ``transform``, "
+        "``partial_fit`` and after ``load``. Text input is not affected.",
     ),
     "frame_size": (
         'int or "auto"',

@@ -5,7 +5,20 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["input_mean_and_scale", "mean_and_nonzero_scale", "weighted_mean_and_std"]
+from ._sequences import Sequences
+
+# standardize="auto" scales each sequence on its own when the training sequences' scales
+# span more than this many decades between their 10th and 90th percentiles.
+AUTO_SCALE_DECADES = 2.0
+
+__all__ = [
+    "AUTO_SCALE_DECADES",
+    "input_mean_and_scale",
+    "mean_and_nonzero_scale",
+    "per_sequence_standardised",
+    "scales_span_decades",
+    "weighted_mean_and_std",
+]
 
 
 def weighted_mean_and_std(values: np.ndarray, weights=None) -> tuple[np.ndarray, np.ndarray]:
@@ -34,3 +47,47 @@ def input_mean_and_scale(values: np.ndarray, weights=None) -> tuple[np.ndarray, 
     mean, scale = weighted_mean_and_std(values, weights)
     scale[scale < 10 * np.finfo(np.float32).eps * np.maximum(np.abs(mean), 1)] = 1.0
     return mean.astype(np.float32), scale.astype(np.float32)
+
+
+def sequence_moments(sequences: Sequences) -> tuple[np.ndarray, np.ndarray]:
+    """The mean and standard deviation of each sequence over all its steps and features
+    together (float64)."""
+    values = sequences.values.astype(np.float64)
+    counts = sequences.lengths.astype(np.float64) * values.shape[1]
+    mean = np.add.reduceat(values.sum(axis=1), sequences.offsets) / counts
+    deviations = values - np.repeat(mean, sequences.lengths)[:, None]
+    scale = np.sqrt(np.add.reduceat((deviations**2).sum(axis=1), sequences.offsets) / counts)
+    return mean, scale
+
+
+def scales_span_decades(sequences: Sequences, decades: float = AUTO_SCALE_DECADES) -> bool:
+    """Whether the sequences' scales (:func:`sequence_moments`, the constant ones left out)
+    span more than ``decades`` decades between their 10th and 90th percentiles: series
+    in raw units with gains that differ by orders of magnitude (currents, counts,
+    prices), which one global scale would flatten, rather than series in one unit whose
+    size may tell them apart."""
+    _, scales = sequence_moments(sequences)
+    logs = np.log10(scales[scales > 0])
+    if len(logs) < 2:
+        return False
+    return float(np.percentile(logs, 90) - np.percentile(logs, 10)) > decades
+
+
+def per_sequence_standardised(sequences: Sequences) -> Sequences:
+    """Each sequence minus its own mean, divided by its own standard deviation, both taken
+    over all its steps and features together (float64 sums, float32 values).
+
+    One location and one scale per sequence: a sequence multiplied by any gain, plus any
+    offset, comes out the same, so magnitudes that span decades across sequences (raw
+    currents, counts, prices) all reach the network on one scale; the features keep their
+    levels relative to one another. A constant sequence becomes zeros.
+    """
+    mean, scale = sequence_moments(sequences)
+    # A scale that is float32 rounding noise on the mean's magnitude means none; relative
+    # only, so that series in tiny units (a gain of 1e-3) are not taken for constants.
+    constant = scale <= 10 * np.finfo(np.float32).eps * np.abs(mean)
+    scale[constant] = 1.0
+    row_mean = np.repeat(mean, sequences.lengths)[:, None]
+    row_scale = np.repeat(scale, sequences.lengths)[:, None]
+    standardised = (sequences.values.astype(np.float64) - row_mean) / row_scale
+    return Sequences(standardised.astype(np.float32), sequences.lengths, sequences.offsets)

@@ -15,7 +15,14 @@ from ._persistence import SafeSaving
 from ._sequences import Sequences, offsets_of
 from ._tokens import BOS_ID, EOS_ID, PAD_ID, SPECIAL_TOKENS, UNK_ID
 
-__all__ = ["TOKENIZERS", "SequenceVectorizer", "TokenIds", "is_text_input", "tokenize"]
+__all__ = [
+    "TOKENIZERS",
+    "SequenceVectorizer",
+    "TokenIds",
+    "is_text_input",
+    "resolved_tokenizer",
+    "tokenize",
+]
 
 
 # Words (letters, digits, underscore in any script) or single other non-space characters.
@@ -87,6 +94,16 @@ def is_text_input(X) -> bool:
     if isinstance(first, str):
         return True
     return isinstance(first, list | tuple) and len(first) > 0 and isinstance(first[0], str)
+
+
+def resolved_tokenizer(tokenizer, texts):
+    """``tokenizer``, with "auto" resolved for the training ``texts``: "char" when the
+    median text is one word (a model of single words reads their letters), else
+    "word_layout"."""
+    if tokenizer != "auto":
+        return tokenizer
+    words = [len(_WORD_PATTERN.findall(t)) for t in texts if isinstance(t, str)]
+    return "char" if words and np.median(words) <= 1 else "word_layout"
 
 
 def tokenize(texts, tokenizer, lowercase: bool, name: str = "X") -> list[list[str]]:

@@ -20,16 +20,61 @@ def raw(X, scale=1000.0, offset=1000.0):
     return [(x * scale + offset).astype(np.float32) for x in X]
 
 
-def test_defaults_learn_from_raw_unscaled_inputs():
+def decades_apart(X, seed=0):
+    """Each sequence times its own gain of 10**u, u uniform in [-3, 3], plus an offset:
+    the same shapes in units that span six decades across sequences."""
+    rng = np.random.default_rng(seed)
+    return [((x + rng.uniform(-10, 10)) * 10.0 ** rng.uniform(-3, 3)).astype(np.float32) for x in X]
+
+
+def test_global_scaling_learns_from_raw_unscaled_inputs():
     rng = np.random.default_rng(0)
     X, y = delayed_recall(300, rng)
     X_test, y_test = delayed_recall(200, rng)
-    model = RNNClassifier(random_state=0).fit(raw(X), y)
+    model = RNNClassifier(standardize="global", random_state=0).fit(raw(X), y)
     assert model.score(raw(X_test), y_test) >= 0.9
     # The scaling was learned in fit, over every step of every training sequence.
     steps = np.concatenate(raw(X))
     np.testing.assert_allclose(model.input_mean_, steps.mean(0), rtol=1e-4)
     np.testing.assert_allclose(model.input_scale_, steps.std(0), rtol=1e-4)
+    assert model.input_scaling_ == "global"
+    assert RNNClassifier(standardize=True).fit(X[:20], y[:20]).input_scaling_ == "global"
+
+
+def _shapes(n, rng):
+    """Label = whether a sequence rises or falls; its level and size say nothing."""
+    y = rng.integers(0, 2, n)
+    t = np.linspace(0, 1, 20)
+    X = [(np.where(label, t, -t) + 0.3 * rng.normal(size=20))[:, None] for label in y]
+    return X, y
+
+
+def test_per_series_scaling_reads_magnitudes_that_span_decades():
+    rng = np.random.default_rng(1)
+    X, y = _shapes(200, rng)
+    X_test, y_test = _shapes(200, rng)
+    small = dict(hidden_size=8, max_epochs=20, conv_channels=None, random_state=0)
+    per_series = RNNClassifier(**small).fit(decades_apart(X), y)
+    assert per_series.input_scaling_ == "per_series" and per_series.input_mean_ is None
+    assert per_series.score(decades_apart(X_test, seed=1), y_test) > 0.9
+    # One mean and scale over every step of every series: the small series are flat.
+    global_ = RNNClassifier(standardize="global", **small).fit(decades_apart(X), y)
+    assert global_.score(decades_apart(X_test, seed=1), y_test) < 0.75
+
+
+def test_per_series_scaling_does_not_see_a_series_gain_or_offset():
+    rng = np.random.default_rng(2)
+    X, y = delayed_recall(60, rng)
+    model = RNNClassifier(standardize="per_series", hidden_size=4, max_epochs=2, random_state=0)
+    model.fit(X, y)
+    rescaled = [(x + 7.5) * 1e3 for x in X]
+    np.testing.assert_allclose(model.predict_proba(rescaled), model.predict_proba(X), atol=1e-4)
+    # One location and scale per series, over its features together: their levels
+    # relative to one another stay, so the step's two features are not made alike.
+    x = np.array([[0.0, 10.0], [2.0, 12.0]])
+    encoded = model._encode_inputs([x], reset=False)
+    np.testing.assert_allclose(encoded.values, (x - x.mean()) / x.std(), atol=1e-6)
+    assert encoded.values[0, 0] < -1 and encoded.values[1, 1] > 1  # not each column alone
 
 
 def test_without_standardize_raw_inputs_reach_the_network_unchanged():
@@ -205,3 +250,47 @@ def test_tagger_embeds_tokens_in_auto_dimensions():
         tagger = RNNTagger(embedding_dim=embedding_dim, hidden_size=4, max_epochs=1).fit(X, y)
         assert tagger.net_.module_.encoder.embedding.embedding_dim == size
     assert RNNTagger().embedding_dim == "auto"
+
+
+def _mean_of_first_feature(n, rng, noise):
+    X = [rng.normal(size=(int(rng.integers(5, 15)), 2)).astype(np.float32) for _ in range(n)]
+    return X, np.array([x[:, 0].mean() for x in X]) + rng.normal(scale=noise, size=n)
+
+
+def test_regressor_shrinks_noise_to_the_mean_and_keeps_a_signal():
+    rng = np.random.default_rng(0)
+    small = dict(hidden_size=8, max_epochs=20, conv_channels=None, random_state=0)
+    # Targets the inputs say nothing about: out of fold, the network's spread is noise.
+    X, _ = _mean_of_first_feature(90, rng, 0.0)
+    noise = rng.normal(size=90) * 10 + 100
+    shrunk = RNNRegressor(**small).fit(X, noise)
+    raw = RNNRegressor(shrink_to_mean=False, **small).fit(X, noise)
+    assert shrunk.shrinkage_[0] < 0.3 and raw.shrinkage_[0] == 1.0
+    X_new, _ = _mean_of_first_feature(200, rng, 0.0)
+    new_noise = rng.normal(size=200) * 10 + 100
+    rmse = lambda model: np.sqrt(np.mean((model.predict(X_new) - new_noise) ** 2))  # noqa: E731
+    assert rmse(shrunk) < rmse(raw)
+    assert rmse(shrunk) <= 1.05 * np.sqrt(np.mean((noise.mean() - new_noise) ** 2))
+    # A target the inputs carry keeps most of its spread.
+    X, y = _mean_of_first_feature(150, rng, 0.05)
+    signal = RNNRegressor(**dict(small, max_epochs=40)).fit(X, y)
+    assert signal.shrinkage_[0] > 0.7
+
+
+def test_shrinkage_is_reproducible_saved_and_left_alone_by_partial_fit(tmp_path):
+    rng = np.random.default_rng(1)
+    X, y = _mean_of_first_feature(60, rng, 1.0)
+    params = dict(hidden_size=4, max_epochs=5, conv_channels=None, random_state=0)
+    first = RNNRegressor(**params).fit(X, y)
+    np.testing.assert_array_equal(RNNRegressor(**params).fit(X, y).shrinkage_, first.shrinkage_)
+    assert 0 <= first.shrinkage_[0] < 1
+    first.save(tmp_path / "model.skrnn")
+    loaded = sk_rnn.load(tmp_path / "model.skrnn")
+    np.testing.assert_array_equal(loaded.shrinkage_, first.shrinkage_)
+    np.testing.assert_allclose(loaded.predict(X), first.predict(X), rtol=1e-6)
+    streamed = RNNRegressor(**params).partial_fit(X, y)
+    np.testing.assert_array_equal(streamed.shrinkage_, [1.0])
+    # 1,000 sequences or more: off under "auto".
+    many_X, many_y = _mean_of_first_feature(1000, rng, 1.0)
+    big = RNNRegressor(**dict(params, max_epochs=1)).fit(many_X, many_y)
+    np.testing.assert_array_equal(big.shrinkage_, [1.0])

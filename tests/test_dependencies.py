@@ -89,4 +89,3 @@ def test_skorch_default_callbacks_and_print_log():
     log = PrintLog().initialize()
     row = {"epoch": 1, "train_loss": 0.5, "train_loss_best": True}
     assert log.format_row(row, "train_loss", color="\x1b[32m") == "\x1b[32m0.5000\x1b[0m"
-

@@ -85,7 +85,9 @@ def test_covariates_known_in_advance():
     table = np.column_stack([sales, promotion])
     # Both directions: each forecast step's output reads the covariates of every step.
     regressor = RNNRegressor(**dict(TINY, bidirectional=True))
-    model = RNNForecaster(window=12, horizon=6, regressor=regressor)
+    # A level set by the covariate, not by the recent past: read in the series' own
+    # standardised units, not relative to each window's last value.
+    model = RNNForecaster(window=12, horizon=6, scaling="series", regressor=regressor)
     model.fit(table[:-12])
     with_covariates = model.predict(table[-12:])
     assert model.n_covariates_ == 1
@@ -129,8 +131,9 @@ def test_prediction_intervals_follow_the_noise():
         assert model.interval_errors_.shape == (40, 6)
         widths.append(np.mean(upper - lower))
         covered.append(np.mean((lower <= series[-6:]) & (series[-6:] <= upper)))
-    # Ten times the noise gives several times wider intervals; most truths fall inside.
-    assert widths[1] > 4 * widths[0]
+    # Ten times the noise gives several times wider intervals (the tiny network's own
+    # error sets a floor under the narrow ones); most truths fall inside.
+    assert widths[1] > 3 * widths[0]
     assert np.mean(covered) >= 0.75
     with pytest.raises(ValueError, match="calibrated up to horizon=6"):
         model.predict_interval(np.zeros(7))
@@ -156,7 +159,8 @@ def test_pickle_round_trip():
 @pytest.mark.parametrize(
     "X, params, match",
     [
-        (np.arange(20.0), dict(window=12, horizon=6, difference=12), "needs at least 30"),
+        (np.arange(18.0), dict(horizon=6, difference=12), "No series is long enough"),
+        (np.arange(12.0), dict(horizon=6, difference=12), "needs at least 13"),
         (np.r_[np.arange(40.0), np.nan], {}, "NaN or infinity at step 40"),
         (pd.Series(np.arange(50.0), index=np.arange(50)[::-1]), {}, "not in time order"),
         (pd.Series(np.arange(50.0), index=[0] * 50), {}, "not in time order"),
@@ -319,22 +323,43 @@ def test_sample_weight_per_series_reaches_every_window():
     spy = _WeightSpy(**dict(TINY, max_epochs=1))
     RNNForecaster(window=12, horizon=6, regressor=spy).fit(series, sample_weight=[2.0, 0.0])
     # Weights reach the windows in proportion (they are normalised to a mean of 1).
-    expected = np.repeat([2.0, 0.0], [60 - 17, 72 - 17])
+    # Windows end after every step but the last horizon (short ones at the start).
+    expected = np.repeat([2.0, 0.0], [60 - 6, 72 - 6])
     np.testing.assert_allclose(_WeightSpy.seen / _WeightSpy.seen.max(), expected / 2.0)
     # One series: one weight per step; a window weighs its first predicted step.
     steps = np.arange(60.0)
     RNNForecaster(window=12, horizon=6, regressor=spy).fit(series[0], sample_weight=steps)
-    expected = steps[12 : 12 + 43]
+    expected = steps[1 : 1 + 54]
     np.testing.assert_allclose(
         _WeightSpy.seen / _WeightSpy.seen.max(), expected / expected.max(), rtol=1e-6
     )
 
 
 def test_many_series_errors_name_the_series():
-    short = [seasonal_series(60), np.arange(10.0) + 1]
-    with pytest.raises(ValueError, match="Series 1 has 10 time steps, too short"):
+    short = [seasonal_series(60), np.array([1.0])]
+    with pytest.raises(
+        ValueError, match=r"Series 1 has 1 time step\(s\) \(n_samples=1\); a forecast needs"
+    ):
         RNNForecaster(window=12, horizon=6).fit(short)
     with pytest.raises(ValueError, match="different numbers of columns"):
         RNNForecaster(window=12, horizon=6).fit([np.ones((60, 2)), np.ones(60)])
     with pytest.raises(ValueError, match="series_id='id' needs a pandas DataFrame"):
         RNNForecaster(series_id="id").fit(np.ones(60))
+
+
+def test_short_series_are_learned_from_and_forecast():
+    # M1-like: a few long series and some far shorter than window + horizon, down to 2.
+    long = [seasonal_series(40, seed=k) for k in range(3)]
+    short = [np.array([5.0, 6.0]), np.arange(1.0, 6.0) * 100]
+    model = RNNForecaster(horizon=6, regressor=RNNRegressor(**dict(TINY, max_epochs=2)))
+    model.fit(long + short)
+    # window="auto": the median series' history before its last horizon, clipped to
+    # [horizon, 4 horizons].
+    assert model.window_ == 24
+    forecasts = model.forecast(6)
+    assert forecasts.shape == (5, 6) and np.isfinite(forecasts).all()
+    # A window is read relative to its last value: a constant series stays put.
+    flat = RNNForecaster(horizon=3, regressor=RNNRegressor(**dict(TINY, max_epochs=1)))
+    np.testing.assert_allclose(
+        flat.fit([np.full(10, 7.0), np.full(4, 3e6)]).forecast(3)[1], 3e6, rtol=1e-5
+    )

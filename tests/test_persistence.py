@@ -486,4 +486,3 @@ def test_a_vocabulary_saves_and_loads_like_an_estimator(tmp_path):
     assert loaded.vocabulary_ == vectorizer.vocabulary_
     assert loaded.n_unknown_ == vectorizer.n_unknown_
     assert [x.tolist() for x in loaded.transform(["b a e"])] == [[4, 5, 1]]
-

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, _fit_context, clone
 from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._constraints import Count
@@ -19,10 +20,12 @@ from .._validation import check_sample_weight
 from ._intervals import calibration_error, conformal_widths
 from ._series import check_series, index_values, is_many_series, long_series
 from ._transforms import inverse_transform_target, transform_target
-from ._windows import make_windows, window_inputs
+from ._windows import window_inputs
 
 __all__ = ["RNNForecaster"]
 
+# window="auto" reads at most this many horizons of history.
+AUTO_WINDOW_HORIZONS = 4
 # The forecaster's network: windows are standardised and short already, and this recipe
 # is the one docs/benchmarks.md measures on the airline series.
 DEFAULT_REGRESSOR = dict(
@@ -36,7 +39,8 @@ DEFAULT_REGRESSOR = dict(
     lr=3e-3,
     lr_schedule="constant",
     optimizer=torch.optim.Adam,
-    early_stopping=False,
+    # From 1,000 windows on (many series), 200 epochs overfit: M1 yearly validation.
+    early_stopping="auto",
 )
 
 
@@ -45,24 +49,38 @@ class RNNForecaster(SafeSaving, BaseEstimator):
     sliding windows.
 
     The target is optionally log-transformed and differenced (``difference=12`` removes
-    a yearly pattern from monthly data, ``1`` a trend), standardised, and cut into
-    windows of ``window`` steps followed by ``horizon`` steps to predict. The regressor
-    learns all ``horizon`` steps at once (direct multi-output); longer forecasts repeat
-    it on its own output. Forecasts are mapped back to the original units.
+    a yearly pattern from monthly data, ``1`` a trend) and cut into windows of
+    ``window`` steps followed by ``horizon`` steps to predict. Each window is read
+    relative to its own last value, in units of its own mean step (``scaling="window"``),
+    so series in any units, and series whose level moves by decades, reach the network
+    on one scale. The regressor learns all ``horizon`` steps at once (direct
+    multi-output); longer forecasts repeat it on its own output. Forecasts are mapped
+    back to the original units.
 
     **Many series, one model.** ``fit`` also takes several related series (stores,
     sensors, products): a list of arrays or pandas objects, or a long DataFrame with a
     ``series_id`` column. Each series may have its own length, and the same covariate
-    columns with its own values. Every series is transformed and standardised on its own
-    (so series of different scales share one network), the windows of all of them train
-    one global network, and forecasts, intervals and :meth:`update` work per series.
+    columns with its own values. Every window is scaled on its own (so series of
+    different scales share one network), the windows of all of them train one global
+    network, and forecasts, intervals and :meth:`update` work per series. A series
+    shorter than ``window + horizon`` is still learned from (its windows are shorter)
+    and forecast, down to 2 steps.
 
     Parameters
     ----------
-    window : int, default=24
-        Past steps the network reads.
+    window : int or "auto", default="auto"
+        Past steps the network reads (fewer where a series has fewer). "auto": as many
+        as the median training series has before its last horizon, at least
+        ``horizon`` and at most 4 horizons; the fitted value is ``window_``.
     horizon : int, default=12
         Steps predicted at once. ``horizon=1`` is the classic recursive one-step model.
+    scaling : {"window", "series"}, default="window"
+        "window": each window minus its last value, divided by its mean absolute step
+        (the series' mean step for a window that does not move); the network predicts
+        the next steps in the same units. "series": each series standardised once by
+        its mean and standard deviation over the training steps (the scaling before
+        version 0.2; a level far from the training range then falls outside what the
+        network saw).
     log : bool, default=False
         Model the logarithm of the series (for positive series whose variation grows
         with their level, like sales or passengers).
@@ -71,8 +89,9 @@ class RNNForecaster(SafeSaving, BaseEstimator):
         the season length removes a seasonal pattern. Inverted on the forecasts.
     regressor : RNNRegressor or None, default=None
         The network (cloned at fit); None uses a unidirectional GRU-32 read at the last
-        step, trained for 200 epochs at a constant lr of 0.003 with Adam
-        (``DEFAULT_REGRESSOR``: the windows are already scaled and short). Its parameters
+        step, trained for up to 200 epochs at a constant lr of 0.003 with Adam, with early
+        stopping from 1,000 windows on (``early_stopping="auto"``; ``DEFAULT_REGRESSOR``:
+        the windows are already scaled and short). Its parameters
         are searchable as ``regressor__hidden_size`` etc.
     interval_windows : int, default=0
         Calibrate prediction intervals (:meth:`predict_interval`) on this many forecast
@@ -97,6 +116,8 @@ class RNNForecaster(SafeSaving, BaseEstimator):
         Columns of a series seen in fit: the target and the covariates.
     n_covariates_ : int
         Number of exogenous columns seen in fit.
+    window_ : int
+        The past steps the network reads (``window``, with "auto" resolved).
     many_series_ : bool
         Whether fit saw many series (a list, or a DataFrame with ``series_id``); if so,
         forecasts come per series.
@@ -132,8 +153,9 @@ class RNNForecaster(SafeSaving, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "window": [Count(1)],
+        "window": [Count(1), StrOptions({"auto"})],
         "horizon": [Count(1)],
+        "scaling": [StrOptions({"window", "series"})],
         "log": ["boolean"],
         "difference": [Count(1), None],
         "regressor": [RNNRegressor, None],
@@ -144,9 +166,10 @@ class RNNForecaster(SafeSaving, BaseEstimator):
 
     def __init__(
         self,
-        window=24,
+        window="auto",
         horizon=12,
         *,
+        scaling="window",
         log=False,
         difference=None,
         regressor=None,
@@ -156,6 +179,7 @@ class RNNForecaster(SafeSaving, BaseEstimator):
     ):
         self.window = window
         self.horizon = horizon
+        self.scaling = scaling
         self.log = log
         self.difference = difference
         self.regressor = regressor
@@ -199,22 +223,40 @@ a list of them; or a long DataFrame with a ``series_id`` column
             weights = [check_sample_weight(sample_weight, len(tables[0]))]
         self.n_features_in_ = tables[0].shape[1]
         self.n_covariates_ = tables[0].shape[1] - 1
-        minimum = self.window + self.horizon + (self.difference or 0)
+        # A series is forecast from as little as one step after the transform; it is
+        # learned from when it has at least one step before a whole horizon.
+        shortest = max(2, (self.difference or 0) + 1)
         for table, name in zip(tables, self._names(), strict=True):
-            if len(table) < minimum:
-                steps = "1 sample (time step)" if len(table) == 1 else f"{len(table)} time steps"
+            if len(table) < shortest:
                 raise ValueError(
-                    f"{name} has {steps}, too short for window={self.window}, "
-                    f"horizon={self.horizon} and difference={self.difference}: it needs at "
-                    f"least {minimum}."
+                    f"{name} has {len(table)} time step(s) (n_samples={len(table)}); a "
+                    f"forecast needs at least {shortest} (difference={self.difference})."
                 )
+        learnable = (self.difference or 0) + 1 + self.horizon
+        if max(len(t) for t in tables) < learnable:
+            raise ValueError(
+                f"No series is long enough to learn from: with horizon={self.horizon} and "
+                f"difference={self.difference}, a series needs at least {learnable} steps "
+                f"(the longest has {max(len(t) for t in tables)})."
+            )
+        self.window_ = self._fitted_window(tables)
         self.interval_errors_ = None
         if self.interval_windows:
-            interval_errors = self._calibrate(tables, weights, minimum)
+            interval_errors = self._calibrate(tables, weights, learnable)
         self._fit_network(tables, weights)
         if self.interval_windows:
             self.interval_errors_ = interval_errors if self.many_series_ else interval_errors[0]
         return self
+
+    def _fitted_window(self, tables) -> int:
+        """``window``, with "auto" resolved from the lengths of the training series (after
+        the transform): as many steps as the median series has before its last horizon,
+        at least ``horizon`` and at most ``AUTO_WINDOW_HORIZONS`` horizons."""
+        if self.window != "auto":
+            return int(self.window)
+        lengths = [len(t) - (self.difference or 0) - self.horizon for t in tables]
+        median = int(np.median([n for n in lengths if n > 0]))
+        return int(np.clip(median, self.horizon, AUTO_WINDOW_HORIZONS * self.horizon))
 
     def _names(self) -> list[str]:
         """How errors name each series: "X" for one series, else by its id."""
@@ -231,7 +273,8 @@ a list of them; or a long DataFrame with a ``series_id`` column
                 raise ValueError(
                     f"{name} has {len(table)} steps, too short to calibrate intervals on "
                     f"interval_windows={self.interval_windows} origins: it needs at least "
-                    f"{minimum + self.interval_windows + self.horizon - 1}."
+                    f"{minimum + self.interval_windows + self.horizon - 1} (or fit it "
+                    "without intervals)."
                 )
         self._fit_network(
             [t[:first] for t, first in zip(tables, firsts, strict=True)],
@@ -258,13 +301,17 @@ a list of them; or a long DataFrame with a ``series_id`` column
         continue."""
         self.series_ = tables if self.many_series_ else tables[0]
         targets = [self._transformed(t[:, 0]) for t in tables]
-        self.target_mean_, self.target_scale_ = np.array(
-            [mean_and_nonzero_scale(target) for target in targets]
-        ).T
-        scaled, covariates = [], []
-        for i, (table, target) in enumerate(zip(tables, targets, strict=True)):
-            scaled.append((target - self.target_mean_[i]) / self.target_scale_[i])
-            covariates.append(table[len(table) - len(target) :, 1:])
+        if self.scaling == "series":
+            self.target_mean_, self.target_scale_ = np.array(
+                [mean_and_nonzero_scale(target) for target in targets]
+            ).T
+        else:  # a window's own scale; the series' mean step for windows that do not move
+            self.target_mean_ = np.zeros(len(targets))
+            self.target_scale_ = np.array([_mean_step(target) for target in targets])
+        covariates = [
+            table[len(table) - len(target) :, 1:]
+            for table, target in zip(tables, targets, strict=True)
+        ]
         if self.n_covariates_:
             scales = [mean_and_nonzero_scale(c) for c in covariates]
             self.covariate_mean_ = np.array([mean for mean, _ in scales])
@@ -275,30 +322,64 @@ a list of them; or a long DataFrame with a ``series_id`` column
                     covariates, self.covariate_mean_, self.covariate_scale_, strict=True
                 )
             ]
-        windows, targets, counts = [], [], []
-        for target, covariate in zip(scaled, covariates, strict=True):
-            X, Y = make_windows(
-                target, self.window, self.horizon, exog=covariate if self.n_covariates_ else None
+        inputs, outputs, window_weights = [], [], []
+        for i, (target, covariate) in enumerate(zip(targets, covariates, strict=True)):
+            z = (
+                (target - self.target_mean_[i]) / self.target_scale_[i]
+                if self.scaling == "series"
+                else target
             )
-            windows.append(X)
-            targets.append(Y)
-            counts.append(len(X))
+            exog = covariate if self.n_covariates_ else None
+            for cut in range(1, len(z) - self.horizon + 1):
+                x, _, _ = self._window_input(z, exog, cut, self.target_scale_[i])
+                inputs.append(x)
+                outputs.append(self._scaled_future(z, cut, self.target_scale_[i]))
+                if weights is not None:  # a window weighs what its first predicted step weighs
+                    window_weights.append(weights[i][(self.difference or 0) + cut])
         regressor = self.regressor
         if regressor is None:
             regressor = RNNRegressor(**DEFAULT_REGRESSOR)
         regressor = clone(regressor)
+        if regressor.shrink_to_mean == "auto":
+            # Windows of one series overlap: a held-out fold of them is not unseen data.
+            regressor.set_params(shrink_to_mean=False)
         if self.random_state is not None:
             seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
             regressor.set_params(random_state=int(seed))
-        window_weights = None
-        if weights is not None:  # each window weighs what the first step it predicts weighs
-            first = (self.difference or 0) + self.window
-            window_weights = np.concatenate(
-                [w[first : first + n] for w, n in zip(weights, counts, strict=True)]
-            )
         self.regressor_ = regressor.fit(
-            np.concatenate(windows), np.concatenate(targets), sample_weight=window_weights
+            inputs,
+            np.asarray(outputs),
+            sample_weight=np.asarray(window_weights) if weights is not None else None,
         )
+
+    def _window_input(self, z, exog, cut, fallback_scale):
+        """The network's input for the window of ``z`` (a series' target after the
+        transform; standardised with ``scaling="series"``) that ends before step ``cut``:
+        its last ``window_`` steps (fewer where the series has fewer), relative to the
+        window's last value in units of its mean step with ``scaling="window"``, then the
+        covariates (rows of ``exog``, scaled) of the ``horizon`` steps after it.
+        Returns the input and the window's level and scale."""
+        start = max(0, cut - self.window_)
+        level, scale = self._window_scaling(z[start:cut], fallback_scale)
+        values = (z[start:cut] - level) / scale
+        covariates = None if exog is None else exog[start : cut + self.horizon]
+        past = np.arange(cut - start)[None, :]
+        x = window_inputs(
+            np.concatenate([values, np.zeros(self.horizon)]), past, self.horizon, covariates
+        )[0]
+        return x, level, scale
+
+    def _scaled_future(self, z, cut, fallback_scale):
+        """The ``horizon`` steps of ``z`` from ``cut`` on, as the network predicts them."""
+        level, scale = self._window_scaling(z[max(0, cut - self.window_) : cut], fallback_scale)
+        return (z[cut : cut + self.horizon] - level) / scale
+
+    def _window_scaling(self, window, fallback_scale) -> tuple[float, float]:
+        """The level and scale a window is read in: none with ``scaling="series"`` (the
+        series is standardised already)."""
+        if self.scaling == "series":
+            return 0.0, 1.0
+        return float(window[-1]), _mean_step(window, fallback_scale)
 
     def forecast(self, steps: int, exog=None) -> np.ndarray:
         """The next ``steps`` values after the training series (after each one, with many).
@@ -346,7 +427,11 @@ a list of them; or a long DataFrame with a ``series_id`` column
         n_blocks = -(-steps // self.horizon)
         targets, extended = [], []
         for k, (i, history) in enumerate(zip(series, histories, strict=True)):
-            targets.append((self._transformed(history[:, 0]) - mean[k]) / scale[k])
+            targets.append(
+                (self._transformed(history[:, 0]) - mean[k]) / scale[k]
+                if self.scaling == "series"
+                else self._transformed(history[:, 0])
+            )
             extended.append(None)
             if self.n_covariates_:
                 past = history[len(history) - len(targets[k]) :, 1:]
@@ -356,16 +441,21 @@ a list of them; or a long DataFrame with a ``series_id`` column
                     self.covariate_scale_[i]
                 )
         for _ in range(n_blocks):
-            inputs = [
-                window_inputs(t, np.arange(len(t) - self.window, len(t))[None, :], self.horizon, c)
-                for t, c in zip(targets, extended, strict=True)
-            ]
-            blocks = self.regressor_.predict(np.concatenate(inputs)).reshape(n_series, -1)
+            inputs, levels, scales = [], [], []
+            for k, (t, c) in enumerate(zip(targets, extended, strict=True)):
+                x, level, window_scale = self._window_input(t, c, len(t), scale[k])
+                inputs.append(x)
+                levels.append(level)
+                scales.append(window_scale)
+            blocks = self.regressor_.predict(inputs).reshape(n_series, -1)
+            blocks = np.asarray(levels)[:, None] + np.asarray(scales)[:, None] * blocks
             targets = [np.concatenate([t, b]) for t, b in zip(targets, blocks, strict=True)]
         forecasts = np.empty((n_series, steps))
         for k, (target, history) in enumerate(zip(targets, histories, strict=True)):
             forecast = target[len(target) - n_blocks * self.horizon :][:steps]
-            forecasts[k] = self._in_units(forecast * scale[k] + mean[k], history)
+            if self.scaling == "series":
+                forecast = forecast * scale[k] + mean[k]
+            forecasts[k] = self._in_units(forecast, history)
         return forecasts
 
     def update(self, X):
@@ -603,3 +693,12 @@ def _index_ends(indexes: list) -> np.ndarray | None:
         return None
     missing = np.datetime64("NaT") if known[0].dtype.kind == "M" else np.nan
     return np.array([missing if i is None else i[-1] for i in indexes], dtype=known[0].dtype)
+
+
+def _mean_step(values, fallback=1.0) -> float:
+    """The mean absolute change between consecutive values (a window's scale: the size of
+    its steps, as MASE scales errors); ``fallback`` where there is none or it is 0."""
+    if len(values) < 2:
+        return float(fallback)
+    step = float(np.mean(np.abs(np.diff(values))))
+    return step if step > 1e-12 * max(float(np.max(np.abs(values))), 1e-300) else float(fallback)
