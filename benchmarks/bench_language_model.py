@@ -171,6 +171,13 @@ def main():
     lm_bpc = -total / n_tokens / math.log(2)
     print(f"RNNLanguageModel: {lm_bpc:.3f} bits/char ({fit_time:.0f} s)", flush=True)
 
+    start = time.perf_counter()
+    default = RNNLanguageModel(tokenizer="char", random_state=0).fit(train)
+    default_time = time.perf_counter() - start
+    total, n_tokens = default._total_log_likelihood(valid)
+    default_bpc = -total / n_tokens / math.log(2)
+    print(f"RNNLanguageModel defaults: {default_bpc:.3f} bits/char ({default_time:.0f} s)")
+
     settings = ", ".join(f"{k}={v}" for k, v in {**MODEL, **TRAINING}.items())
     quality = markdown_table(
         ["model", "validation bits/char", "vs 5-gram", "fit s"],
@@ -186,6 +193,12 @@ def main():
                 f"{lm_bpc:.3f}",
                 f"{(lm_bpc / ngram_bpc - 1) * 100:+.1f} %",
                 f"{fit_time:.0f} ({len(lm.history_)} epochs)",
+            ],
+            [
+                'RNNLanguageModel(tokenizer="char"), defaults',
+                f"{default_bpc:.3f}",
+                f"{(default_bpc / ngram_bpc - 1) * 100:+.1f} %",
+                f"{default_time:.0f} ({len(default.history_)} epochs)",
             ],
         ],
     )

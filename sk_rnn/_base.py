@@ -63,6 +63,8 @@ and these class attributes (the base has defaults for each):
     Parameters read at prediction time, saved as they are now rather than at fit.
 ``_auto_by_input``
     What "auto" means for numeric sequences and for text (``sk_rnn._parameters``).
+``_auto_updates``
+    The optimizer steps ``max_epochs="auto"`` aims for (``AUTO_UPDATES``).
 ``_net_class``, ``_stratify_validation``
     The skorch net class (``SequenceNet``; ``ClassifierNet``; ``StreamNet`` for token
     streams), and whether early stopping's validation split is stratified by target.
@@ -113,6 +115,7 @@ class RNNBase(NetStateMixin, InferenceMixin, NetAssemblyMixin, InputEncodingMixi
     _net_class = SequenceNet
     _stratify_validation = False
     _auto_by_input = AUTO_BY_INPUT  # what "auto" means for numeric sequences and for text
+    _auto_updates = AUTO_UPDATES  # the optimizer steps max_epochs="auto" aims for
     _outputs_per_step = False
     # Shared parameters that only steer training (and prediction): when training
     # continues (warm_start, partial_fit) a new value takes effect. Every other shared
@@ -287,7 +290,8 @@ class RNNBase(NetStateMixin, InferenceMixin, NetAssemblyMixin, InputEncodingMixi
     def _resolve_max_epochs(self, dataset) -> int:
         if self.max_epochs != "auto":
             return int(self.max_epochs)
-        return int(np.clip(np.ceil(AUTO_UPDATES / self._batches_per_epoch(dataset)), *AUTO_EPOCHS))
+        batches = self._batches_per_epoch(dataset)
+        return int(np.clip(np.ceil(self._auto_updates / batches), *AUTO_EPOCHS))
 
     def _batches_per_epoch(self, dataset) -> int:
         n_train = len(dataset) * (1 - self.validation_fraction if self.early_stopping_ else 1)

@@ -13,7 +13,7 @@ from ._base import RNNBase
 from ._constraints import Count
 from ._datasets import StepTargets, make_dataset
 from ._modules import NextTokenPredictor, target_log_probabilities
-from ._parameters import document_parameters, store_parameters
+from ._parameters import AUTO_UPDATES, document_parameters, store_parameters
 from ._sequences import Sequences, offsets_of, sequence_steps
 from ._streams import StreamNet
 from ._text import tokenize
@@ -37,9 +37,17 @@ class RNNLanguageModel(RNNBase):
     (truncated back-propagation through time). The order of the texts is shuffled at
     every epoch. Every text is scored as if it followed an ``<eos>``, as in training.
 
+    The defaults are the character recipe of :doc:`/benchmarks` (fortunes): an LSTM-256
+    on ``batch_size=32`` streams of ``bptt=100`` tokens, Adam at lr 0.003 with a cosine
+    decay, dropout 0.2 before the output layer, early stopping from 1,000 texts on
+    (keeping the epoch of lowest held-out perplexity), and ``max_epochs="auto"``: about
+    3,000 optimizer steps (an epoch has ``tokens / (batch_size * bptt)`` batches), at
+    least 10 epochs. A fit's cost is about 3,000 steps of 32 x 100 tokens whatever the
+    corpus size: 4 minutes for an LSTM-256 on this project's 2-core CPU.
+
     Parameters
     ----------
-    bptt : int, default=35
+    bptt : int, default=100
         Tokens per training chunk: gradients flow back at most this far.
     tie_weights : bool, default=False
         Share the input embedding and the output layer's weights (Press & Wolf 2017):
@@ -73,7 +81,7 @@ class RNNLanguageModel(RNNBase):
     >>> lm = RNNLanguageModel(tokenizer="char", hidden_size=16, max_epochs=30, lr=0.02,
     ...                       bptt=10, batch_size=4, random_state=0).fit(texts)
     >>> lm.score_samples(["abab", "bbaa"]).round(1)  # log-probabilities
-    array([ -0.9, -31.8])
+    array([ -1. , -31.9])
     >>> lm.sample(2, max_length=10, temperature=0, random_state=0)
     ['abab', 'abab']
     """
@@ -84,16 +92,19 @@ class RNNLanguageModel(RNNBase):
         "tie_weights": ["boolean"],
     }
     _net_class = StreamNet
+    # Three times the other estimators' steps: on fortunes, held out inside the training
+    # texts, 20 epochs (about 3,000 steps) reach 2.295 bits/char where 10 reach 2.408.
+    _auto_updates = 3 * AUTO_UPDATES
 
     def __init__(
         self,
         *,
-        bptt=35,
+        bptt=100,
         tie_weights=False,
         cell="lstm",
-        hidden_size=64,
+        hidden_size=256,
         num_layers=1,
-        dropout=0.0,
+        dropout=0.2,
         tokenizer="word",
         lowercase=True,
         min_frequency=1,
@@ -102,14 +113,14 @@ class RNNLanguageModel(RNNBase):
         embeddings=None,
         freeze_embeddings=False,
         token_dropout=0.0,
-        max_epochs=50,
+        max_epochs="auto",
         batch_size=32,
-        lr=1e-3,
-        lr_schedule="constant",
+        lr=3e-3,
+        lr_schedule="cosine",
         optimizer=torch.optim.Adam,
         optimizer_params=None,
         clip_grad_norm=5.0,
-        early_stopping=False,
+        early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=10,
         callbacks=None,
@@ -160,6 +171,12 @@ class RNNLanguageModel(RNNBase):
 
     def _encode_targets(self, y, sequences):
         return None  # the targets are the texts' own next tokens
+
+    def _batches_per_epoch(self, dataset) -> int:
+        """``batch_size`` streams of ``bptt`` tokens (each text and its ``<eos>``)."""
+        tokens = int(dataset.lengths.sum()) + len(dataset)
+        tokens *= 1 - self.validation_fraction if self.early_stopping_ else 1
+        return max(1, int(tokens // (self.batch_size * self.bptt)))
 
     def _build_task_module(self, encoder):
         return NextTokenPredictor(encoder, self.dropout, self.tie_weights)

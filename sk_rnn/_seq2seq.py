@@ -15,7 +15,7 @@ from ._datasets import make_dataset
 from ._modules import ATTENTIONS, EncoderDecoder, target_log_probabilities
 from ._parameters import document_parameters, store_parameters
 from ._search import beam_search, greedy_search
-from ._text import TOKENIZERS, SequenceVectorizer, tokenize
+from ._text import TOKENIZERS, SequenceVectorizer, resolved_tokenizer, tokenize
 from ._tokens import BOS_ID, EOS_ID, NEVER_GENERATED, PAD_ID
 from ._validation import positional
 
@@ -39,10 +39,13 @@ class RNNSeq2Seq(RNNBase):
         How decoder states score encoder outputs: ``"dot"`` product, ``"general"``
         (bilinear, Luong et al. 2015), ``"additive"`` (Bahdanau et al. 2015), or None for
         a plain encoder-decoder that sees the source only through its initial state.
-    target_tokenizer : {"word", "word_layout", "char", "whitespace"} or callable, default="word"
+    target_tokenizer : {"auto", "word", "word_layout", "char", "whitespace"} or callable, \
+default="auto"
         How string targets are split into tokens (token-list targets are used as
-        given). Targets are never lowercased. String targets are predicted as strings:
-        tokens joined without a separator for ``"char"``, with a space otherwise.
+        given). "auto": characters when the median training target is a single word,
+        else ``"word_layout"`` (the fitted one is ``target_vectorizer_.tokenizer``).
+        Targets are never lowercased. String targets are predicted as strings: tokens
+        joined without a separator for ``"char"``, with a space otherwise.
     teacher_forcing : float, default=1.0
         In training, the probability of feeding the true previous target token instead
         of the model's own prediction (scheduled sampling). 1.0 is fastest: the decoder
@@ -83,7 +86,7 @@ class RNNSeq2Seq(RNNBase):
     _parameter_constraints: dict = {
         **RNNBase._parameter_constraints,
         "attention": [StrOptions(set(ATTENTIONS)), None],
-        "target_tokenizer": [StrOptions(set(TOKENIZERS)), callable],
+        "target_tokenizer": [StrOptions({"auto", *TOKENIZERS}), callable],
         "teacher_forcing": [Interval(Real, 0, 1, closed="both")],
         "beam_size": [Count(1)],
         "max_output_length": [Count(1), None],
@@ -93,7 +96,7 @@ class RNNSeq2Seq(RNNBase):
         self,
         *,
         attention="general",
-        target_tokenizer="word",
+        target_tokenizer="auto",
         teacher_forcing=1.0,
         beam_size=1,
         max_output_length=None,
@@ -102,7 +105,7 @@ class RNNSeq2Seq(RNNBase):
         num_layers=1,
         bidirectional=True,
         dropout=0.0,
-        tokenizer="word",
+        tokenizer="auto",
         lowercase=True,
         min_frequency=1,
         max_vocabulary=None,
@@ -175,9 +178,10 @@ class RNNSeq2Seq(RNNBase):
         if isinstance(y, str) or not hasattr(y, "__len__"):
             raise TypeError("y must be a list of target sequences (strings or token lists).")
         y = positional(y, "y")
-        tokenizer = self.target_tokenizer
         if hasattr(self, "target_vectorizer_"):
             tokenizer = self.target_vectorizer_.tokenizer
+        else:
+            tokenizer = resolved_tokenizer(self.target_tokenizer, y)
         tokens = tokenize(y, tokenizer, lowercase=False, name="y")
         empty = next((i for i, t in enumerate(tokens) if not t), None)
         if empty is not None:
@@ -189,7 +193,8 @@ class RNNSeq2Seq(RNNBase):
     def _fit_targets(self, y, sample_weight=None):
         tokens = self.tokenize_targets(y)
         self.target_vectorizer_ = SequenceVectorizer(
-            tokenizer=self.target_tokenizer, lowercase=False
+            tokenizer=resolved_tokenizer(self.target_tokenizer, positional(y, "y")),
+            lowercase=False,
         )
         self.target_vectorizer_._fit_tokens(tokens)
         self.targets_are_text_ = isinstance(positional(y)[0], str)
