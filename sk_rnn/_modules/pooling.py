@@ -30,7 +30,7 @@ def pool_outputs(outputs, last, lengths, pooling):
 
 class AttentionPooling(nn.Module):
     """A learned weighted mean over each sequence's true steps (Yang et al. 2016,
-    "Hierarchical attention networks"): step ``t`` scores ``v . tanh(W h_t + b)``, and a
+    "Hierarchical attention networks"): step ``t`` scores ``v @ tanh(W h_t + b)``, and a
     softmax over the true steps turns the scores into weights; padding gets none.
 
     Inputs: ``outputs`` of shape ``(batch, n_steps, size)``, ``lengths`` of shape ``(batch,)``.
