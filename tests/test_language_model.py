@@ -185,3 +185,27 @@ def test_bad_sampling_settings(kwargs, match):
 def test_sampling_temperature_must_be_finite(fitted, temperature):
     with pytest.raises(ValueError, match="temperature must be a finite number"):
         fitted.sample(2, temperature=temperature)
+
+
+def test_auto_epochs_count_stream_batches_of_bptt_tokens():
+    from sk_rnn._datasets import make_dataset
+    from sk_rnn._parameters import AUTO_EPOCHS
+    from sk_rnn._sequences import Sequences, offsets_of
+
+    # 200 texts of 499 tokens (+ <eos> each): 100,000 tokens.
+    lengths = np.full(200, 499)
+    dataset = make_dataset(
+        Sequences(np.zeros(lengths.sum(), np.int64), lengths, offsets_of(lengths))
+    )
+    model = RNNLanguageModel(batch_size=10, bptt=100)
+    model.early_stopping_ = False
+    assert model._batches_per_epoch(dataset) == 100
+    assert model._resolve_max_epochs(dataset) == 30  # about 3,000 optimizer steps
+    model.early_stopping_ = True  # a tenth held out: 90 batches
+    assert model._resolve_max_epochs(dataset) == 34
+    model = RNNLanguageModel(batch_size=1000, bptt=100)
+    model.early_stopping_ = False
+    assert model._batches_per_epoch(dataset) == 1
+    assert model._resolve_max_epochs(dataset) == AUTO_EPOCHS[1]
+    model.set_params(max_epochs=7)
+    assert model._resolve_max_epochs(dataset) == 7

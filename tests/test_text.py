@@ -236,3 +236,23 @@ def test_inverse_transform_refuses_ids_outside_the_vocabulary():
         vectorizer.inverse_transform([[-1]])
     with pytest.raises(ValueError, match="Sample 1 of X contains the id 6"):
         vectorizer.inverse_transform([[4], [6]])
+
+
+def test_tokenizer_auto_reads_single_words_as_characters():
+    # Syllables from spelling: one word per text; as words every one would be <unk>.
+    words = ["cat", "banana", "dog", "tomato", "a", "umbrella"] * 10
+    syllables = np.array([len([c for c in w if c in "aeiou"]) for w in words], float)
+    small = dict(hidden_size=8, max_epochs=1, random_state=0, shrink_to_mean=False)
+    model = RNNRegressor(**small).fit(words, syllables)
+    assert model.vectorizer_.tokenizer == "char"
+    assert set(model.vocabulary_) >= set("catbnod")
+    sentences = ["the cat sat", "a dog ran far", "one word"] * 10
+    model = RNNRegressor(**small).fit(sentences, np.arange(30.0))
+    assert model.vectorizer_.tokenizer == "word_layout"
+    # An explicit tokenizer is kept; seq2seq resolves both of its sides.
+    explicit = RNNRegressor(tokenizer="word", **small).fit(words, syllables)
+    assert explicit.vectorizer_.tokenizer == "word"
+    seq2seq = sk_rnn.RNNSeq2Seq(hidden_size=8, max_epochs=1, random_state=0)
+    seq2seq.fit(["cat", "dog"] * 5, ["tac", "god"] * 5)
+    assert seq2seq.vectorizer_.tokenizer == seq2seq.target_vectorizer_.tokenizer == "char"
+    assert seq2seq.predict(["cat"])[0].isalpha()
