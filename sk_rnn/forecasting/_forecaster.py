@@ -17,15 +17,13 @@ from .._persistence import SafeSaving
 from .._regressor import RNNRegressor
 from .._scaling import mean_and_nonzero_scale
 from .._validation import check_sample_weight
-from ._intervals import calibration_error, conformal_widths
-from ._series import check_series, index_values, is_many_series, long_series
+from ._intervals import IntervalsMixin
+from ._layout import SeriesLayoutMixin, index_ends
 from ._transforms import inverse_transform_target, transform_target
-from ._windows import window_inputs
+from ._windows import WindowEncodingMixin, mean_step
 
 __all__ = ["RNNForecaster"]
 
-# window="auto" reads at most this many horizons of history.
-AUTO_WINDOW_HORIZONS = 4
 # The forecaster's network: windows are standardised and short already, and this recipe
 # is the one docs/benchmarks.md measures on the airline series.
 DEFAULT_REGRESSOR = dict(
@@ -44,7 +42,9 @@ DEFAULT_REGRESSOR = dict(
 )
 
 
-class RNNForecaster(SafeSaving, BaseEstimator):
+class RNNForecaster(
+    SeriesLayoutMixin, WindowEncodingMixin, IntervalsMixin, SafeSaving, BaseEstimator
+):
     """Forecast one time series, or many related ones, with a recurrent network on
     sliding windows.
 
@@ -214,7 +214,7 @@ a list of them; or a long DataFrame with a ``series_id`` column
         """
         self._fitted_params_ = self.get_params(deep=False)
         tables, self.series_ids_, self.many_series_, indexes = self._check_fit_series(X)
-        self.index_ends_ = _index_ends(indexes)
+        self.index_ends_ = index_ends(indexes)
         weights = None  # one weight per step of each series
         if sample_weight is not None and self.many_series_:
             per_series = check_sample_weight(sample_weight, len(tables))
@@ -248,54 +248,6 @@ a list of them; or a long DataFrame with a ``series_id`` column
             self.interval_errors_ = interval_errors if self.many_series_ else interval_errors[0]
         return self
 
-    def _fitted_window(self, tables) -> int:
-        """``window``, with "auto" resolved from the lengths of the training series (after
-        the transform): as many steps as the median series has before its last horizon,
-        at least ``horizon`` and at most ``AUTO_WINDOW_HORIZONS`` horizons."""
-        if self.window != "auto":
-            return int(self.window)
-        lengths = [len(t) - (self.difference or 0) - self.horizon for t in tables]
-        median = int(np.median([n for n in lengths if n > 0]))
-        return int(np.clip(median, self.horizon, AUTO_WINDOW_HORIZONS * self.horizon))
-
-    def _names(self) -> list[str]:
-        """How errors name each series: "X" for one series, else by its id."""
-        if not self.many_series_:
-            return ["X"]
-        return [f"Series {i!r}" for i in self.series_ids_.tolist()]
-
-    def _calibrate(self, tables, weights, minimum) -> np.ndarray:
-        """Calibration errors, shape (n_series, interval_windows, horizon), of a network
-        fitted on each series before its last ``interval_windows`` origins."""
-        firsts = [len(t) - self.interval_windows - self.horizon + 1 for t in tables]
-        for first, table, name in zip(firsts, tables, self._names(), strict=True):
-            if first < minimum:
-                raise ValueError(
-                    f"{name} has {len(table)} steps, too short to calibrate intervals on "
-                    f"interval_windows={self.interval_windows} origins: it needs at least "
-                    f"{minimum + self.interval_windows + self.horizon - 1} (or fit it "
-                    "without intervals)."
-                )
-        self._fit_network(
-            [t[:first] for t, first in zip(tables, firsts, strict=True)],
-            None if weights is None else [w[:f] for w, f in zip(weights, firsts, strict=True)],
-        )
-        errors = np.empty((len(tables), self.interval_windows, self.horizon))
-        for k in range(self.interval_windows):
-            futures = [
-                t[first + k : first + k + self.horizon]
-                for t, first in zip(tables, firsts, strict=True)
-            ]
-            forecasts = self._continue(
-                range(len(tables)),
-                [t[: first + k] for t, first in zip(tables, firsts, strict=True)],
-                self.horizon,
-                [f[:, 1:] for f in futures],
-            )
-            truth = np.array([f[:, 0] for f in futures])
-            errors[:, k] = calibration_error(truth, forecasts, relative=self.log)
-        return errors
-
     def _fit_network(self, tables, weights):
         """Fit each series' scaling and the one network on ``tables``, which forecasts then
         continue."""
@@ -307,7 +259,7 @@ a list of them; or a long DataFrame with a ``series_id`` column
             ).T
         else:  # a window's own scale; the series' mean step for windows that do not move
             self.target_mean_ = np.zeros(len(targets))
-            self.target_scale_ = np.array([_mean_step(target) for target in targets])
+            self.target_scale_ = np.array([mean_step(target) for target in targets])
         covariates = [
             table[len(table) - len(target) :, 1:]
             for table, target in zip(tables, targets, strict=True)
@@ -352,35 +304,6 @@ a list of them; or a long DataFrame with a ``series_id`` column
             sample_weight=np.asarray(window_weights) if weights is not None else None,
         )
 
-    def _window_input(self, z, exog, cut, fallback_scale):
-        """The network's input for the window of ``z`` (a series' target after the
-        transform; standardised with ``scaling="series"``) that ends before step ``cut``:
-        its last ``window_`` steps (fewer where the series has fewer), relative to the
-        window's last value in units of its mean step with ``scaling="window"``, then the
-        covariates (rows of ``exog``, scaled) of the ``horizon`` steps after it.
-        Returns the input and the window's level and scale."""
-        start = max(0, cut - self.window_)
-        level, scale = self._window_scaling(z[start:cut], fallback_scale)
-        values = (z[start:cut] - level) / scale
-        covariates = None if exog is None else exog[start : cut + self.horizon]
-        past = np.arange(cut - start)[None, :]
-        x = window_inputs(
-            np.concatenate([values, np.zeros(self.horizon)]), past, self.horizon, covariates
-        )[0]
-        return x, level, scale
-
-    def _scaled_future(self, z, cut, fallback_scale):
-        """The ``horizon`` steps of ``z`` from ``cut`` on, as the network predicts them."""
-        level, scale = self._window_scaling(z[max(0, cut - self.window_) : cut], fallback_scale)
-        return (z[cut : cut + self.horizon] - level) / scale
-
-    def _window_scaling(self, window, fallback_scale) -> tuple[float, float]:
-        """The level and scale a window is read in: none with ``scaling="series"`` (the
-        series is standardised already)."""
-        if self.scaling == "series":
-            return 0.0, 1.0
-        return float(window[-1]), _mean_step(window, fallback_scale)
-
     def forecast(self, steps: int, exog=None) -> np.ndarray:
         """The next ``steps`` values after the training series (after each one, with many).
 
@@ -412,9 +335,6 @@ a list of them; or a long DataFrame with a ``series_id`` column
         covariates = [self._check_future_covariates(e, steps) for e in exog]
         forecasts = self._continue(range(len(tables)), tables, steps, covariates)
         return forecasts if self.many_series_ else forecasts[0]
-
-    def _tables(self) -> list[np.ndarray]:
-        return list(self.series_) if self.many_series_ else [self.series_]
 
     def _continue(self, series, histories, steps, covariates) -> np.ndarray:
         """Forecast ``steps`` values after ``histories`` (tables), the histories of the
@@ -490,80 +410,6 @@ a list of them; or a long DataFrame with a ``series_id`` column
         self.index_ends_ = ends
         return self
 
-    def _future_tables(self, X, *, allow_nan_target, with_index=False):
-        """(series index, table) for each series that ``X`` gives steps of: ``X`` in the
-        layout of fit (one table, a list with one per series, or a long DataFrame); with
-        ``with_index``, (series index, table, index values or None)."""
-        check = dict(allow_nan_target=allow_nan_target)
-        if not self.many_series_:
-            triples = [(0, check_series(X, "X", **check), index_values(X))]
-        elif self.series_id is not None:
-            ids = self.series_ids_.tolist()
-            triples = []
-            for key, table, index in long_series(X, self.series_id, **check):
-                if key not in ids:
-                    raise ValueError(f"Series {key!r} was not seen in fit.")
-                triples.append((ids.index(key), table, index))
-        else:
-            if not isinstance(X, list | tuple) or len(X) != len(self.series_ids_):
-                raise ValueError(
-                    f"The forecaster was fitted on {len(self.series_ids_)} series: pass a list "
-                    "with one table (or None) per series."
-                )
-            triples = [
-                (i, check_series(x, f"Series {i}", **check), index_values(x))
-                for i, x in enumerate(X)
-                if x is not None
-            ]
-        for _, table, _ in triples:
-            if table.shape[1] != self.n_features_in_:
-                raise ValueError(
-                    f"X has {table.shape[1]} features, but {type(self).__name__} is "
-                    f"expecting {self.n_features_in_} features as input (the target and "
-                    f"{self.n_covariates_} covariates)."
-                )
-        return triples if with_index else [(i, table) for i, table, _ in triples]
-
-    def predict_interval(self, X, coverage=0.9):
-        """Prediction intervals for the forecast of ``len(X)`` steps (at most ``horizon``).
-
-        The interval of step ``h`` ahead is the forecast plus or minus the calibration
-        errors' conformal quantile at step ``h`` (of the same series, with many): with
-        calibration errors exchangeable with future ones, it holds the truth with
-        probability at least ``coverage``. Needs ``interval_windows > 0``; the more
-        origins, the tighter (with ``n`` origins, ``coverage`` above ``n / (n + 1)`` gives
-        the largest error seen).
-
-        Parameters
-        ----------
-        X : array-like, as for :meth:`predict`
-        coverage : float in (0, 1), default=0.9
-
-        Returns
-        -------
-        lower, upper : ndarrays of shape (n_steps,), shaped as :meth:`predict` returns
-        """
-        check_is_fitted(self)
-        if self.interval_errors_ is None:
-            raise ValueError("Prediction intervals need interval_windows > 0 at fit.")
-        if not 0 < coverage < 1:
-            raise ValueError(f"coverage must be in (0, 1), got {coverage!r}.")
-        pairs = self._future_tables(X, allow_nan_target=True)
-        longest = max(len(table) for _, table in pairs)
-        if longest > self.horizon:
-            raise ValueError(
-                f"Intervals are calibrated up to horizon={self.horizon} steps ahead; X asks "
-                f"for {longest}."
-            )
-        errors = np.reshape(self.interval_errors_, (-1, *np.shape(self.interval_errors_)[-2:]))
-        widths = conformal_widths(errors, coverage)
-        lower, upper = [], []
-        for (i, _), forecast in zip(pairs, self._forecasts(pairs), strict=True):
-            width = widths[i, : len(forecast)] * (np.abs(forecast) if self.log else 1.0)
-            lower.append(forecast - width)
-            upper.append(forecast + width)
-        return self._in_layout(X, pairs, lower), self._in_layout(X, pairs, upper)
-
     def predict(self, X):
         """Forecast ``len(X)`` steps after the training series (after each, with many).
 
@@ -605,20 +451,6 @@ a list of them; or a long DataFrame with a ``series_id`` column
                 forecasts[k] = forecast
         return forecasts
 
-    def _in_layout(self, X, pairs, per_series: list[np.ndarray]):
-        """Per-series results (of the series in ``pairs``) in the layout of ``X``: one
-        array for one series, a list for a list of series, one value per row for a long
-        DataFrame."""
-        if not self.many_series_:
-            return per_series[0]
-        if self.series_id is None:
-            return per_series
-        out = np.empty(len(X))
-        keys = X[self.series_id].to_numpy()
-        for (i, _), values in zip(pairs, per_series, strict=True):
-            out[keys == self.series_ids_[i]] = values
-        return out
-
     def score(self, X, y=None) -> float:
         """Minus the mean absolute percentage error of the forecast of ``X``'s target
         column (higher is better, as GridSearchCV expects); over all steps of all series
@@ -629,31 +461,6 @@ a list of them; or a long DataFrame with a ``series_id`` column
         truth = np.concatenate([table[:, 0] for _, table in pairs])
         return -float(np.mean(np.abs((np.concatenate(forecasts) - truth) / truth)))
 
-    def _check_fit_series(self, X):
-        """(tables, ids, many, index values) from what fit was given."""
-        if self.series_id is not None:
-            triples = list(long_series(X, self.series_id))
-            ids = np.array([key for key, _, _ in triples])
-            if ids.dtype.kind not in "biuU":
-                raise ValueError(
-                    f"The {self.series_id!r} column must hold numbers or strings, got {ids.dtype}."
-                )
-            tables = [table for _, table, _ in triples]
-            indexes = [index for _, _, index in triples]
-        elif is_many_series(X):
-            tables = [check_series(x, f"Series {i}") for i, x in enumerate(X)]
-            ids = np.arange(len(tables))
-            indexes = [index_values(x) for x in X]
-        else:
-            return [check_series(X, "X")], np.arange(1), False, [index_values(X)]
-        widths = {t.shape[1] for t in tables}
-        if len(widths) > 1:
-            raise ValueError(
-                f"The series have different numbers of columns {sorted(widths)}; every "
-                "series needs the target and the same covariates."
-            )
-        return tables, ids, True, indexes
-
     # -- target transforms ------------------------------------------------------------
 
     def _transformed(self, values):
@@ -661,44 +468,3 @@ a list of them; or a long DataFrame with a ``series_id`` column
 
     def _in_units(self, forecast, history):
         return inverse_transform_target(forecast, history, self.log, self.difference)
-
-    def _check_future_covariates(self, exog, steps):
-        if self.n_covariates_ == 0:
-            if exog is not None:
-                raise ValueError(
-                    "exog was given, but the forecaster was fitted without covariates."
-                )
-            return None
-        if exog is None:
-            raise ValueError(
-                f"The forecaster was fitted with {self.n_covariates_} covariates; pass their "
-                f"values for the {steps} forecast steps as exog."
-            )
-        exog = np.asarray(exog, dtype=np.float64).reshape(len(exog), -1)
-        if exog.shape != (steps, self.n_covariates_):
-            raise ValueError(
-                f"exog has shape {exog.shape}; expected ({steps}, {self.n_covariates_})."
-            )
-        if not np.isfinite(exog).all():
-            raise ValueError("exog contains NaN or infinity.")
-        return exog
-
-
-def _index_ends(indexes: list) -> np.ndarray | None:
-    """The last time position of each series (NaT or NaN where a series had no index),
-    or None when none had one or their kinds differ: what update() checks new steps
-    against."""
-    known = [index for index in indexes if index is not None]
-    if not known or len({index.dtype for index in known}) > 1:
-        return None
-    missing = np.datetime64("NaT") if known[0].dtype.kind == "M" else np.nan
-    return np.array([missing if i is None else i[-1] for i in indexes], dtype=known[0].dtype)
-
-
-def _mean_step(values, fallback=1.0) -> float:
-    """The mean absolute change between consecutive values (a window's scale: the size of
-    its steps, as MASE scales errors); ``fallback`` where there is none or it is 0."""
-    if len(values) < 2:
-        return float(fallback)
-    step = float(np.mean(np.abs(np.diff(values))))
-    return step if step > 1e-12 * max(float(np.max(np.abs(values))), 1e-300) else float(fallback)

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["make_windows", "window_inputs"]
+__all__ = [
+    "AUTO_WINDOW_HORIZONS",
+    "WindowEncodingMixin",
+    "make_windows",
+    "mean_step",
+    "window_inputs",
+]
+
+# window="auto" reads at most this many horizons of history.
+AUTO_WINDOW_HORIZONS = 4
 
 
 def make_windows(series, window: int, horizon: int, *, exog=None):
@@ -75,3 +84,56 @@ def window_inputs(values, past_steps, horizon, exog):
 
 
 # The forecaster's network: windows are standardised and short already, and this recipe
+
+
+class WindowEncodingMixin:
+    """How :class:`RNNForecaster` cuts a series into the network's windows (its
+    ``window``, ``horizon``, ``scaling`` and fitted ``window_``)."""
+
+    def _fitted_window(self, tables) -> int:
+        """``window``, with "auto" resolved from the lengths of the training series (after
+        the transform): as many steps as the median series has before its last horizon,
+        at least ``horizon`` and at most ``AUTO_WINDOW_HORIZONS`` horizons."""
+        if self.window != "auto":
+            return int(self.window)
+        lengths = [len(t) - (self.difference or 0) - self.horizon for t in tables]
+        median = int(np.median([n for n in lengths if n > 0]))
+        return int(np.clip(median, self.horizon, AUTO_WINDOW_HORIZONS * self.horizon))
+
+    def _window_input(self, z, exog, cut, fallback_scale):
+        """The network's input for the window of ``z`` (a series' target after the
+        transform; standardised with ``scaling="series"``) that ends before step ``cut``:
+        its last ``window_`` steps (fewer where the series has fewer), relative to the
+        window's last value in units of its mean step with ``scaling="window"``, then the
+        covariates (rows of ``exog``, scaled) of the ``horizon`` steps after it.
+        Returns the input and the window's level and scale."""
+        start = max(0, cut - self.window_)
+        level, scale = self._window_scaling(z[start:cut], fallback_scale)
+        values = (z[start:cut] - level) / scale
+        covariates = None if exog is None else exog[start : cut + self.horizon]
+        past = np.arange(cut - start)[None, :]
+        x = window_inputs(
+            np.concatenate([values, np.zeros(self.horizon)]), past, self.horizon, covariates
+        )[0]
+        return x, level, scale
+
+    def _scaled_future(self, z, cut, fallback_scale):
+        """The ``horizon`` steps of ``z`` from ``cut`` on, as the network predicts them."""
+        level, scale = self._window_scaling(z[max(0, cut - self.window_) : cut], fallback_scale)
+        return (z[cut : cut + self.horizon] - level) / scale
+
+    def _window_scaling(self, window, fallback_scale) -> tuple[float, float]:
+        """The level and scale a window is read in: none with ``scaling="series"`` (the
+        series is standardised already)."""
+        if self.scaling == "series":
+            return 0.0, 1.0
+        return float(window[-1]), mean_step(window, fallback_scale)
+
+
+def mean_step(values, fallback=1.0) -> float:
+    """The mean absolute change between consecutive values (a window's scale: the size of
+    its steps, as MASE scales errors); ``fallback`` where there is none or it is 0."""
+    if len(values) < 2:
+        return float(fallback)
+    step = float(np.mean(np.abs(np.diff(values))))
+    return step if step > 1e-12 * max(float(np.max(np.abs(values))), 1e-300) else float(fallback)
