@@ -1,28 +1,25 @@
-"""sk_rnn: recurrent neural networks as scikit-learn estimators."""
+"""sk_rnn: recurrent neural networks as scikit-learn estimators.
 
-from ._classifier import RNNClassifier
-from ._language_model import RNNLanguageModel
-from ._persistence import load
-from ._preprocessing import SequenceScaler
-from ._regressor import RNNRegressor
-from ._seq2seq import RNNSeq2Seq
-from ._tagger import RNNTagger
-from ._text import SequenceVectorizer, TokenIds
+The estimators are imported on first use (``from sk_rnn import RNNClassifier`` works as
+usual), so that ``sk_rnn.runtime`` runs a deployed model without torch or scikit-learn.
+"""
+
+from ._lazy import lazy_exports
 from ._version import __version__
-from .forecasting import RNNForecaster
-from .plotting import plot_history
 
-__all__ = [
-    "RNNClassifier",
-    "RNNForecaster",
-    "RNNLanguageModel",
-    "RNNRegressor",
-    "RNNSeq2Seq",
-    "RNNTagger",
-    "SequenceScaler",
-    "SequenceVectorizer",
-    "TokenIds",
-    "load",
-    "plot_history",
-    "__version__",
-]
+_EXPORTS = {
+    "RNNClassifier": "._classifier",
+    "RNNForecaster": ".forecasting",
+    "RNNLanguageModel": "._language_model",
+    "RNNRegressor": "._regressor",
+    "RNNSeq2Seq": "._seq2seq",
+    "RNNTagger": "._tagger",
+    "SequenceScaler": "._preprocessing",
+    "SequenceVectorizer": "._text",
+    "TokenIds": "._text",
+    "load": "._persistence",
+    "plot_history": ".plotting",
+}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+__all__ = [*_EXPORTS, "__version__"]

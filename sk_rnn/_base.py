@@ -86,6 +86,7 @@ from sklearn.utils import check_random_state
 from ._assembly import NetAssemblyMixin
 from ._datasets import make_dataset
 from ._device import seeded
+from ._export import OnnxExportMixin
 from ._inference import InferenceMixin
 from ._inputs import InputEncodingMixin
 from ._labels import check_declared_classes
@@ -107,7 +108,14 @@ from ._validation import check_sample_weight, positional
 __all__ = ["DeclaredClassesMixin", "RNNBase"]
 
 
-class RNNBase(NetStateMixin, InferenceMixin, NetAssemblyMixin, InputEncodingMixin, BaseEstimator):
+class RNNBase(
+    NetStateMixin,
+    InferenceMixin,
+    NetAssemblyMixin,
+    InputEncodingMixin,
+    OnnxExportMixin,
+    BaseEstimator,
+):
     """Base class of the sk_rnn estimators. Not for direct use; see the module docs for
     the hooks a subclass implements."""
 

@@ -23,7 +23,8 @@ from ._parameters import (
 )
 from ._scaling import input_mean_and_scale, per_sequence_standardised, scales_span_decades
 from ._sequences import Sequences, frame_sequences, truncate_sequences
-from ._text import SequenceVectorizer, is_text_input, resolved_tokenizer, tokenize
+from ._text import SequenceVectorizer, is_text_input, tokenize
+from ._tokenizing import resolved_tokenizer
 from ._validation import check_sequences, positional
 
 __all__ = ["InputEncodingMixin"]

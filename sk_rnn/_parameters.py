@@ -20,7 +20,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from ._constraints import Count
 from ._device import PRECISIONS
 from ._modules import CELLS, POOLINGS
-from ._text import TOKENIZERS
+from ._tokenizing import TOKENIZERS
 
 __all__ = [
     "ABSENT_PARAMETER_VALUES",
@@ -175,8 +175,10 @@ SHARED_DOCS: dict[str, tuple[str, str]] = {
         ':class:`SequenceVectorizer`; ``"word_layout"`` keeps line breaks and tabs as '
         "tokens); a callable returns a list of string tokens, and empty strings in it are "
         'left out. "auto": characters when the median training text is a single word '
-        '(names, words, codes), else ``"word_layout"``; the fitted tokenizer is '
-        "``vectorizer_.tokenizer``. Lists of token lists are used as given.",
+        "(names, words, codes) or when most word tokens occur once in the training texts "
+        '(a word vocabulary would be mostly singletons), else ``"word_layout"``; the '
+        "fitted tokenizer is ``vectorizer_.tokenizer`` (saved with the model). Lists of "
+        "token lists are used as given.",
     ),
     "lowercase": ("bool", "Lowercase text and tokens before building the vocabulary."),
     "min_frequency": ("int", "Tokens seen fewer times in fit become ``<unk>``."),

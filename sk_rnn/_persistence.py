@@ -50,6 +50,8 @@ __all__ = [
     "resolve_load_device",
     "save",
     "saved_name",
+    "target_file",
+    "write_atomically",
 ]
 
 FORMAT = "sk_rnn"
@@ -256,7 +258,7 @@ def history_to_json(history) -> tuple[list, set]:
 def save(estimator, path) -> None:
     """Save a fitted sk_rnn estimator to ``path`` in the safe format (see module docs)."""
     check_is_fitted(estimator)
-    target = _target_file(path)
+    target = target_file(path)
     tensors: dict = {}
     header = {
         "format": FORMAT,
@@ -264,7 +266,7 @@ def save(estimator, path) -> None:
         "sk_rnn_version": __version__,
         **_estimator_state(estimator, tensors, ""),
     }
-    _write_atomically(target, serialise(tensors, metadata={"sk_rnn": json.dumps(header)}), path)
+    write_atomically(target, serialise(tensors, metadata={"sk_rnn": json.dumps(header)}), path)
 
 
 def _estimator_state(estimator, tensors: dict, prefix: str) -> dict:
@@ -283,7 +285,7 @@ def _estimator_state(estimator, tensors: dict, prefix: str) -> dict:
     }
 
 
-def _target_file(path) -> Path:
+def target_file(path) -> Path:
     """The file ``path`` names, through symbolic links, checked to be writable there."""
     name = os.fspath(path)
     if not name or Path(name).is_dir():
@@ -296,7 +298,7 @@ def _target_file(path) -> Path:
     return target
 
 
-def _write_atomically(target: Path, data: bytes, path) -> None:
+def write_atomically(target: Path, data: bytes, path) -> None:
     """Write ``data`` to ``target`` through a temporary file of this writer's own beside
     it (``<name>.<pid>.<random>.partial``), flushed and renamed into place: writers of one
     path never share a temporary file, and the last rename wins."""

@@ -13,9 +13,10 @@ from ._base import RNNBase
 from ._constraints import Count
 from ._datasets import make_dataset
 from ._modules import ATTENTIONS, EncoderDecoder, target_log_probabilities
-from ._parameters import document_parameters, store_parameters
+from ._parameters import AUTO_EPOCHS, AUTO_UPDATES, document_parameters, store_parameters
 from ._search import beam_search, greedy_search
-from ._text import TOKENIZERS, SequenceVectorizer, resolved_tokenizer, tokenize
+from ._text import SequenceVectorizer, tokenize
+from ._tokenizing import TOKENIZERS, resolved_tokenizer
 from ._tokens import BOS_ID, EOS_ID, NEVER_GENERATED, PAD_ID
 from ._validation import positional
 

@@ -1,8 +1,8 @@
-"""Text input: tokenizers and the vocabulary (SequenceVectorizer) every estimator shares."""
+"""Text input: the vocabulary (SequenceVectorizer) every estimator shares, and the
+tokenizing of texts and :class:`TokenIds` (the tokenizers are in ``_tokenizing``)."""
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
 import numpy as np
@@ -12,31 +12,11 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._constraints import Count
 from ._persistence import SafeSaving
-from ._sequences import Sequences, offsets_of
-from ._tokens import BOS_ID, EOS_ID, PAD_ID, SPECIAL_TOKENS, UNK_ID
+from ._sequences import Sequences
+from ._tokenizing import TOKENIZERS, token_ids, tokenize_texts
+from ._tokens import SPECIAL_TOKENS, UNK_ID
 
-__all__ = [
-    "TOKENIZERS",
-    "SequenceVectorizer",
-    "TokenIds",
-    "is_text_input",
-    "resolved_tokenizer",
-    "tokenize",
-]
-
-
-# Words (letters, digits, underscore in any script) or single other non-space characters.
-_WORD_PATTERN = re.compile(r"\w+|[^\w\s]")
-# The same, and line breaks and tabs: the layout of poems, lists and signatures.
-_WORD_LAYOUT_PATTERN = re.compile(r"\w+|[^\w\s]|\n|\t")
-# The built-in tokenizers: name -> function from a string to its tokens.
-_BUILT_IN_TOKENIZERS = {
-    "word": _WORD_PATTERN.findall,
-    "word_layout": _WORD_LAYOUT_PATTERN.findall,
-    "char": list,
-    "whitespace": str.split,
-}
-TOKENIZERS = tuple(_BUILT_IN_TOKENIZERS)
+__all__ = ["SequenceVectorizer", "TokenIds", "is_text_input", "tokenize"]
 
 
 class TokenIds(list):
@@ -96,68 +76,12 @@ def is_text_input(X) -> bool:
     return isinstance(first, list | tuple) and len(first) > 0 and isinstance(first[0], str)
 
 
-def resolved_tokenizer(tokenizer, texts):
-    """``tokenizer``, with "auto" resolved for the training ``texts``: "char" when the
-    median text is one word (a model of single words reads their letters), else
-    "word_layout"."""
-    if tokenizer != "auto":
-        return tokenizer
-    words = [len(_WORD_PATTERN.findall(t)) for t in texts if isinstance(t, str)]
-    return "char" if words and np.median(words) <= 1 else "word_layout"
-
-
 def tokenize(texts, tokenizer, lowercase: bool, name: str = "X") -> list[list[str]]:
-    """Turn strings (or token lists) into token lists, checking every sample.
-
-    Empty strings a callable tokenizer returns (``"a  b".split(" ")``) are not tokens and
-    are left out.
-    """
-    if isinstance(texts, str):
-        raise TypeError(f"{name} must be a list of texts, not a single string; use [text].")
+    """Turn strings, token lists or :class:`TokenIds` into token lists, checking every
+    sample (:func:`~sk_rnn._tokenizing.tokenize_texts`)."""
     if isinstance(texts, TokenIds):
         texts = texts.tokens()
-    if len(texts) == 0:
-        raise ValueError(f"{name} contains 0 texts; at least one is required.")
-    split = _tokenizer_function(tokenizer)
-    out = []
-    for i, sample in enumerate(texts):
-        if isinstance(sample, str):
-            tokens = split(sample.lower() if lowercase else sample)
-            if not isinstance(tokens, list | tuple):
-                raise TypeError(
-                    f"The tokenizer returned {type(tokens).__name__} for sample {i} of {name}; "
-                    "it must return a list of string tokens."
-                )
-            if not all(isinstance(t, str) for t in tokens):
-                raise TypeError(
-                    f"The tokenizer returned non-string tokens for sample {i} of {name}."
-                )
-            tokens = [t for t in tokens if t]
-        elif isinstance(sample, list | tuple | np.ndarray):
-            tokens = list(sample)
-            bad = [t for t in tokens if not isinstance(t, str) or not t]
-            if bad:
-                raise TypeError(
-                    f"Sample {i} of {name} is a token list containing {bad[0]!r}; tokens must "
-                    "be non-empty strings."
-                )
-            if lowercase:
-                tokens = [t.lower() for t in tokens]
-        else:
-            raise TypeError(
-                f"Sample {i} of {name} is {type(sample).__name__} ({sample!r:.40}); text input "
-                "needs every sample to be a string or a list of string tokens."
-            )
-        out.append(tokens)
-    return out
-
-
-def _tokenizer_function(tokenizer):
-    if callable(tokenizer):
-        return tokenizer
-    if tokenizer in _BUILT_IN_TOKENIZERS:
-        return _BUILT_IN_TOKENIZERS[tokenizer]
-    raise ValueError(f"tokenizer must be one of {TOKENIZERS} or a callable, got {tokenizer!r}.")
+    return tokenize_texts(texts, tokenizer, lowercase, name)
 
 
 class SequenceVectorizer(SafeSaving, TransformerMixin, BaseEstimator):
@@ -252,20 +176,7 @@ class SequenceVectorizer(SafeSaving, TransformerMixin, BaseEstimator):
         return self.encode_tokens(tokenize(X, self.tokenizer, self.lowercase, name), name=name)
 
     def encode_tokens(self, token_lists, *, name: str = "X") -> Sequences:
-        lookup = self.vocabulary_.get
-        ids = [[lookup(t, UNK_ID) for t in tokens] for tokens in token_lists]
-        lengths = np.fromiter(map(len, ids), dtype=np.int64, count=len(ids))
-        values = np.fromiter((i for seq in ids for i in seq), dtype=np.int64, count=lengths.sum())
-        offsets = offsets_of(lengths)
-        reserved = np.flatnonzero(np.isin(values, (PAD_ID, BOS_ID, EOS_ID)))
-        if len(reserved):
-            sample = int(np.searchsorted(offsets, reserved[0], side="right") - 1)
-            raise ValueError(
-                f"Sample {sample} of {name} contains the reserved token "
-                f"{SPECIAL_TOKENS[values[reserved[0]]]!r}; <pad>, <bos> and <eos> are added by "
-                "sk_rnn and cannot appear in the data (a literal <unk> can: it means unknown)."
-            )
-        return Sequences(values, lengths, offsets)
+        return token_ids(token_lists, self.vocabulary_, name)
 
     def unknown_rate(self, X) -> float:
         """Fraction of the tokens of ``X`` that map to ``<unk>``."""

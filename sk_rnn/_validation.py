@@ -1,14 +1,15 @@
 """Input validation: what users pass as ``X`` (and sample weights) checked and turned,
 by position, into :class:`~sk_rnn._sequences.Sequences`, with errors that name the
-offending sample before anything is trained."""
+offending sample before anything is trained.
+
+The sequence checks need numpy alone: :mod:`sk_rnn.runtime` validates a deployed model's
+input with them where scikit-learn and scipy are not installed."""
 
 from __future__ import annotations
 
 import numbers
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.utils.validation import check_array
 
 from ._sequences import Sequences
 
@@ -17,6 +18,11 @@ __all__ = ["check_sample_weight", "check_sequences", "positional"]
 
 def _is_scalar_number(x) -> bool:
     return isinstance(x, numbers.Number | np.number) and not isinstance(x, bool | np.bool_)
+
+
+def _is_sparse(X) -> bool:
+    """Whether ``X`` is a scipy sparse matrix or array (without importing scipy)."""
+    return type(X).__module__.startswith("scipy.sparse")
 
 
 def positional(X, name: str = "X"):
@@ -35,7 +41,7 @@ def positional(X, name: str = "X"):
     TypeError
         Sparse matrices, single strings, and objects that are not a collection of samples.
     """
-    if sp.issparse(X):
+    if _is_sparse(X):
         raise TypeError(
             f"{name} is a sparse matrix; sk_rnn needs dense sequences. "
             "Convert it with X.toarray() if it fits in memory."
@@ -142,9 +148,7 @@ def check_sequences(
 
 def _check_array_input(X: np.ndarray, name: str) -> Sequences:
     if X.ndim == 2:
-        # sklearn's own 2-D validation gives the usual messages for NaN, complex, empty input.
-        X = check_array(X, dtype=np.float32, input_name=name, ensure_min_samples=1)
-        return Sequences.from_padded(X[:, :, None])
+        return Sequences.from_padded(_check_table(X, name)[:, :, None])
     if X.ndim == 3:
         if X.shape[0] == 0:
             raise ValueError(f"{name} contains 0 sequences; at least one is required.")
@@ -168,6 +172,26 @@ def _check_array_input(X: np.ndarray, name: str) -> Sequences:
     )
 
 
+def _check_table(X: np.ndarray, name: str) -> np.ndarray:
+    """A 2-D array of univariate rows as float32, with scikit-learn's messages for 2-D
+    input (its estimator checks match them)."""
+    if np.iscomplexobj(X):
+        raise ValueError(f"Complex data not supported\n{X}\n")
+    try:
+        X = X.astype(np.float32, copy=False)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{name} contains non-numeric values: {exc}") from None
+    for axis, what in enumerate(("sample(s)", "feature(s)")):
+        if X.shape[axis] == 0:
+            raise ValueError(
+                f"Found array with 0 {what} (shape={X.shape}) while a minimum of 1 is required."
+            )
+    if not np.isfinite(X).all():
+        what = "NaN" if np.isnan(X).any() else "infinity or a value too large for dtype('float32')"
+        raise ValueError(f"Input {name} contains {what}.")
+    return X
+
+
 def _check_list_input(X, name: str, first_index: int = 0) -> Sequences:
     if len(X) == 0:
         raise ValueError(f"{name} contains 0 sequences; at least one is required.")
@@ -181,7 +205,7 @@ def _check_list_input(X, name: str, first_index: int = 0) -> Sequences:
     for i, sequence in enumerate(X, start=first_index):
         if isinstance(sequence, str | bytes):
             raise TypeError(f"Sample {i} of {name} is a string; numeric sequences were expected.")
-        if sp.issparse(sequence):
+        if _is_sparse(sequence):
             raise TypeError(f"Sample {i} of {name} is a sparse matrix; pass dense arrays.")
         try:
             array = np.asarray(sequence)
@@ -257,6 +281,8 @@ def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray | None:
     """
     if sample_weight is None:
         return None
+    from sklearn.utils.validation import check_array  # here: the runtime never weights
+
     if hasattr(sample_weight, "to_numpy"):  # pandas, nullable dtypes included: NA is NaN
         sample_weight = sample_weight.to_numpy(dtype=np.float64, na_value=np.nan)
     weights = check_array(

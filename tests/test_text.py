@@ -141,9 +141,9 @@ def test_bad_text_input(X, error, match):
 def test_empty_vocabulary_after_min_frequency():
     with pytest.raises(ValueError, match="vocabulary is empty.*min_frequency=3"):
         SequenceVectorizer(min_frequency=3).fit(["a b", "c"])
-    # The classifier's default (min_frequency=2) on texts without a repeated word says so
-    # before training; an empty text is named first, whatever the vocabulary.
-    model = RNNClassifier(max_epochs=1)
+    # The classifier's default (min_frequency=2) on word tokens of texts without a repeated
+    # word says so before training; an empty text is named first, whatever the vocabulary.
+    model = RNNClassifier(tokenizer="word", max_epochs=1)
     with pytest.raises(ValueError, match="vocabulary is empty.*min_frequency=2"):
         model.fit(["a b", "c d"], [0, 1])
     assert not hasattr(model, "net_")
@@ -238,7 +238,7 @@ def test_inverse_transform_refuses_ids_outside_the_vocabulary():
         vectorizer.inverse_transform([[4], [6]])
 
 
-def test_tokenizer_auto_reads_single_words_as_characters():
+def test_tokenizer_auto_reads_single_words_and_singletons_as_characters(tmp_path):
     # Syllables from spelling: one word per text; as words every one would be <unk>.
     words = ["cat", "banana", "dog", "tomato", "a", "umbrella"] * 10
     syllables = np.array([len([c for c in w if c in "aeiou"]) for w in words], float)
@@ -249,6 +249,13 @@ def test_tokenizer_auto_reads_single_words_as_characters():
     sentences = ["the cat sat", "a dog ran far", "one word"] * 10
     model = RNNRegressor(**small).fit(sentences, np.arange(30.0))
     assert model.vectorizer_.tokenizer == "word_layout"
+    # Texts of several words, most of them seen once (codes, names): a word vocabulary
+    # would be mostly singletons, so "auto" reads characters; the saved model keeps it.
+    codes = [f"id{i} x{i * 7} {'pending' if i % 3 else 'done'}" for i in range(30)]
+    model = RNNRegressor(**small).fit(codes, np.arange(30.0))
+    assert model.vectorizer_.tokenizer == "char"
+    model.save(tmp_path / "codes.safetensors")
+    assert sk_rnn.load(tmp_path / "codes.safetensors").vectorizer_.tokenizer == "char"
     # An explicit tokenizer is kept; seq2seq resolves both of its sides.
     explicit = RNNRegressor(tokenizer="word", **small).fit(words, syllables)
     assert explicit.vectorizer_.tokenizer == "word"

@@ -14,7 +14,10 @@ every candidate on blocks that follow its training block, without leakage: each 
 only the past.
 """
 
-from ._forecaster import RNNForecaster
-from ._windows import make_windows
+from .._lazy import lazy_exports
 
-__all__ = ["RNNForecaster", "make_windows"]
+# Imported on first use, as in the package above (sk_rnn.runtime reads _windows alone).
+_EXPORTS = {"RNNForecaster": "._forecaster", "make_windows": "._windows"}
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+__all__ = list(_EXPORTS)

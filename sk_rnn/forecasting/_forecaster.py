@@ -3,8 +3,6 @@ network on sliding windows."""
 
 from __future__ import annotations
 
-from numbers import Integral
-
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, _fit_context, clone
@@ -13,13 +11,14 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._constraints import Count
+from .._export import OnnxExportMixin
 from .._persistence import SafeSaving
 from .._regressor import RNNRegressor
 from .._scaling import mean_and_nonzero_scale
 from .._validation import check_sample_weight
 from ._intervals import IntervalsMixin
 from ._layout import SeriesLayoutMixin, index_ends
-from ._transforms import inverse_transform_target, transform_target
+from ._recursion import ForecastingMixin
 from ._windows import WindowEncodingMixin, mean_step
 
 __all__ = ["RNNForecaster"]
@@ -43,7 +42,13 @@ DEFAULT_REGRESSOR = dict(
 
 
 class RNNForecaster(
-    SeriesLayoutMixin, WindowEncodingMixin, IntervalsMixin, SafeSaving, BaseEstimator
+    SeriesLayoutMixin,
+    WindowEncodingMixin,
+    ForecastingMixin,
+    IntervalsMixin,
+    OnnxExportMixin,
+    SafeSaving,
+    BaseEstimator,
 ):
     """Forecast one time series, or many related ones, with a recurrent network on
     sliding windows.
@@ -321,62 +326,7 @@ a list of them; or a long DataFrame with a ``series_id`` column
         forecast : ndarray of shape (steps,), or (n_series, steps) with many series
         """
         check_is_fitted(self)
-        if not isinstance(steps, Integral) or steps < 1:
-            raise ValueError(f"steps must be a positive integer, got {steps!r}.")
-        tables = self._tables()
-        if not self.many_series_:
-            exog = [exog]
-        elif exog is None:
-            exog = [None] * len(tables)
-        elif not isinstance(exog, list | tuple) or len(exog) != len(tables):
-            raise ValueError(
-                f"exog needs one table of covariates per series ({len(tables)}), as a list."
-            )
-        covariates = [self._check_future_covariates(e, steps) for e in exog]
-        forecasts = self._continue(range(len(tables)), tables, steps, covariates)
-        return forecasts if self.many_series_ else forecasts[0]
-
-    def _continue(self, series, histories, steps, covariates) -> np.ndarray:
-        """Forecast ``steps`` values after ``histories`` (tables), the histories of the
-        series numbered ``series`` (whose scaling they use), with the future
-        ``covariates`` of each (tables, or None); shape (len(series), steps). The series
-        are forecast together: one network call per block of ``horizon`` steps."""
-        series = list(series)
-        n_series = len(series)
-        mean, scale = self.target_mean_[series], self.target_scale_[series]
-        n_blocks = -(-steps // self.horizon)
-        targets, extended = [], []
-        for k, (i, history) in enumerate(zip(series, histories, strict=True)):
-            targets.append(
-                (self._transformed(history[:, 0]) - mean[k]) / scale[k]
-                if self.scaling == "series"
-                else self._transformed(history[:, 0])
-            )
-            extended.append(None)
-            if self.n_covariates_:
-                past = history[len(history) - len(targets[k]) :, 1:]
-                padding = np.repeat(covariates[k][-1:], n_blocks * self.horizon - steps, 0)
-                future = np.concatenate([covariates[k], padding])
-                extended[k] = (np.concatenate([past, future]) - self.covariate_mean_[i]) / (
-                    self.covariate_scale_[i]
-                )
-        for _ in range(n_blocks):
-            inputs, levels, scales = [], [], []
-            for k, (t, c) in enumerate(zip(targets, extended, strict=True)):
-                x, level, window_scale = self._window_input(t, c, len(t), scale[k])
-                inputs.append(x)
-                levels.append(level)
-                scales.append(window_scale)
-            blocks = self.regressor_.predict(inputs).reshape(n_series, -1)
-            blocks = np.asarray(levels)[:, None] + np.asarray(scales)[:, None] * blocks
-            targets = [np.concatenate([t, b]) for t, b in zip(targets, blocks, strict=True)]
-        forecasts = np.empty((n_series, steps))
-        for k, (target, history) in enumerate(zip(targets, histories, strict=True)):
-            forecast = target[len(target) - n_blocks * self.horizon :][:steps]
-            if self.scaling == "series":
-                forecast = forecast * scale[k] + mean[k]
-            forecasts[k] = self._in_units(forecast, history)
-        return forecasts
+        return self._forecast(steps, exog)
 
     def update(self, X):
         """Append newly observed steps to the series, so that forecasts continue from them,
@@ -427,29 +377,29 @@ a list of them; or a long DataFrame with a ``series_id`` column
             per series, or for a long DataFrame one value per row, in its order
         """
         check_is_fitted(self)
-        pairs = self._future_tables(X, allow_nan_target=True)
-        return self._in_layout(X, pairs, self._forecasts(pairs))
+        return self._predict(X)
 
-    def _forecasts(self, pairs) -> list[np.ndarray]:
-        """The forecast of each (series, future table) pair, as many steps as the table;
-        pairs of one length are forecast together."""
-        tables = self._tables()
-        forecasts = [None] * len(pairs)
-        for steps in {len(future) for _, future in pairs}:
-            same = [k for k, (_, future) in enumerate(pairs) if len(future) == steps]
-            covariates = [
-                self._check_future_covariates(
-                    pairs[k][1][:, 1:] if self.n_covariates_ else None, steps
-                )
-                for k in same
-            ]
-            series = [pairs[k][0] for k in same]
-            histories = [tables[i] for i in series]
-            for k, forecast in zip(
-                same, self._continue(series, histories, steps, covariates), strict=True
-            ):
-                forecasts[k] = forecast
-        return forecasts
+    def predict_interval(self, X, coverage=0.9):
+        """Prediction intervals for the forecast of ``len(X)`` steps (at most ``horizon``).
+
+        The interval of step ``h`` ahead is the forecast plus or minus the calibration
+        errors' conformal quantile at step ``h`` (of the same series, with many): with
+        calibration errors exchangeable with future ones, it holds the truth with
+        probability at least ``coverage``. Needs ``interval_windows > 0``; the more
+        origins, the tighter (with ``n`` origins, ``coverage`` above ``n / (n + 1)`` gives
+        the largest error seen).
+
+        Parameters
+        ----------
+        X : array-like, as for :meth:`predict`
+        coverage : float in (0, 1), default=0.9
+
+        Returns
+        -------
+        lower, upper : ndarrays of shape (n_steps,), shaped as :meth:`predict` returns
+        """
+        check_is_fitted(self)
+        return self._predict_interval(X, coverage)
 
     def score(self, X, y=None) -> float:
         """Minus the mean absolute percentage error of the forecast of ``X``'s target
@@ -460,11 +410,3 @@ a list of them; or a long DataFrame with a ``series_id`` column
         forecasts = self._forecasts(pairs)
         truth = np.concatenate([table[:, 0] for _, table in pairs])
         return -float(np.mean(np.abs((np.concatenate(forecasts) - truth) / truth)))
-
-    # -- target transforms ------------------------------------------------------------
-
-    def _transformed(self, values):
-        return transform_target(values, self.log, self.difference)
-
-    def _in_units(self, forecast, history):
-        return inverse_transform_target(forecast, history, self.log, self.difference)

@@ -4,7 +4,6 @@ interval widths they give for a coverage."""
 from __future__ import annotations
 
 import numpy as np
-from sklearn.utils.validation import check_is_fitted
 
 __all__ = ["IntervalsMixin", "calibration_error", "conformal_widths"]
 
@@ -63,26 +62,8 @@ class IntervalsMixin:
             errors[:, k] = calibration_error(truth, forecasts, relative=self.log)
         return errors
 
-    def predict_interval(self, X, coverage=0.9):
-        """Prediction intervals for the forecast of ``len(X)`` steps (at most ``horizon``).
-
-        The interval of step ``h`` ahead is the forecast plus or minus the calibration
-        errors' conformal quantile at step ``h`` (of the same series, with many): with
-        calibration errors exchangeable with future ones, it holds the truth with
-        probability at least ``coverage``. Needs ``interval_windows > 0``; the more
-        origins, the tighter (with ``n`` origins, ``coverage`` above ``n / (n + 1)`` gives
-        the largest error seen).
-
-        Parameters
-        ----------
-        X : array-like, as for :meth:`predict`
-        coverage : float in (0, 1), default=0.9
-
-        Returns
-        -------
-        lower, upper : ndarrays of shape (n_steps,), shaped as :meth:`predict` returns
-        """
-        check_is_fitted(self)
+    def _predict_interval(self, X, coverage):
+        """:meth:`RNNForecaster.predict_interval` of a fitted forecaster."""
         if self.interval_errors_ is None:
             raise ValueError("Prediction intervals need interval_windows > 0 at fit.")
         if not 0 < coverage < 1:

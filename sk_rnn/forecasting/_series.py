@@ -4,7 +4,6 @@ column, checked for time order and missing values."""
 from __future__ import annotations
 
 import numpy as np
-from sklearn.utils.validation import check_array
 
 __all__ = ["check_series", "index_values", "is_many_series", "long_series"]
 
@@ -57,6 +56,31 @@ def index_values(X) -> np.ndarray | None:
     return None
 
 
+def _float_array(X, name) -> np.ndarray:
+    """``X`` as a float64 array (NaN where pandas has missing values), with
+    scikit-learn's messages for sparse, complex, non-numeric and empty input. Numpy
+    alone: the torch-free runtime forecasts with it."""
+    if type(X).__module__.startswith("scipy.sparse"):
+        raise TypeError(
+            f"Sparse data was passed for {name}, but dense data is required. Use "
+            "'.toarray()' to convert to a dense numpy array."
+        )
+    if hasattr(X, "to_numpy"):  # pandas, nullable dtypes included
+        X = X.to_numpy(dtype=np.float64, na_value=np.nan)
+    X = np.asarray(X)
+    if np.iscomplexobj(X):
+        raise ValueError(f"Complex data not supported\n{X}\n")
+    try:
+        X = X.astype(np.float64)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{name} contains non-numeric values: {exc}") from None
+    if X.ndim == 0 or len(X) == 0:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required."
+        )
+    return X
+
+
 def check_series(X, name, *, allow_nan_target=False) -> np.ndarray:
     """The series as a float64 (n_steps, n_columns) array, checked for order and NaN."""
     index = getattr(X, "index", None)  # a pandas index (a list's .index is a method)
@@ -67,18 +91,8 @@ def check_series(X, name, *, allow_nan_target=False) -> np.ndarray:
             f"{name} is not in time order: its index must be increasing without duplicates "
             "(sort it with .sort_index())."
         )
-    # scikit-learn's validation gives its usual messages for sparse, complex, non-numeric
-    # and empty input; a 1-D X is one series.
-    table = check_array(
-        X,
-        dtype=np.float64,
-        ensure_2d=False,
-        allow_nd=True,
-        ensure_all_finite=False,
-        ensure_min_samples=1,
-        input_name=name,
-    )
-    if table.ndim == 1:
+    table = _float_array(X, name)
+    if table.ndim == 1:  # one series without covariates
         table = table[:, None]
     if table.ndim != 2 or table.shape[1] == 0:
         raise ValueError(

@@ -1,0 +1,236 @@
+"""ONNX export: a fitted model as one ``.onnx`` file that :mod:`sk_rnn.runtime` runs with
+numpy and onnxruntime alone.
+
+The graph is the fitted torch module itself, from padded ids or vectors and the lengths
+to the network's outputs, with dynamic batch and time dimensions. It is traced with
+torch's TorchScript exporter (``dynamo=False``): the dynamo exporter freezes the time
+dimension of recurrent layers (torch #126339), and packed sequences do not export (torch
+#49936), so the graph reads right-padded batches exactly as training does (the backward
+direction of a bidirectional layer starts at each sequence's own last step). Everything
+around the network (input scaling and framing, tokenizer and vocabulary, labels, target
+scaling, the CRF's transitions, the forecaster's windows and series) goes in a JSON
+header in the file's metadata (key ``"sk_rnn"``).
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import warnings
+from pathlib import Path
+
+import torch
+from sklearn.utils.validation import check_is_fitted
+
+from ._onnx_format import FORMAT, FORMAT_VERSION, HEADER_KEY, encode_array
+from ._parameters import parameter_value
+from ._persistence import target_file, write_atomically
+from ._version import __version__
+
+__all__ = ["OnnxExportMixin", "export_onnx"]
+
+ONNX_OPSET = 17
+EXPORTABLE = ("RNNClassifier", "RNNRegressor", "RNNTagger", "RNNForecaster")
+
+
+class OnnxExportMixin:
+    """``to_onnx`` for the estimators (see :func:`export_onnx`)."""
+
+    def to_onnx(self, path) -> Path:
+        """Export the fitted model to an ONNX file that :func:`sk_rnn.runtime.load` runs
+        without torch, scikit-learn or sk_rnn's estimators.
+
+        The file holds the network (dynamic batch size and sequence length) and, in its
+        metadata, everything ``predict`` does around it. Covered: :class:`RNNClassifier`,
+        :class:`RNNRegressor` (``per_step`` too), :class:`RNNTagger` and
+        :class:`RNNForecaster`, every cell, direction and pooling, numeric and text input
+        with the built-in tokenizers. Needs the ``onnx`` package (``pip install
+        sk_rnn[onnx]``).
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write the file; it is written whole or not at all (through a
+            temporary file renamed into place, as ``save`` does).
+
+        Returns
+        -------
+        path : Path
+
+        Raises
+        ------
+        TypeError
+            For an estimator that cannot be exported (the language model, seq2seq, a
+            subclass with its own module, a forecaster with a user's regressor).
+        ValueError
+            For a configuration the runtime cannot reproduce (a callable tokenizer).
+        """
+        return export_onnx(self, path)
+
+
+def export_onnx(model, path) -> Path:
+    """Write ``model`` (fitted) to ``path`` as ONNX with its header (see the module docs)."""
+    name = type(model).__name__
+    if name not in EXPORTABLE or type(model).__module__.split(".")[0] != "sk_rnn":
+        raise TypeError(
+            f"{name} cannot be exported to ONNX: export covers {', '.join(EXPORTABLE)} (the "
+            "language model's generation and seq2seq's decoding loop are not in a graph, and "
+            "a subclass may compute what the runtime does not reproduce)."
+        )
+    check_is_fitted(model)
+    network = model
+    if name == "RNNForecaster":
+        network = model.regressor_
+        if type(network).__name__ != "RNNRegressor" or type(network).__module__ != (
+            "sk_rnn._regressor"
+        ):
+            raise TypeError(
+                f"This forecaster's regressor is a {type(network).__name__}; export covers "
+                "the default RNNRegressor only."
+            )
+    header = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "sk_rnn_version": __version__,
+        "estimator": name,
+        **_network_header(network),
+    }
+    if name == "RNNForecaster":
+        header["forecaster"] = _forecaster_header(model)
+    target = target_file(path)  # checked before the (slow) tracing
+    write_atomically(target, _with_header(_traced_graph(network), header), path)
+    return Path(path)
+
+
+# -- the header ----------------------------------------------------------------------------
+
+
+def _network_header(model) -> dict:
+    """What the runtime needs around one network estimator's graph."""
+    header = {"input": _input_header(model), "batch_size": int(model.batch_size)}
+    name = type(model).__name__
+    if name in ("RNNClassifier", "RNNTagger"):
+        header["classes"] = encode_array(model.classes_)  # numbers or strings (fit checks)
+    if name == "RNNRegressor":
+        header.update(
+            per_step=bool(model.per_step),
+            single_output=bool(model.single_output_),
+            target_mean=encode_array(model.target_mean_),
+            target_scale=encode_array(model.target_scale_),
+            shrinkage=encode_array(model.shrinkage_),
+        )
+    if name == "RNNTagger":
+        crf = model.net_.module_.crf
+        header["crf"] = None
+        if crf is not None:
+            header["crf"] = {
+                part: encode_array(getattr(crf, part).detach().cpu().numpy())
+                for part in ("start", "transitions", "end")
+            }
+    return header
+
+
+def _input_header(model) -> dict:
+    truncation = {
+        "max_length": parameter_value(model, "max_length"),
+        "keep": parameter_value(model, "keep"),
+    }
+    vectorizer = model.vectorizer_
+    if vectorizer is None:
+        return {
+            "kind": "numeric",
+            "n_features": int(model.n_features_in_),
+            "scaling": model.input_scaling_,
+            "mean": encode_array(model.input_mean_),
+            "scale": encode_array(model.input_scale_),
+            "frame_size": int(model.frame_size_),
+            **truncation,
+        }
+    if callable(vectorizer.tokenizer):
+        raise ValueError(
+            f"tokenizer is a callable ({getattr(vectorizer.tokenizer, '__name__', '?')}), "
+            "which cannot be exported: the runtime has the built-in tokenizers only "
+            "('word', 'word_layout', 'char', 'whitespace'). Fit with one of them, or pass "
+            "token lists that you split yourself (to the runtime as well)."
+        )
+    return {
+        "kind": "text",
+        "tokenizer": vectorizer.tokenizer,
+        "lowercase": bool(vectorizer.lowercase),
+        "vocabulary": vectorizer.get_feature_names_out().tolist(),
+        "affix_vocabularies": getattr(model, "affix_vocabularies_", None),
+        "character_vocabulary": getattr(model, "character_vocabulary_", None),
+        **truncation,
+    }
+
+
+def _forecaster_header(model) -> dict:
+    arrays = ("target_mean_", "target_scale_", "covariate_mean_", "covariate_scale_")
+    header = {name.rstrip("_"): encode_array(getattr(model, name, None)) for name in arrays}
+    header["interval_errors"] = encode_array(model.interval_errors_)
+    header.update(
+        horizon=int(model.horizon),
+        window=int(model.window_),
+        scaling=model.scaling,
+        log=bool(model.log),
+        difference=None if model.difference is None else int(model.difference),
+        series_id=model.series_id,
+        series_ids=encode_array(model.series_ids_),
+        many_series=bool(model.many_series_),
+        n_features_in=int(model.n_features_in_),
+        n_covariates=int(model.n_covariates_),
+        series=[encode_array(t) for t in model._tables()],
+    )
+    return header
+
+
+# -- the graph -----------------------------------------------------------------------------
+
+
+def _traced_graph(model) -> bytes:
+    """The model's torch module as ONNX bytes: inputs ``x`` (padded) and ``lengths``,
+    output ``outputs``; batch and time dimensions dynamic."""
+    module = copy.deepcopy(model.net_.module_).cpu().eval()
+    text = model.vectorizer_ is not None
+    lengths = torch.tensor([3, 2])
+    if not text:
+        x = torch.zeros(2, 3, model.n_features_in_ * model.frame_size_)
+    else:
+        features = model._token_features([["a", "b", "c"]])
+        width = 0 if features is None else features.shape[1]
+        x = torch.ones((2, 3, 1 + width) if width else (2, 3), dtype=torch.int64)
+    per_step = model._outputs_per_step
+    dynamic = {"x": {0: "batch", 1: "steps"}, "lengths": {0: "batch"}}
+    dynamic["outputs"] = {0: "batch", 1: "steps"} if per_step else {0: "batch"}
+    buffer = io.BytesIO()
+    with warnings.catch_warnings():
+        # The tracer warns about shapes read as Python numbers; those it records stay
+        # dynamic (the parity tests run other batch sizes and lengths than these).
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            module,
+            (x, lengths),
+            buffer,
+            input_names=["x", "lengths"],
+            output_names=["outputs"],
+            dynamic_axes=dynamic,
+            opset_version=ONNX_OPSET,
+            dynamo=False,
+        )
+    return buffer.getvalue()
+
+
+def _with_header(graph: bytes, header: dict) -> bytes:
+    """The graph with the header in its metadata."""
+    try:
+        import onnx
+    except ImportError:  # pragma: no cover - the extra installs it
+        raise ImportError(
+            "Exporting to ONNX needs the onnx package: pip install 'sk_rnn[onnx]'."
+        ) from None
+    proto = onnx.load_from_string(graph)
+    proto.metadata_props.add(key=HEADER_KEY, value=json.dumps(header))
+    proto.producer_name = "sk_rnn"
+    proto.producer_version = __version__
+    return proto.SerializeToString()

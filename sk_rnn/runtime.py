@@ -1,0 +1,385 @@
+"""Run an exported model with numpy and onnxruntime alone.
+
+:meth:`RNNClassifier.to_onnx <sk_rnn.RNNClassifier.to_onnx>` (and the regressor's,
+tagger's and forecaster's) writes one ``.onnx`` file: the network as a graph, and in its
+metadata everything ``predict`` does around it. :func:`load` reads it back as an object
+with the estimator's prediction methods, taking the same inputs (a list of arrays, a 2-D
+or 3-D array or DataFrame, strings or token lists; series for the forecaster) and giving
+the same outputs. It imports neither torch nor scikit-learn nor skorch: a service, a batch
+job or a small device needs ``pip install numpy onnxruntime`` and this package's source.
+
+>>> from sk_rnn import runtime                         # doctest: +SKIP
+>>> model = runtime.load("classifier.onnx")            # doctest: +SKIP
+>>> model.predict(["a great film", "dull"])            # doctest: +SKIP
+array(['pos', 'neg'], dtype='<U3')
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ._onnx_format import FORMAT, FORMAT_VERSION, HEADER_KEY, decode_array
+from ._scaling import per_sequence_standardised
+from ._sequences import Sequences, frame_sequences, sequence_steps, truncate_sequences
+from ._token_features import affix_ids, character_ids
+from ._tokenizing import token_ids, tokenize_texts
+from ._validation import check_sequences, positional
+from .forecasting._intervals import IntervalsMixin
+from .forecasting._layout import SeriesLayoutMixin
+from .forecasting._recursion import ForecastingMixin
+from .forecasting._windows import WindowEncodingMixin
+
+__all__ = ["Classifier", "Forecaster", "Regressor", "Tagger", "load"]
+
+
+def load(path, *, providers=None):
+    """Load a model exported with ``to_onnx``.
+
+    Parameters
+    ----------
+    path : str or path-like
+    providers : list of str, default=None
+        onnxruntime execution providers; None means ``["CPUExecutionProvider"]``.
+
+    Returns
+    -------
+    model : Classifier, Regressor, Tagger or Forecaster
+        The runtime counterpart of the exported estimator.
+    """
+    try:
+        import onnxruntime
+    except ImportError:
+        raise ImportError(
+            "sk_rnn.runtime needs onnxruntime: pip install onnxruntime (or 'sk_rnn[onnx]')."
+        ) from None
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3  # errors only: the graph's unused-initializer notes are not
+    session = onnxruntime.InferenceSession(
+        str(Path(path)), options, providers=providers or ["CPUExecutionProvider"]
+    )
+    metadata = session.get_modelmeta().custom_metadata_map
+    if HEADER_KEY not in metadata:
+        raise ValueError(f"{path} is an ONNX file, but not one written by sk_rnn's to_onnx.")
+    header = json.loads(metadata[HEADER_KEY])
+    if header.get("format") != FORMAT or header.get("format_version", 0) > FORMAT_VERSION:
+        raise ValueError(
+            f"{path} was written in format version {header.get('format_version')} (by sk_rnn "
+            f"{header.get('sk_rnn_version')}); this runtime reads versions up to "
+            f"{FORMAT_VERSION}. Upgrade sk_rnn where the model runs."
+        )
+    network = _Network(session, header)
+    return _RUNTIMES[header["estimator"]](network, header)
+
+
+# -- the network ---------------------------------------------------------------------------
+
+
+class _Network:
+    """The graph and the input encoding around it: from what a user passes as ``X`` to
+    padded batches (as the estimator encodes them), and the graph's outputs back in the
+    order of ``X``."""
+
+    def __init__(self, session, header: dict):
+        self.session = session
+        # A unidirectional encoder without pooling never reads the lengths: the exporter
+        # then leaves that input out of the graph.
+        self.reads_lengths = "lengths" in {i.name for i in session.get_inputs()}
+        self.batch_size = header["batch_size"]
+        self.input = dict(header["input"])
+        for name in ("mean", "scale"):
+            if name in self.input:
+                self.input[name] = decode_array(self.input[name])
+        if self.input["kind"] == "text":
+            self.vocabulary = {token: i for i, token in enumerate(self.input["vocabulary"])}
+
+    def encode(self, X) -> Sequences:
+        """``X`` validated and encoded as the fitted estimator encodes it for prediction."""
+        spec = self.input
+        X = positional(X)
+        if spec["kind"] == "numeric":
+            sequences = check_sequences(X, n_features=spec["n_features"])
+            sequences = truncate_sequences(sequences, spec["max_length"], spec["keep"])
+            if spec["scaling"] == "per_series":
+                sequences = per_sequence_standardised(sequences)
+            elif spec["scaling"] == "global":
+                values = (sequences.values - spec["mean"]) / spec["scale"]
+                sequences = Sequences(
+                    values.astype(np.float32, copy=False), sequences.lengths, sequences.offsets
+                )
+            return frame_sequences(sequences, spec["frame_size"])
+        if not len(X) or not all(isinstance(x, str | list | tuple) for x in X):
+            raise TypeError(
+                "This model was fitted on text: pass a list of strings or of token lists."
+            )
+        tokens = tokenize_texts(X, spec["tokenizer"], spec["lowercase"])
+        empty = [i for i, sample in enumerate(tokens) if not sample]
+        if empty:
+            raise ValueError(f"Sample {empty[0]} of X has no tokens; every text needs one.")
+        words = token_ids(tokens, self.vocabulary)
+        columns = []
+        if spec["affix_vocabularies"] is not None:
+            columns.append(affix_ids(tokens, spec["affix_vocabularies"]))
+        if spec["character_vocabulary"] is not None:
+            columns.append(character_ids(tokens, spec["character_vocabulary"]))
+        if columns:
+            values = np.concatenate([words.values[:, None], *columns], axis=1)
+            words = Sequences(values, words.lengths, words.offsets)
+        return truncate_sequences(words, spec["max_length"], spec["keep"])
+
+    def run(self, X):
+        """Yield ``(samples, outputs, lengths)`` per batch: the positions in ``X`` of the
+        batch's sequences, the graph's outputs and the sequences' lengths in model steps.
+        Batches hold sequences of similar lengths, padded to their own longest."""
+        sequences = self.encode(X)
+        order = np.argsort(sequences.lengths, kind="stable")
+        for start in range(0, len(order), self.batch_size):
+            samples = order[start : start + self.batch_size]
+            x, lengths = _padded(sequences, samples)
+            feed = {"x": x, "lengths": lengths} if self.reads_lengths else {"x": x}
+            (outputs,) = self.session.run(None, feed)
+            yield samples, outputs, lengths
+
+    def rows(self, X) -> np.ndarray:
+        """The graph's outputs, one row per sample of ``X``, in its order."""
+        parts = list(self.run(X))
+        rows = np.empty((sum(len(s) for s, _, _ in parts), *parts[0][1].shape[1:]), np.float32)
+        for samples, outputs, _ in parts:
+            rows[samples] = outputs
+        return rows
+
+    def steps(self, X, per_batch=lambda outputs, lengths: outputs) -> list[np.ndarray]:
+        """Per-step outputs (after ``per_batch``), one array per sample of ``X`` cut to
+        its length."""
+        out = [None] * len(positional(X))
+        for samples, outputs, lengths in self.run(X):
+            for sample, values, n in zip(
+                samples, per_batch(outputs, lengths), lengths, strict=True
+            ):
+                out[sample] = values[:n]
+        return out
+
+
+def _padded(sequences: Sequences, samples: np.ndarray):
+    """The ``samples`` of ``sequences`` right-padded with zeros, and their lengths."""
+    lengths = sequences.lengths[samples].astype(np.int64)
+    values = sequences.values
+    dtype = np.float32 if values.dtype.kind == "f" else np.int64
+    x = np.zeros((len(samples), int(lengths.max()), *values.shape[1:]), dtype)
+    row, step = sequence_steps(lengths)
+    x[row, step] = values[np.repeat(sequences.offsets[samples], lengths) + step]
+    return x, lengths
+
+
+# -- the estimators ------------------------------------------------------------------------
+
+
+class _Runtime:
+    """What every runtime model has: its network and the file's header (``header``)."""
+
+    def __init__(self, network: _Network, header: dict):
+        self._network = network
+        self.header = header
+
+    def __repr__(self):
+        return f"sk_rnn.runtime.{type(self).__name__}(exported {self.header['estimator']})"
+
+
+class Classifier(_Runtime):
+    """An exported :class:`~sk_rnn.RNNClassifier` (from :func:`load`).
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    header : dict
+        The file's header: what ``predict`` does around the network.
+    """
+
+    def __init__(self, network, header):
+        super().__init__(network, header)
+        self.classes_ = decode_array(header["classes"])
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order."""
+        return np.exp(self.predict_log_proba(X))
+
+    def predict_log_proba(self, X) -> np.ndarray:
+        """Natural-log class probabilities, shape (n_samples, n_classes)."""
+        return _log_softmax(self._network.rows(X).astype(np.float64), axis=1)
+
+    def predict(self, X) -> np.ndarray:
+        """Predicted class label of each sequence."""
+        return self.classes_[self._network.rows(X).argmax(axis=1)]
+
+
+class Regressor(_Runtime):
+    """An exported :class:`~sk_rnn.RNNRegressor` (from :func:`load`).
+
+    Attributes
+    ----------
+    per_step : bool
+        Whether it predicts a value at every step.
+    header : dict
+        The file's header: what ``predict`` does around the network.
+    """
+
+    def __init__(self, network, header):
+        super().__init__(network, header)
+        self.per_step = header["per_step"]
+        self._mean = decode_array(header["target_mean"])
+        self._scale = decode_array(header["target_scale"]) * decode_array(header["shrinkage"])
+
+    def predict(self, X):
+        """Predicted targets, in the units of ``y`` (with ``per_step``, a list with one
+        array per sequence)."""
+        if self.per_step:
+            return [self._in_units(s) for s in self._network.steps(X)]
+        return self._in_units(self._network.rows(X))
+
+    def _in_units(self, outputs):
+        outputs = outputs.astype(np.float64) * self._scale + self._mean
+        return outputs[..., 0] if self.header["single_output"] else outputs
+
+
+class Tagger(_Runtime):
+    """An exported :class:`~sk_rnn.RNNTagger` (from :func:`load`); Viterbi decoding and
+    the CRF's marginals run in numpy.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_labels,)
+    header : dict
+        The file's header: what ``predict`` does around the network.
+    """
+
+    def __init__(self, network, header):
+        super().__init__(network, header)
+        self.classes_ = decode_array(header["classes"])
+        crf = header["crf"]
+        self._crf = None if crf is None else {k: decode_array(v) for k, v in crf.items()}
+
+    def predict(self, X) -> list[np.ndarray]:
+        """Predicted labels: a list with one array per sequence, as long as the sequence."""
+        ids = self._network.steps(X, self._best_labels)
+        return [self.classes_[i] for i in ids]
+
+    def predict_proba(self, X) -> list[np.ndarray]:
+        """Per-step label probabilities (the CRF's marginals with a CRF), one
+        ``(n_steps_i, n_labels)`` array per sequence."""
+        return self._network.steps(X, self._label_probabilities)
+
+    def _best_labels(self, emissions, lengths):
+        if self._crf is None:
+            return emissions.argmax(2)
+        return _viterbi(emissions, _mask(lengths, emissions.shape[1]), **self._crf)
+
+    def _label_probabilities(self, emissions, lengths):
+        emissions = emissions.astype(np.float64)
+        if self._crf is None:
+            return np.exp(_log_softmax(emissions, axis=2))
+        crf = {k: v.astype(np.float64) for k, v in self._crf.items()}
+        return _marginals(emissions, _mask(lengths, emissions.shape[1]), **crf)
+
+
+class Forecaster(
+    SeriesLayoutMixin, WindowEncodingMixin, ForecastingMixin, IntervalsMixin, _Runtime
+):
+    """An exported :class:`~sk_rnn.RNNForecaster` (from :func:`load`), with its series as
+    they were at export (``update`` is the estimator's: export again after it).
+
+    Attributes
+    ----------
+    horizon : int
+    window_ : int
+    header : dict
+        The file's header: what ``predict`` does around the network.
+    """
+
+    def __init__(self, network, header):
+        super().__init__(network, header)
+        spec = header["forecaster"]
+        self.regressor_ = Regressor(network, header)
+        self.horizon, self.window_, self.scaling = spec["horizon"], spec["window"], spec["scaling"]
+        self.log, self.difference = spec["log"], spec["difference"]
+        self.series_id, self.many_series_ = spec["series_id"], spec["many_series"]
+        self.series_ids_ = decode_array(spec["series_ids"])
+        self.n_features_in_, self.n_covariates_ = spec["n_features_in"], spec["n_covariates"]
+        for name in ("target_mean", "target_scale", "covariate_mean", "covariate_scale"):
+            setattr(self, f"{name}_", decode_array(spec[name]))
+        self.interval_errors_ = decode_array(spec["interval_errors"])
+        tables = [decode_array(t) for t in spec["series"]]
+        self.series_ = tables if self.many_series_ else tables[0]
+
+    def forecast(self, steps: int, exog=None) -> np.ndarray:
+        """The next ``steps`` values after the series (as :meth:`RNNForecaster.forecast`)."""
+        return self._forecast(steps, exog)
+
+    def predict(self, X):
+        """Forecast ``len(X)`` steps after the series (as :meth:`RNNForecaster.predict`)."""
+        return self._predict(X)
+
+    def predict_interval(self, X, coverage=0.9):
+        """Conformal intervals (as :meth:`RNNForecaster.predict_interval`)."""
+        return self._predict_interval(X, coverage)
+
+
+_RUNTIMES = {
+    "RNNClassifier": Classifier,
+    "RNNRegressor": Regressor,
+    "RNNTagger": Tagger,
+    "RNNForecaster": Forecaster,
+}
+
+
+# -- numerics ------------------------------------------------------------------------------
+
+
+def _log_softmax(values: np.ndarray, axis: int) -> np.ndarray:
+    shifted = values - values.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def _logsumexp(values: np.ndarray, axis: int) -> np.ndarray:
+    top = values.max(axis=axis, keepdims=True)
+    return (top + np.log(np.exp(values - top).sum(axis=axis, keepdims=True))).squeeze(axis)
+
+
+def _mask(lengths: np.ndarray, n_steps: int) -> np.ndarray:
+    return np.arange(n_steps)[None, :] < lengths[:, None]
+
+
+def _viterbi(emissions, mask, start, transitions, end) -> np.ndarray:
+    """The CRF's best label sequences, as ``LinearChainCRF.viterbi`` computes them (in
+    float32, step by step in the same order)."""
+    batch, length, n_labels = emissions.shape
+    score = start + emissions[:, 0]
+    keep = np.broadcast_to(np.arange(n_labels), (batch, n_labels))
+    backpointers = []
+    for t in range(1, length):
+        candidates = score[:, :, None] + transitions
+        previous, best = candidates.argmax(1), candidates.max(1)
+        inside = mask[:, t, None]
+        score = np.where(inside, best + emissions[:, t], score)
+        backpointers.append(np.where(inside, previous, keep))
+    labels = [(score + end).argmax(1)]
+    for previous in reversed(backpointers):
+        labels.append(np.take_along_axis(previous, labels[-1][:, None], 1)[:, 0])
+    return np.stack(labels[::-1], 1)
+
+
+def _marginals(emissions, mask, start, transitions, end) -> np.ndarray:
+    """``p(y_t = label | emissions)`` by the forward-backward algorithm (in float64)."""
+    length = emissions.shape[1]
+    alphas = [start + emissions[:, 0]]
+    for t in range(1, length):
+        scores = alphas[-1][:, :, None] + transitions + emissions[:, t, None, :]
+        alphas.append(np.where(mask[:, t, None], _logsumexp(scores, 1), alphas[-1]))
+    betas = [np.broadcast_to(end, alphas[0].shape)]
+    for t in range(length - 2, -1, -1):
+        scores = transitions + (emissions[:, t + 1] + betas[-1])[:, None, :]
+        betas.append(np.where(mask[:, t + 1, None], _logsumexp(scores, 2), betas[-1]))
+    alpha, beta = np.stack(alphas, 1), np.stack(betas[::-1], 1)
+    log_partition = _logsumexp(alphas[-1] + end, 1)
+    return np.exp(alpha + beta - log_partition[:, None, None])
