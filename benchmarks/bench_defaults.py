@@ -13,6 +13,13 @@ against what a user would run instead.
   (sklearn-crfsuite). Entity F1 on the last 60 sentences.
 - Growth: fit seconds of the default classifier on 100 synthetic series of 100 to 10,000
   steps.
+- Language model (fortunes, the split of ``bench_language_model.py``):
+  ``RNNLanguageModel(tokenizer="char", random_state=0)`` against a character 5-gram with
+  interpolated absolute discounting. Bits per character of the validation texts.
+- Sequence to sequence (50,000 cmudict words, the split of ``bench_seq2seq.py``):
+  ``RNNSeq2Seq(random_state=0)`` given spelled words and phoneme lists, against the
+  documented recipe (the same network, 12 epochs). Word and phoneme error rates (greedy)
+  on the 10,000 test words. These two write their own section (``defaults-generative``).
 
 The test splits are read here once, after the defaults were chosen by cross-validation
 inside the training splits (``select_defaults.py``). Unequal lengths are padded with each
@@ -37,8 +44,12 @@ import numpy as np
 from common import (
     CLASSIFICATION,
     REGRESSION,
+    AbsoluteDiscountingNgram,
+    bits_per_character,
     crfsuite_baseline,
     fortunes_split,
+    g2p_split,
+    language_model_split,
     load_series,
     markdown_table,
     minirocket,
@@ -54,12 +65,15 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import mean_squared_error
 from sklearn.pipeline import make_pipeline
 
-from sk_rnn import RNNClassifier, RNNRegressor, RNNTagger
-from sk_rnn.metrics import entity_f1_score
+from sk_rnn import RNNClassifier, RNNLanguageModel, RNNRegressor, RNNSeq2Seq, RNNTagger
+from sk_rnn.metrics import entity_f1_score, token_error_rate
 
 SEEDS = (0, 1, 2)
 DTW_MAX_STEPS = 300
 GROWTH_STEPS = (100, 1_000, 10_000)
+G2P_WORDS = 50_000
+# The seq2seq recipe of docs/user_guide/seq2seq.rst and bench_seq2seq.py.
+G2P_RECIPE = dict(max_epochs=12, lr_schedule="cosine", lr=3e-3, hidden_size=128, dropout=0.2)
 
 
 # -- the suite --------------------------------------------------------------------------
@@ -175,6 +189,48 @@ def tagging_row(seeds):
     return task_row("hironsan_ner, entity F1", ours, runs, *baseline_row)
 
 
+def language_model_row():
+    train, valid = language_model_split()
+    start = time.perf_counter()
+    ngram = AbsoluteDiscountingNgram().fit(train)
+    bits, symbols = ngram.bits(valid)
+    ngram_bpc, ngram_time = bits / symbols, time.perf_counter() - start
+    start = time.perf_counter()
+    model = RNNLanguageModel(tokenizer="char", random_state=0).fit(train)
+    seconds = time.perf_counter() - start
+    ours = bits_per_character(model, valid)
+    return [
+        "fortunes, bits per character (lower is better)",
+        f"{ours:.3f} ({ours / ngram_bpc:.3f}x the 5-gram)",
+        f"{seconds:.0f} ({len(model.history_)} epochs)",
+        "char 5-gram, absolute discounting",
+        f"{ngram_bpc:.3f}",
+        f"{ngram_time:.0f}",
+    ]
+
+
+def seq2seq_row():
+    words, phonemes, test_words, test_phonemes = g2p_split(G2P_WORDS)
+    results = {}
+    for name, settings in (("defaults", {}), ("recipe", G2P_RECIPE)):
+        start = time.perf_counter()
+        model = RNNSeq2Seq(random_state=0, **settings).fit(words, phonemes)
+        seconds = time.perf_counter() - start
+        predicted = model.predict(test_words)
+        word_error = np.mean([p != t for p, t in zip(predicted, test_phonemes, strict=True)])
+        results[name] = (
+            f"WER {word_error:.3f}, PER {token_error_rate(test_phonemes, predicted):.3f}",
+            f"{seconds:.0f} ({len(model.history_)} epochs)",
+        )
+        print(name, results[name], model.vectorizer_.tokenizer, flush=True)
+    return [
+        f"cmudict, {len(words):,} words, spelling to phonemes",
+        *results["defaults"],
+        "the documented recipe (12 epochs)",
+        *results["recipe"],
+    ]
+
+
 def growth_rows():
     """Fit seconds of the default classifier as the series grow (100 series, 2 classes)."""
     rows = []
@@ -203,10 +259,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--write", type=Path)
     parser.add_argument("--quick", action="store_true", help="one seed, no growth table")
-    parser.add_argument("--only", choices=["series", "text", "tagging", "growth"], nargs="*")
+    parts_names = ["series", "text", "tagging", "growth", "language_model", "seq2seq"]
+    parser.add_argument("--only", choices=parts_names, nargs="*")
     args = parser.parse_args()
     seeds = SEEDS[:1] if args.quick else SEEDS
-    only = set(args.only or ["series", "text", "tagging", "growth"])
+    only = set(args.only or parts_names)
     if args.quick:
         only.discard("growth")
     parts = []
@@ -259,15 +316,26 @@ def main():
             "### Fit time as series grow (100 series, default RNNClassifier)\n\n"
             + markdown_table(headers, growth_rows())
         )
-    body = "\n\n".join(parts)
-    print(body)
-    if args.write:
-        write_section(
-            args.write,
-            "defaults",
-            "python benchmarks/bench_defaults.py --write docs/benchmarks.md",
-            body,
+    generative = []
+    if "language_model" in only:
+        generative.append(language_model_row())
+        print(generative[-1], flush=True)
+    if "seq2seq" in only:
+        generative.append(seq2seq_row())
+        print(generative[-1], flush=True)
+    sections = {"defaults": parts, "defaults-generative": []}
+    if generative:
+        headers = ["task", "RNN defaults", "fit s", "baseline", "baseline score", "fit s"]
+        sections["defaults-generative"].append(
+            "### Language model and sequence to sequence\n\n" + markdown_table(headers, generative)
         )
+    command = "python benchmarks/bench_defaults.py --write docs/benchmarks.md"
+    for name, section in sections.items():
+        if section:  # a section is written only by a run that measured it
+            body = "\n\n".join(section)
+            print(body)
+            if args.write:
+                write_section(args.write, name, command, body)
 
 
 if __name__ == "__main__":

@@ -15,19 +15,21 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import math
 import time
-from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
 import torch
-from common import markdown_table, write_section
+from common import (
+    AbsoluteDiscountingNgram,
+    bits_per_character,
+    language_model_split,
+    markdown_table,
+    write_section,
+)
 
 from sk_rnn import RNNLanguageModel
-from sk_rnn.datasets import load_fortunes
 
-END = "\x00"  # the end-of-text symbol of the n-gram model
 MODEL = dict(
     tokenizer="char",
     lowercase=False,
@@ -40,56 +42,6 @@ MODEL = dict(
 )
 TRAINING = dict(dropout=0.3, max_epochs=40, early_stopping=True, n_iter_no_change=3)
 BUDGET_S = 600
-
-
-class AbsoluteDiscountingNgram:
-    """Character n-gram model with interpolated absolute discounting (Ney et al. 1994).
-
-    ``p(c | h) = max(n(h, c) - D, 0) / n(h) + D * N1+(h) / n(h) * p(c | h')``, where
-    ``h'`` drops the oldest character of ``h``, ``D = n1 / (n1 + 2 n2)`` per order, and the
-    recursion ends in the uniform distribution over the training characters plus one
-    unknown-character slot. Histories never seen fall through to the shorter history.
-    """
-
-    def __init__(self, order=5):
-        self.order = order
-
-    def fit(self, texts):
-        self.counts = [defaultdict(Counter) for _ in range(self.order)]
-        for text in texts:
-            padded = END * (self.order - 1) + text + END
-            for i in range(self.order - 1, len(padded)):
-                for n in range(self.order):
-                    self.counts[n][padded[i - n : i]][padded[i]] += 1
-        self.alphabet = {c for text in texts for c in text} | {END}
-        self.discounts = []
-        for n in range(self.order):
-            frequency = Counter(v for counter in self.counts[n].values() for v in counter.values())
-            n1, n2 = frequency[1], frequency[2]
-            self.discounts.append(n1 / (n1 + 2 * n2) if n1 + n2 else 0.5)
-        self.totals = [{h: sum(c.values()) for h, c in level.items()} for level in self.counts]
-        return self
-
-    def probability(self, history, char):
-        p = 1.0 / (len(self.alphabet) + 1)
-        for n in range(self.order):
-            h = history[len(history) - n :] if n else ""
-            total = self.totals[n].get(h)
-            if not total:
-                continue
-            counter = self.counts[n][h]
-            d = self.discounts[n]
-            p = max(counter.get(char, 0) - d, 0) / total + d * len(counter) / total * p
-        return p
-
-    def bits(self, texts) -> tuple[float, int]:
-        total, symbols = 0.0, 0
-        for text in texts:
-            padded = END * (self.order - 1) + text + END
-            for i in range(self.order - 1, len(padded)):
-                total -= math.log2(self.probability(padded[i - self.order + 1 : i], padded[i]))
-                symbols += 1
-        return total, symbols
 
 
 def hand_written_epoch(model_parts, streams, bptt):
@@ -147,11 +99,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--write", type=Path)
     args = parser.parse_args()
-    texts, _ = load_fortunes()
-    order = np.random.default_rng(0).permutation(len(texts))
-    cut = int(0.9 * len(texts))
-    train = [texts[i] for i in order[:cut]]
-    valid = [texts[i] for i in order[cut:]]
+    train, valid = language_model_split()
     n_train_chars = sum(map(len, train))
 
     start = time.perf_counter()
@@ -167,15 +115,13 @@ def main():
     start = time.perf_counter()
     lm = RNNLanguageModel(random_state=0, **MODEL, **TRAINING).fit(train)
     fit_time = time.perf_counter() - start
-    total, n_tokens = lm._total_log_likelihood(valid)
-    lm_bpc = -total / n_tokens / math.log(2)
+    lm_bpc = bits_per_character(lm, valid)
     print(f"RNNLanguageModel: {lm_bpc:.3f} bits/char ({fit_time:.0f} s)", flush=True)
 
     start = time.perf_counter()
     default = RNNLanguageModel(tokenizer="char", random_state=0).fit(train)
     default_time = time.perf_counter() - start
-    total, n_tokens = default._total_log_likelihood(valid)
-    default_bpc = -total / n_tokens / math.log(2)
+    default_bpc = bits_per_character(default, valid)
     print(f"RNNLanguageModel defaults: {default_bpc:.3f} bits/char ({default_time:.0f} s)")
 
     settings = ", ".join(f"{k}={v}" for k, v in {**MODEL, **TRAINING}.items())

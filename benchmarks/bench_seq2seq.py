@@ -15,20 +15,15 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import time
 from pathlib import Path
 
 import numpy as np
-from common import markdown_table, write_section
-from skorch.callbacks import LRScheduler
+from common import g2p_split, markdown_table, write_section
 
 from sk_rnn import RNNSeq2Seq
 from sk_rnn.metrics import token_error_rate
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "cmudict" / "train.jsonl.gz"
-N_TEST = 10_000
 MODEL = dict(
     tokenizer="char",
     cell="lstm",
@@ -41,16 +36,6 @@ MODEL = dict(
     lr=3e-3,
     random_state=0,
 )
-
-
-def load_split(train_size: int):
-    with gzip.open(DATA, "rt") as f:
-        rows = [json.loads(line) for line in f]
-    order = np.random.default_rng(0).permutation(len(rows))
-    test = [rows[i] for i in order[-N_TEST:]]
-    train = [rows[i] for i in order[: min(train_size, len(rows) - N_TEST)]]
-    split = lambda part: ([r["word"] for r in part], [r["phonemes"] for r in part])  # noqa: E731
-    return split(train), split(test)
 
 
 def evaluate(model, words, phonemes, beam_size):
@@ -71,11 +56,10 @@ def main():
     parser.add_argument("--write", type=Path, help="write the results into this markdown file")
     args = parser.parse_args()
 
-    (train_words, train_phonemes), (test_words, test_phonemes) = load_split(args.train_size)
+    train_words, train_phonemes, test_words, test_phonemes = g2p_split(args.train_size)
     # The learning rate decays to 0 over the run (cosine): with a fixed budget of epochs
     # this beats a constant rate.
-    schedule = LRScheduler(policy="CosineAnnealingLR", T_max=args.epochs)
-    model = RNNSeq2Seq(max_epochs=args.epochs, device=args.device, callbacks=[schedule], **MODEL)
+    model = RNNSeq2Seq(max_epochs=args.epochs, lr_schedule="cosine", device=args.device, **MODEL)
     start = time.perf_counter()
     model.fit(train_words, train_phonemes)
     fit_seconds = time.perf_counter() - start

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import os
 import platform
 import re
 import time
+from collections import Counter, defaultdict
 from pathlib import Path
 
 import numpy as np
@@ -339,3 +341,85 @@ def syllables_split(n_train: int = 3_000, n_test: int = 3_000, data: Path = DATA
     counts = np.array([sum(p[-1].isdigit() for p in ph) for ph in phonemes], dtype=np.float64)
     test = slice(len(words) - CMUDICT_TEST, len(words) - CMUDICT_TEST + n_test)
     return words[:n_train], counts[:n_train], words[test], counts[test]
+
+
+def g2p_split(train_size: int, data: Path = DATA):
+    """Spelling to sound (``bench_seq2seq.py``, the seq2seq defaults): the first
+    ``train_size`` words of cmudict's training part with their phonemes, then the 10,000
+    test words with theirs."""
+    words, phonemes = load_cmudict(data)
+    n_train = min(train_size, len(words) - CMUDICT_TEST)
+    return words[:n_train], phonemes[:n_train], words[-CMUDICT_TEST:], phonemes[-CMUDICT_TEST:]
+
+
+# -- language models ----------------------------------------------------------------------
+
+
+def language_model_split():
+    """The fortunes shipped with sk_rnn, shuffled with seed 0: 90 % train, 10 % validation
+    (``bench_language_model.py``, the language model defaults)."""
+    from sk_rnn.datasets import load_fortunes
+
+    texts, _ = load_fortunes()
+    order = np.random.default_rng(0).permutation(len(texts))
+    cut = int(0.9 * len(texts))
+    return [texts[i] for i in order[:cut]], [texts[i] for i in order[cut:]]
+
+
+def bits_per_character(model, texts) -> float:
+    """An RNNLanguageModel's bits per character of ``texts`` (each text's end included)."""
+    total, n_tokens = model._total_log_likelihood(texts)
+    return -total / n_tokens / math.log(2)
+
+
+END = "\x00"  # the end-of-text symbol of the n-gram model
+
+
+class AbsoluteDiscountingNgram:
+    """Character n-gram model with interpolated absolute discounting (Ney et al. 1994).
+
+    ``p(c | h) = max(n(h, c) - D, 0) / n(h) + D * N1+(h) / n(h) * p(c | h')``, where
+    ``h'`` drops the oldest character of ``h``, ``D = n1 / (n1 + 2 n2)`` per order, and the
+    recursion ends in the uniform distribution over the training characters plus one
+    unknown-character slot. Histories never seen fall through to the shorter history.
+    """
+
+    def __init__(self, order=5):
+        self.order = order
+
+    def fit(self, texts):
+        self.counts = [defaultdict(Counter) for _ in range(self.order)]
+        for text in texts:
+            padded = END * (self.order - 1) + text + END
+            for i in range(self.order - 1, len(padded)):
+                for n in range(self.order):
+                    self.counts[n][padded[i - n : i]][padded[i]] += 1
+        self.alphabet = {c for text in texts for c in text} | {END}
+        self.discounts = []
+        for n in range(self.order):
+            frequency = Counter(v for counter in self.counts[n].values() for v in counter.values())
+            n1, n2 = frequency[1], frequency[2]
+            self.discounts.append(n1 / (n1 + 2 * n2) if n1 + n2 else 0.5)
+        self.totals = [{h: sum(c.values()) for h, c in level.items()} for level in self.counts]
+        return self
+
+    def probability(self, history, char):
+        p = 1.0 / (len(self.alphabet) + 1)
+        for n in range(self.order):
+            h = history[len(history) - n :] if n else ""
+            total = self.totals[n].get(h)
+            if not total:
+                continue
+            counter = self.counts[n][h]
+            d = self.discounts[n]
+            p = max(counter.get(char, 0) - d, 0) / total + d * len(counter) / total * p
+        return p
+
+    def bits(self, texts) -> tuple[float, int]:
+        total, symbols = 0.0, 0
+        for text in texts:
+            padded = END * (self.order - 1) + text + END
+            for i in range(self.order - 1, len(padded)):
+                total -= math.log2(self.probability(padded[i - self.order + 1 : i], padded[i]))
+                symbols += 1
+        return total, symbols

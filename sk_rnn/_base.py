@@ -65,6 +65,8 @@ and these class attributes (the base has defaults for each):
     What "auto" means for numeric sequences and for text (``sk_rnn._parameters``).
 ``_auto_updates``
     The optimizer steps ``max_epochs="auto"`` aims for (``AUTO_UPDATES``).
+``_auto_epochs``
+    The least and most epochs ``max_epochs="auto"`` may choose (``AUTO_EPOCHS``).
 ``_net_class``, ``_stratify_validation``
     The skorch net class (``SequenceNet``; ``ClassifierNet``; ``StreamNet`` for token
     streams), and whether early stopping's validation split is stratified by target.
@@ -124,6 +126,7 @@ class RNNBase(
     _stratify_validation = False
     _auto_by_input = AUTO_BY_INPUT  # what "auto" means for numeric sequences and for text
     _auto_updates = AUTO_UPDATES  # the optimizer steps max_epochs="auto" aims for
+    _auto_epochs = AUTO_EPOCHS  # and the least and most epochs it may choose
     _outputs_per_step = False
     # Shared parameters that only steer training (and prediction): when training
     # continues (warm_start, partial_fit) a new value takes effect. Every other shared
@@ -299,7 +302,7 @@ class RNNBase(
         if self.max_epochs != "auto":
             return int(self.max_epochs)
         batches = self._batches_per_epoch(dataset)
-        return int(np.clip(np.ceil(self._auto_updates / batches), *AUTO_EPOCHS))
+        return int(np.clip(np.ceil(self._auto_updates / batches), *self._auto_epochs))
 
     def _batches_per_epoch(self, dataset) -> int:
         n_train = len(dataset) * (1 - self.validation_fraction if self.early_stopping_ else 1)

@@ -13,7 +13,7 @@ from ._base import RNNBase
 from ._constraints import Count
 from ._datasets import StepTargets, make_dataset
 from ._modules import NextTokenPredictor, target_log_probabilities
-from ._parameters import AUTO_UPDATES, document_parameters, store_parameters
+from ._parameters import AUTO_EPOCHS, AUTO_UPDATES, document_parameters, store_parameters
 from ._sequences import Sequences, offsets_of, sequence_steps
 from ._streams import StreamNet
 from ._text import tokenize
@@ -41,9 +41,9 @@ class RNNLanguageModel(RNNBase):
     on ``batch_size=32`` streams of ``bptt=100`` tokens, Adam at lr 0.003 with a cosine
     decay, dropout 0.2 before the output layer, early stopping from 1,000 texts on
     (keeping the epoch of lowest held-out perplexity), and ``max_epochs="auto"``: about
-    3,000 optimizer steps (an epoch has ``tokens / (batch_size * bptt)`` batches), at
-    least 10 epochs. A fit's cost is about 3,000 steps of 32 x 100 tokens whatever the
-    corpus size: 4 minutes for an LSTM-256 on this project's 2-core CPU.
+    3,000 optimizer steps (an epoch has ``tokens / (batch_size * bptt)`` batches). A
+    fit's cost is about 3,000 steps of 32 x 100 tokens whatever the corpus size (at least
+    one epoch): 4 minutes for an LSTM-256 on this project's 2-core CPU.
 
     Parameters
     ----------
@@ -94,7 +94,9 @@ class RNNLanguageModel(RNNBase):
     _net_class = StreamNet
     # Three times the other estimators' steps: on fortunes, held out inside the training
     # texts, 20 epochs (about 3,000 steps) reach 2.295 bits/char where 10 reach 2.408.
+    # No least number of epochs: a large corpus costs the same steps, in fewer epochs.
     _auto_updates = 3 * AUTO_UPDATES
+    _auto_epochs = (1, AUTO_EPOCHS[1])
 
     def __init__(
         self,

@@ -251,10 +251,11 @@ SHARED_DOCS: dict[str, tuple[str, str]] = {
     ),
     "max_epochs": (
         'int or "auto"',
+        # Filled in per estimator (its _auto_updates and _auto_epochs).
         "Number of passes over the training data (fewer with early stopping). "
-        f'"auto" trains for about {AUTO_UPDATES:,} optimizer steps: '
-        f"``ceil({AUTO_UPDATES} / batches per epoch)`` epochs, at least "
-        f"{AUTO_EPOCHS[0]} and at most {AUTO_EPOCHS[1]}, so small data sets get more "
+        '"auto" trains for about {updates:,} optimizer steps: '
+        "``ceil({updates} / batches per epoch)`` epochs, at least "
+        "{least} and at most {most}, so small data sets get more "
         "passes and large ones fewer.",
     ),
     "batch_size": (
@@ -352,6 +353,9 @@ def document_parameters(cls):
     for name, parameter in signature.parameters.items():
         if name in SHARED_DOCS:
             kind, description = SHARED_DOCS[name]
+            if name == "max_epochs":
+                least, most = cls._auto_epochs
+                description = description.format(updates=cls._auto_updates, least=least, most=most)
             auto = _auto_doc(cls, name)
             if auto is not None and _accepts_auto(cls, name):
                 kind = kind.replace(" or ", ", ") + ' or "auto"'

@@ -34,6 +34,12 @@ class RNNSeq2Seq(RNNBase):
     (teacher forcing). Source and target have separate vocabularies. Transliteration,
     spelling to pronunciation, normalisation and small translation tasks fit this shape.
 
+    The defaults are the spelling-to-sound recipe of :doc:`/benchmarks` (CMUdict): a
+    bidirectional LSTM-128 encoder, general attention, dropout 0.2, character tokens for
+    single words (``tokenizer="auto"``), Adam at lr 0.003 with a cosine decay, and
+    ``max_epochs="auto"``: about 12,000 optimizer steps of 64 pairs whatever the data size
+    (at least one epoch), 6 minutes on this project's 2-core CPU for short words.
+
     Parameters
     ----------
     attention : {"general", "dot", "additive"} or None, default="general"
@@ -78,8 +84,7 @@ default="auto"
     --------
     >>> from sk_rnn import RNNSeq2Seq
     >>> words = ["abc", "cab", "bca", "ba", "acb", "ab", "cba", "bac"] * 8
-    >>> model = RNNSeq2Seq(tokenizer="char", target_tokenizer="char", hidden_size=32,
-    ...                    max_epochs=60, lr=0.02, random_state=0)
+    >>> model = RNNSeq2Seq(hidden_size=32, max_epochs=60, lr=0.02, random_state=0)
     >>> model.fit(words, [w[::-1] for w in words]).predict(["abc", "ba"])
     ['cba', 'ab']
     """
@@ -102,10 +107,10 @@ default="auto"
         beam_size=1,
         max_output_length=None,
         cell="lstm",
-        hidden_size=64,
+        hidden_size=128,
         num_layers=1,
         bidirectional=True,
-        dropout=0.0,
+        dropout=0.2,
         tokenizer="auto",
         lowercase=True,
         min_frequency=1,
@@ -116,10 +121,10 @@ default="auto"
         token_dropout=0.0,
         standardize=True,
         frame_size=1,
-        max_epochs=50,
-        batch_size=32,
-        lr=1e-3,
-        lr_schedule="constant",
+        max_epochs="auto",
+        batch_size=64,
+        lr=3e-3,
+        lr_schedule="cosine",
         optimizer=torch.optim.Adam,
         optimizer_params=None,
         clip_grad_norm=5.0,
@@ -136,6 +141,12 @@ default="auto"
     ):
         store_parameters(self, locals())
 
+    # About 12,000 optimizer steps: on 50,000 CMUdict words (16 epochs of 64 pairs, 6
+    # minutes on two CPU cores) the word error rate on words held out of cmudict's
+    # training split is 0.386, against 0.396 after 12 epochs. No least number of epochs:
+    # larger data costs the same steps.
+    _auto_updates = 12 * AUTO_UPDATES
+    _auto_epochs = (1, AUTO_EPOCHS[1])
     _training_parameters = RNNBase._training_parameters | {"beam_size", "max_output_length"}
     _network_parameters = frozenset({"attention", "target_tokenizer", "teacher_forcing"})
     _prediction_parameters = (*RNNBase._prediction_parameters, "beam_size", "max_output_length")

@@ -207,5 +207,11 @@ def test_auto_epochs_count_stream_batches_of_bptt_tokens():
     model.early_stopping_ = False
     assert model._batches_per_epoch(dataset) == 1
     assert model._resolve_max_epochs(dataset) == AUTO_EPOCHS[1]
+    # A large corpus costs the same steps in fewer epochs, one at least.
+    model = RNNLanguageModel(batch_size=10, bptt=10)
+    model.early_stopping_ = False
+    assert model._resolve_max_epochs(dataset) == 3  # 1,000 batches an epoch
+    model.set_params(batch_size=1)
+    assert model._resolve_max_epochs(dataset) == 1
     model.set_params(max_epochs=7)
     assert model._resolve_max_epochs(dataset) == 7
