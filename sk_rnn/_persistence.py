@@ -23,6 +23,7 @@ sources you trust. Files of format versions 1 and 2 still load and predict as be
 from __future__ import annotations
 
 import contextlib
+import importlib
 import json
 import os
 import re
@@ -431,6 +432,12 @@ def _restore_estimator(state, tensors: dict, device):
 
 
 def _registered_class(name) -> type:
+    if isinstance(name, str) and name not in _REGISTRY and name.startswith("sk_rnn."):
+        # sk_rnn's own classes are imported on first use (the package exports them
+        # lazily): import the one named, if sk_rnn exports it; nothing else is imported.
+        package = importlib.import_module("sk_rnn")
+        if name.removeprefix("sk_rnn.") in package.__all__:
+            getattr(package, name.removeprefix("sk_rnn."))
     if not isinstance(name, str) or name not in _REGISTRY:
         raise ValueError(
             f"unknown estimator {name!r}; if it is a class of your own, define or import it "

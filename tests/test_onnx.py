@@ -102,6 +102,20 @@ def test_text_classifier_matches(texts, tmp_path, bidirectional):
     assert runtime_model.classes_.dtype == model.classes_.dtype
 
 
+def test_the_runtime_takes_arrays_and_dataframes_as_the_estimator_does(tmp_path):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(9)
+    rows = rng.normal(size=(N_SEQUENCES, 30)) * 50 + 7  # one univariate series per row
+    labels = rows[:, :5].mean(1) > 7
+    model = RNNClassifier(**TINY).fit(rows, labels)
+    runtime_model = exported(model, tmp_path)
+    assert_same_rows(runtime_model, model, rows)
+    assert_same_rows(runtime_model, model, pd.DataFrame(rows))
+    cube = rng.normal(size=(40, 12, 3)).astype(np.float32)
+    model = RNNClassifier(**TINY).fit(cube, labels[:40])
+    assert_same_rows(exported(model, tmp_path, "cube.onnx"), model, cube)
+
+
 @pytest.mark.parametrize(("cell", "bidirectional"), CELLS_AND_DIRECTIONS)
 def test_regressor_matches(ragged, tmp_path, cell, bidirectional):
     X, _, target = ragged

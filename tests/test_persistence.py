@@ -486,3 +486,28 @@ def test_a_vocabulary_saves_and_loads_like_an_estimator(tmp_path):
     assert loaded.vocabulary_ == vectorizer.vocabulary_
     assert loaded.n_unknown_ == vectorizer.n_unknown_
     assert [x.tolist() for x in loaded.transform(["b a e"])] == [[4, 5, 1]]
+
+
+def test_a_fresh_process_loads_with_load_alone(fitted, tmp_path):
+    """``from sk_rnn import load`` is all a script needs: the estimators are imported on
+    first use, so loading imports the class the file names (sk_rnn's own only)."""
+    import subprocess
+    import sys
+
+    est, X = fitted["regressor"]
+    est.save(tmp_path / "model.safetensors")
+    data = {"X": [x.tolist() for x in X[:5]], "expected": est.predict(X[:5]).tolist()}
+    (tmp_path / "data.json").write_text(json.dumps(data))
+    script = (
+        "import json, numpy as np\n"
+        "from sk_rnn import load\n"
+        f"folder = {str(tmp_path)!r}\n"
+        "model = load(folder + '/model.safetensors')\n"
+        "data = json.load(open(folder + '/data.json'))\n"
+        "X = [np.array(x, dtype=np.float32) for x in data['X']]\n"
+        "assert np.array_equal(model.predict(X), data['expected'])\n"
+        "print(type(model).__name__)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "RNNRegressor"
