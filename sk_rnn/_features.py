@@ -16,6 +16,14 @@ def _reads_one_vector_per_sequence(estimator) -> bool:
     return not estimator._outputs_per_step
 
 
+def _pools_with_attention(estimator) -> bool:
+    if not _reads_one_vector_per_sequence(estimator):
+        return False
+    if not hasattr(estimator, "net_"):  # "auto" may resolve to attention at fit
+        return estimator.pooling in ("attention", "auto")
+    return getattr(estimator.net_.task_module, "attention", None) is not None
+
+
 class SequenceFeaturesMixin(TableOutputMixin, ClassNamePrefixFeaturesOutMixin):
     """``transform``: the vector a sequence-level model's head reads.
 
@@ -45,6 +53,27 @@ class SequenceFeaturesMixin(TableOutputMixin, ClassNamePrefixFeaturesOutMixin):
         """
         features = self._predict_rows(X, _module_features).astype(np.float64)
         return self._as_configured(features, X)
+
+    @available_if(_pools_with_attention)
+    def attention_weights(self, X) -> list[np.ndarray]:
+        """How much each step of each sequence counts in its pooled vector, with
+        ``pooling="attention"`` (the classifier's default for numeric series).
+
+        The weights of a sequence are non-negative and sum to 1; plot them over the
+        sequence to see which steps the model reads its answer from. They are per model
+        step: with ``frame_size_ > 1`` each weight covers ``frame_size_`` input steps, and
+        ``max_length`` keeps the steps it keeps.
+
+        Parameters
+        ----------
+        X : sequences, as for :meth:`predict`
+
+        Returns
+        -------
+        weights : list of ndarray of shape (n_model_steps_i,)
+        """
+        steps = self._predict_steps(X, _attention_weights)
+        return [w.astype(np.float64) for w in steps]
 
     @available_if(_reads_one_vector_per_sequence)
     def fit_transform(self, X, y, **fit_params) -> np.ndarray:
@@ -77,3 +106,7 @@ class SequenceFeaturesMixin(TableOutputMixin, ClassNamePrefixFeaturesOutMixin):
 
 def _module_features(module, inputs, targets):
     return module.features(**inputs)
+
+
+def _attention_weights(module, inputs, targets):
+    return module.attention_weights(**inputs)

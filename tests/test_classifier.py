@@ -97,3 +97,39 @@ def test_soft_vote_of_seeds_on_ragged_sequences(recall_data):
     assert not np.allclose(each[0], each[1])  # the seeds give different models
     np.testing.assert_allclose(vote.predict_proba(X_test), np.mean(each, axis=0), rtol=1e-6)
     assert set(vote.predict(X_test)) <= {"neg", "pos"}
+
+
+def flagged_value_task(n_samples, rng):
+    """Ragged (value, flag) sequences with one flagged step; the label is the sign of the
+    flagged step's value: only a model that reads that step can tell."""
+    X, y, flagged = [], [], []
+    for n in rng.integers(6, 13, size=n_samples):
+        x = np.c_[rng.normal(size=n), np.zeros(n)].astype(np.float32)
+        step = rng.integers(n)
+        x[step, 1] = 1.0
+        X.append(x)
+        y.append(int(x[step, 0] > 0))
+        flagged.append(step)
+    return X, np.array(y), np.array(flagged)
+
+
+def test_attention_weights_show_the_step_the_answer_comes_from():
+    rng = np.random.default_rng(0)
+    X, y, flagged = flagged_value_task(400, rng)
+    model = RNNClassifier(
+        pooling="attention", conv_channels=None, hidden_size=16, max_epochs=40, lr=0.01,
+        random_state=0,
+    ).fit(X, y)  # fmt: skip
+    X_test, y_test, flagged_test = flagged_value_task(100, rng)
+    assert model.score(X_test, y_test) > 0.9
+    weights = model.attention_weights(X_test)
+    assert [len(w) for w in weights] == [len(x) for x in X_test]
+    np.testing.assert_allclose([w.sum() for w in weights], 1.0, rtol=1e-5)
+    at_flag = np.array([w[step] for w, step in zip(weights, flagged_test, strict=True)])
+    assert np.median(at_flag) > 0.5  # against 1 / 6 to 1 / 12 for an even spread
+    framed = RNNClassifier(pooling="attention", frame_size=2, hidden_size=4, max_epochs=1)
+    framed.fit(X[:50], y[:50])
+    assert [len(w) for w in framed.attention_weights(X[:3])] == [-(-len(x) // 2) for x in X[:3]]
+    assert not hasattr(RNNClassifier(pooling="mean"), "attention_weights")
+    assert not hasattr(RNNClassifier(pooling="mean", max_epochs=1).fit(X[:20], y[:20]),
+                       "attention_weights")  # fmt: skip

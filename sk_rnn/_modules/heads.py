@@ -81,6 +81,12 @@ class SequencePredictor(nn.Module):
     def forward(self, x, lengths):
         return self.head(self.dropout(self.features(x, lengths)))
 
+    def attention_weights(self, x, lengths):
+        """The weight attention pooling gives each step, shape ``(batch, n_steps)`` (0 on
+        padding, 1 in all per sequence); needs ``pooling="attention"``."""
+        outputs, _, _ = self.encoder.recur(self.encoder.embed(x), lengths)
+        return self.attention.step_weights(outputs, lengths)
+
     def loss(self, outputs, targets, lengths):
         if self.task == "classification":
             return class_cross_entropy(outputs, targets, self.class_weight)
