@@ -15,11 +15,15 @@ over all its steps and features, computed again for every series it predicts. On
 global scale, learned over all the training steps, flattens the small series to zeros.
 """
 
-import matplotlib.pyplot as plt
 import numpy as np
 
 from sk_rnn import RNNClassifier
 from sk_rnn.datasets import load_japanese_vowels
+
+try:
+    import matplotlib.pyplot as plt
+except ImportError:  # the core install has no matplotlib: the example runs without pictures
+    plt = None
 
 X, y = load_japanese_vowels(subset="train")
 X_test, y_test = load_japanese_vowels(subset="test")
@@ -48,20 +52,21 @@ print(f"one scale:    test accuracy {one_scale.score(X_test_raw, y_test):.3f}")
 # spread of the training series' standard deviations (log scale), far wider than the
 # two decades at which it switches.
 
-scales = np.array([x.std() for x in X_raw])
-fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
-for x in X_raw[:3]:
-    axes[0].plot(x[:, 0])
-    axes[1].plot(((x - x.mean()) / x.std())[:, 0])
-axes[0].set(title="as recorded (raw units)", xlabel="step", yscale="symlog")
-axes[1].set(title="what the network reads", xlabel="step")
-axes[2].hist(np.log10(scales), bins=30, color="grey")
-low, high = np.percentile(np.log10(scales), [10, 90])
-for edge in (low, high):
-    axes[2].axvline(edge, color="black", linestyle="--")
-axes[2].set(
-    title=f"series scales: {high - low:.1f} decades (p10-p90)",
-    xlabel="log10 of a series' standard deviation",
-)
-fig.tight_layout()
-plt.show()
+if plt is not None:
+    scales = np.array([x.std() for x in X_raw])
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
+    for x in X_raw[:3]:
+        axes[0].plot(x[:, 0])
+        axes[1].plot(((x - x.mean()) / x.std())[:, 0])
+    axes[0].set(title="as recorded (raw units)", xlabel="step", yscale="symlog")
+    axes[1].set(title="what the network reads", xlabel="step")
+    axes[2].hist(np.log10(scales), bins=30, color="grey")
+    low, high = np.percentile(np.log10(scales), [10, 90])
+    for edge in (low, high):
+        axes[2].axvline(edge, color="black", linestyle="--")
+    axes[2].set(
+        title=f"series scales: {high - low:.1f} decades (p10-p90)",
+        xlabel="log10 of a series' standard deviation",
+    )
+    fig.tight_layout()
+    plt.show()

@@ -188,8 +188,8 @@ SHARED_DOCS: dict[str, tuple[str, str]] = {
     ),
     "embedding_dim": (
         "int or None",
-        "Size of the token embeddings for text input: the dimension of ``embeddings`` if "
-        "given, else 64.",
+        "Size of the token embeddings for text input. None: the dimension of ``embeddings`` "
+        "if given, else 64.",
     ),
     "embeddings": (
         "dict of str to array, tuple (tokens, array) or None",

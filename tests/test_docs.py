@@ -80,3 +80,70 @@ def test_shared_descriptions_are_all_used():
     for cls in PUBLIC_CLASSES:
         used |= set(inspect.signature(cls.__init__).parameters)
     assert set(SHARED_DOCS) <= used
+
+
+# -- the guide pages state the defaults the code has ------------------------------------------
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[1]
+GUIDE_PAGES = [
+    ROOT / "README.md",
+    ROOT / "docs" / "index.rst",
+    ROOT / "docs" / "quickstart.rst",
+    *sorted((ROOT / "docs" / "user_guide").glob("*.rst")),
+]
+# A page about one estimator states that estimator's defaults; the others any estimator's.
+PAGE_ESTIMATOR = {
+    "tagging.rst": "RNNTagger",
+    "language_models.rst": "RNNLanguageModel",
+    "seq2seq.rst": "RNNSeq2Seq",
+    "forecasting.rst": "RNNForecaster",
+}
+# ``name=value`` said to be a default: "(the default", "is the default", "by default" or
+# "default ``name=value``" in the same clause; or a definition-list term of a list of
+# defaults (a line that is only ``name=value``, its description indented below).
+STATED = re.compile(
+    r"`{1,2}(\w+)=([^`]+)`{1,2}[^.;:\n]{0,40}?\b(?:the default|by default|is the default)"
+    r"|default `{1,2}(\w+)=([^`]+)`{1,2}"
+)
+TERM = re.compile(r"^``(\w+)=([^`]+)``(?: \(the default[^)]*\))?$")
+
+
+def stated_defaults(text: str) -> list[tuple[str, str]]:
+    """(name, value text) of every default a page states."""
+    found = [(m[0] or m[2], m[1] or m[3]) for m in STATED.findall(text)]
+    lines = text.splitlines()
+    for line, following in zip(lines, lines[1:] + [""], strict=True):
+        match = TERM.match(line)
+        if match and following.startswith("    "):
+            found.append(match.groups())
+    return list(dict.fromkeys(found))
+
+
+def default_problems(page_name: str, text: str) -> list[str]:
+    estimators = [getattr(sk_rnn, n) for n in sk_rnn.__all__ if n.startswith("RNN")]
+    if page_name in PAGE_ESTIMATOR:
+        estimators = [getattr(sk_rnn, PAGE_ESTIMATOR[page_name])]
+    problems = []
+    for name, value in stated_defaults(text):
+        try:
+            stated = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            stated = value
+        having = [e for e in estimators if name in e().get_params()]
+        if not having or not any(e().get_params()[name] == stated for e in having):
+            actual = {e.__name__: e().get_params().get(name) for e in having}
+            problems.append(f"{page_name}: states {name}={value} as a default; code: {actual}")
+    return problems
+
+
+@pytest.mark.parametrize("page", GUIDE_PAGES, ids=lambda p: p.name)
+def test_guide_pages_state_the_defaults_the_code_has(page):
+    assert default_problems(page.name, page.read_text(encoding="utf-8")) == []
+
+
+def test_a_stated_default_that_drifted_is_caught():
+    text = "``crf=False`` (the default)\n    A softmax.\n\nWith ``max_length=12``, the default"
+    assert stated_defaults(text) == [("crf", "False"), ("max_length", "12")]
+    problems = default_problems("tagging.rst", text)
+    assert len(problems) == 2 and "crf=False" in problems[0]
+    assert default_problems("tagging.rst", "``crf=True`` (the default)\n    CRF.") == []
