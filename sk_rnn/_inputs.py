@@ -21,10 +21,11 @@ from ._parameters import (
     auto_frame_size,
     parameter_value,
 )
-from ._scaling import input_mean_and_scale, per_sequence_standardised, scales_span_decades
+from ._scaling import input_mean_and_scale, scaled_sequences, scales_span_decades
 from ._sequences import Sequences, frame_sequences, truncate_sequences
 from ._text import SequenceVectorizer, is_text_input, tokenize
-from ._tokenizing import resolved_tokenizer
+from ._token_features import with_token_features
+from ._tokenizing import check_not_empty, resolved_tokenizer
 from ._validation import check_sequences, positional
 
 __all__ = ["InputEncodingMixin"]
@@ -123,23 +124,13 @@ class InputEncodingMixin:
         """Token lists as model input: the word ids from ``vectorizer_``, joined by the
         estimator's per-token feature columns if it has any; cut to ``max_length``."""
         words = self.vectorizer_.encode_tokens(tokens)
-        features = self._token_features(tokens)
-        if features is not None:
-            values = np.concatenate([words.values[:, None], features], axis=1)
-            words = Sequences(values, words.lengths, words.offsets)
-        return self._truncated(words)
+        return self._truncated(with_token_features(words, self._token_features(tokens)))
 
     def _model_steps(self, sequences: Sequences) -> Sequences:
         """Numeric sequences scaled as fitted (each by its own statistics, or all by the
         training statistics), then framed."""
-        if self.input_scaling_ == "per_series":
-            sequences = per_sequence_standardised(sequences)
-        elif self.input_scaling_ == "global":
-            values = (sequences.values - self.input_mean_) / self.input_scale_
-            sequences = Sequences(
-                values.astype(np.float32, copy=False), sequences.lengths, sequences.offsets
-            )
-        return frame_sequences(sequences, self.frame_size_)
+        scaling = (self.input_scaling_, self.input_mean_, self.input_scale_)
+        return frame_sequences(scaled_sequences(sequences, *scaling), self.frame_size_)
 
     @property
     def vocabulary_(self) -> dict:
@@ -187,11 +178,4 @@ def _scaling_of(standardize, sequences: Sequences) -> str | None:
 def _checked_tokens(X, tokenizer, lowercase: bool, first_index: int) -> list[list[str]]:
     """The token lists of texts ``X``, checked (before any vocabulary is learned) to hold
     at least one token each."""
-    tokens = tokenize(X, tokenizer, lowercase)
-    empty = [i for i, sample in enumerate(tokens) if not sample]
-    if empty:
-        raise ValueError(
-            f"Sample {first_index + empty[0]} of X has no tokens ({len(empty)} empty texts "
-            "in all); every text needs at least one token."
-        )
-    return tokens
+    return check_not_empty(tokenize(X, tokenizer, lowercase), first_index)

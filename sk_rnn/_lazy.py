@@ -21,10 +21,6 @@ def lazy_exports(package: str, exports: dict[str, str]):
         return value
 
     def __dir__():
-        return sorted(set(globals_of(package)) | set(exports))
+        return sorted(set(vars(importlib.import_module(package))) | set(exports))
 
     return __getattr__, __dir__
-
-
-def globals_of(package: str) -> list[str]:
-    return list(vars(importlib.import_module(package)))

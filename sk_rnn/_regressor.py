@@ -22,7 +22,7 @@ from ._parameters import (
     document_parameters,
     store_parameters,
 )
-from ._scaling import mean_and_nonzero_scale
+from ._scaling import in_target_units, mean_and_nonzero_scale
 from ._validation import check_sample_weight, positional
 
 __all__ = ["RNNRegressor"]
@@ -288,9 +288,8 @@ class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
 
     def _original_units(self, outputs: np.ndarray) -> np.ndarray:
         """Network outputs in the units of ``y``, pulled towards the mean by ``shrinkage_``."""
-        outputs = outputs.astype(np.float64) * (self.target_scale_ * self.shrinkage_)
-        outputs = outputs + self.target_mean_
-        return outputs[..., 0] if self.single_output_ else outputs
+        scaling = (self.target_mean_, self.target_scale_, self.shrinkage_)
+        return in_target_units(outputs, *scaling, self.single_output_)
 
     def _build_task_module(self, encoder):
         if self.per_step:

@@ -13,6 +13,8 @@ AUTO_SCALE_DECADES = 2.0
 
 __all__ = [
     "AUTO_SCALE_DECADES",
+    "in_target_units",
+    "scaled_sequences",
     "input_mean_and_scale",
     "mean_and_nonzero_scale",
     "per_sequence_standardised",
@@ -91,3 +93,24 @@ def per_sequence_standardised(sequences: Sequences) -> Sequences:
     row_scale = np.repeat(scale, sequences.lengths)[:, None]
     standardised = (sequences.values.astype(np.float64) - row_mean) / row_scale
     return Sequences(standardised.astype(np.float32), sequences.lengths, sequences.offsets)
+
+
+def scaled_sequences(sequences: Sequences, scaling, mean, scale) -> Sequences:
+    """Numeric sequences scaled as a model was fitted to read them (``input_scaling_``):
+    each by its own statistics ("per_series"), all by the training ``mean`` and ``scale``
+    ("global"), or as they are (None)."""
+    if scaling == "per_series":
+        return per_sequence_standardised(sequences)
+    if scaling == "global":
+        values = (sequences.values - mean) / scale
+        return Sequences(
+            values.astype(np.float32, copy=False), sequences.lengths, sequences.offsets
+        )
+    return sequences
+
+
+def in_target_units(outputs, mean, scale, shrinkage, single_output: bool) -> np.ndarray:
+    """A regression network's outputs in the units of ``y``: unstandardised, pulled towards
+    the training ``mean`` by ``shrinkage``; one column dropped for a single output."""
+    outputs = outputs.astype(np.float64) * (scale * shrinkage) + mean
+    return outputs[..., 0] if single_output else outputs

@@ -17,10 +17,9 @@ from ._token_features import (
     AFFIXES,
     RESERVED_AFFIX_IDS,
     RESERVED_CHARACTER_IDS,
-    affix_ids,
     affix_vocabularies,
-    character_ids,
     character_vocabulary,
+    token_feature_columns,
 )
 from ._validation import positional
 
@@ -197,12 +196,7 @@ class RNNTagger(DeclaredClassesMixin, RNNBase):
 
     def _token_features(self, tokens):
         """Each token's affix ids, then its character ids (as many as it reads)."""
-        columns = []
-        if self.affix_vocabularies_ is not None:
-            columns.append(affix_ids(tokens, self.affix_vocabularies_))
-        if self.character_vocabulary_ is not None:
-            columns.append(character_ids(tokens, self.character_vocabulary_))
-        return np.concatenate(columns, axis=1) if columns else None
+        return token_feature_columns(tokens, self.affix_vocabularies_, self.character_vocabulary_)
 
     def _build_token_feature_encoder(self):
         if self.vectorizer_ is None:

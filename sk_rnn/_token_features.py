@@ -8,10 +8,13 @@ from collections import Counter
 
 import numpy as np
 
+from ._sequences import Sequences
 from ._tokens import PAD_ID, UNK_ID
 
 __all__ = [
     "AFFIXES",
+    "token_feature_columns",
+    "with_token_features",
     "RESERVED_AFFIX_IDS",
     "RESERVED_CHARACTER_IDS",
     "affix_ids",
@@ -133,3 +136,24 @@ def character_ids(tokens: list[list[str]], vocabulary: dict) -> np.ndarray:
         ids = [_TOKEN_START, *(lookup(c, _CHARACTER_UNKNOWN) for c in token[:width]), _TOKEN_END]
         spelled[row, : len(ids)] = ids
     return spelled[token_rows]
+
+
+def token_feature_columns(tokens, affix_vocabularies, character_vocabulary) -> np.ndarray | None:
+    """Each token's affix ids, then its character ids, for the vocabularies a model has
+    (None for one it has not); None when it has neither."""
+    columns = []
+    if affix_vocabularies is not None:
+        columns.append(affix_ids(tokens, affix_vocabularies))
+    if character_vocabulary is not None:
+        columns.append(character_ids(tokens, character_vocabulary))
+    return np.concatenate(columns, axis=1) if columns else None
+
+
+def with_token_features(words: Sequences, features: np.ndarray | None) -> Sequences:
+    """Word ids joined by each token's feature columns: values of shape ``(n_tokens, 1 +
+    k)``, or the word ids alone when there are none."""
+    if features is None:
+        return words
+    return Sequences(
+        np.concatenate([words.values[:, None], features], axis=1), words.lengths, words.offsets
+    )

@@ -12,7 +12,7 @@ import numpy as np
 from ._sequences import Sequences, offsets_of
 from ._tokens import BOS_ID, EOS_ID, PAD_ID, SPECIAL_TOKENS, UNK_ID
 
-__all__ = ["TOKENIZERS", "resolved_tokenizer", "token_ids", "tokenize_texts"]
+__all__ = ["TOKENIZERS", "check_not_empty", "resolved_tokenizer", "token_ids", "tokenize_texts"]
 
 # Words (letters, digits, underscore in any script) or single other non-space characters.
 _WORD_PATTERN = re.compile(r"\w+|[^\w\s]")
@@ -114,3 +114,15 @@ def token_ids(token_lists, vocabulary: dict, name: str = "X") -> Sequences:
             "sk_rnn and cannot appear in the data (a literal <unk> can: it means unknown)."
         )
     return Sequences(values, lengths, offsets)
+
+
+def check_not_empty(tokens: list[list[str]], first_index: int = 0) -> list[list[str]]:
+    """``tokens`` (one list per text), checked to hold at least one token each; the error
+    names the first empty text (``first_index`` is the position of ``tokens[0]``)."""
+    empty = [i for i, sample in enumerate(tokens) if not sample]
+    if empty:
+        raise ValueError(
+            f"Sample {first_index + empty[0]} of X has no tokens ({len(empty)} empty texts "
+            "in all); every text needs at least one token."
+        )
+    return tokens

@@ -13,14 +13,14 @@ import numpy as np
 
 from ._sequences import Sequences
 
-__all__ = ["check_sample_weight", "check_sequences", "positional"]
+__all__ = ["as_float_array", "check_sample_weight", "check_sequences", "is_sparse", "positional"]
 
 
 def _is_scalar_number(x) -> bool:
     return isinstance(x, numbers.Number | np.number) and not isinstance(x, bool | np.bool_)
 
 
-def _is_sparse(X) -> bool:
+def is_sparse(X) -> bool:
     """Whether ``X`` is a scipy sparse matrix or array (without importing scipy)."""
     return type(X).__module__.startswith("scipy.sparse")
 
@@ -41,7 +41,7 @@ def positional(X, name: str = "X"):
     TypeError
         Sparse matrices, single strings, and objects that are not a collection of samples.
     """
-    if _is_sparse(X):
+    if is_sparse(X):
         raise TypeError(
             f"{name} is a sparse matrix; sk_rnn needs dense sequences. "
             "Convert it with X.toarray() if it fits in memory."
@@ -175,12 +175,7 @@ def _check_array_input(X: np.ndarray, name: str) -> Sequences:
 def _check_table(X: np.ndarray, name: str) -> np.ndarray:
     """A 2-D array of univariate rows as float32, with scikit-learn's messages for 2-D
     input (its estimator checks match them)."""
-    if np.iscomplexobj(X):
-        raise ValueError(f"Complex data not supported\n{X}\n")
-    try:
-        X = X.astype(np.float32, copy=False)
-    except (TypeError, ValueError) as exc:
-        raise type(exc)(f"{name} contains non-numeric values: {exc}") from None
+    X = as_float_array(X, np.float32, name)
     for axis, what in enumerate(("sample(s)", "feature(s)")):
         if X.shape[axis] == 0:
             raise ValueError(
@@ -190,6 +185,17 @@ def _check_table(X: np.ndarray, name: str) -> np.ndarray:
         what = "NaN" if np.isnan(X).any() else "infinity or a value too large for dtype('float32')"
         raise ValueError(f"Input {name} contains {what}.")
     return X
+
+
+def as_float_array(X: np.ndarray, dtype, name: str) -> np.ndarray:
+    """``X`` as an array of ``dtype``, with scikit-learn's message for complex data and
+    the conversion's own for non-numeric values (its estimator checks match them)."""
+    if np.iscomplexobj(X):
+        raise ValueError(f"Complex data not supported\n{X}\n")
+    try:
+        return X.astype(dtype, copy=False)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"{name} contains non-numeric values: {exc}") from None
 
 
 def _check_list_input(X, name: str, first_index: int = 0) -> Sequences:
@@ -205,7 +211,7 @@ def _check_list_input(X, name: str, first_index: int = 0) -> Sequences:
     for i, sequence in enumerate(X, start=first_index):
         if isinstance(sequence, str | bytes):
             raise TypeError(f"Sample {i} of {name} is a string; numeric sequences were expected.")
-        if _is_sparse(sequence):
+        if is_sparse(sequence):
             raise TypeError(f"Sample {i} of {name} is a sparse matrix; pass dense arrays.")
         try:
             array = np.asarray(sequence)

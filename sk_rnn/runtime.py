@@ -22,10 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from ._onnx_format import FORMAT, FORMAT_VERSION, HEADER_KEY, decode_array
-from ._scaling import per_sequence_standardised
+from ._scaling import in_target_units, scaled_sequences
 from ._sequences import Sequences, frame_sequences, sequence_steps, truncate_sequences
-from ._token_features import affix_ids, character_ids
-from ._tokenizing import token_ids, tokenize_texts
+from ._token_features import token_feature_columns, with_token_features
+from ._tokenizing import check_not_empty, token_ids, tokenize_texts
 from ._validation import check_sequences, positional
 from .forecasting._intervals import IntervalsMixin
 from .forecasting._layout import SeriesLayoutMixin
@@ -102,31 +102,17 @@ class _Network:
         if spec["kind"] == "numeric":
             sequences = check_sequences(X, n_features=spec["n_features"])
             sequences = truncate_sequences(sequences, spec["max_length"], spec["keep"])
-            if spec["scaling"] == "per_series":
-                sequences = per_sequence_standardised(sequences)
-            elif spec["scaling"] == "global":
-                values = (sequences.values - spec["mean"]) / spec["scale"]
-                sequences = Sequences(
-                    values.astype(np.float32, copy=False), sequences.lengths, sequences.offsets
-                )
+            sequences = scaled_sequences(sequences, spec["scaling"], spec["mean"], spec["scale"])
             return frame_sequences(sequences, spec["frame_size"])
         if not len(X) or not all(isinstance(x, str | list | tuple) for x in X):
             raise TypeError(
                 "This model was fitted on text: pass a list of strings or of token lists."
             )
-        tokens = tokenize_texts(X, spec["tokenizer"], spec["lowercase"])
-        empty = [i for i, sample in enumerate(tokens) if not sample]
-        if empty:
-            raise ValueError(f"Sample {empty[0]} of X has no tokens; every text needs one.")
-        words = token_ids(tokens, self.vocabulary)
-        columns = []
-        if spec["affix_vocabularies"] is not None:
-            columns.append(affix_ids(tokens, spec["affix_vocabularies"]))
-        if spec["character_vocabulary"] is not None:
-            columns.append(character_ids(tokens, spec["character_vocabulary"]))
-        if columns:
-            values = np.concatenate([words.values[:, None], *columns], axis=1)
-            words = Sequences(values, words.lengths, words.offsets)
+        tokens = check_not_empty(tokenize_texts(X, spec["tokenizer"], spec["lowercase"]))
+        features = token_feature_columns(
+            tokens, spec["affix_vocabularies"], spec["character_vocabulary"]
+        )
+        words = with_token_features(token_ids(tokens, self.vocabulary), features)
         return truncate_sequences(words, spec["max_length"], spec["keep"])
 
     def run(self, X):
@@ -187,7 +173,15 @@ class _Runtime:
         return f"sk_rnn.runtime.{type(self).__name__}(exported {self.header['estimator']})"
 
 
-class Classifier(_Runtime):
+class _Labelling(_Runtime):
+    """A runtime model that predicts labels (``classes_``)."""
+
+    def __init__(self, network, header):
+        super().__init__(network, header)
+        self.classes_ = decode_array(header["classes"])
+
+
+class Classifier(_Labelling):
     """An exported :class:`~sk_rnn.RNNClassifier` (from :func:`load`).
 
     Attributes
@@ -196,10 +190,6 @@ class Classifier(_Runtime):
     header : dict
         The file's header: what ``predict`` does around the network.
     """
-
-    def __init__(self, network, header):
-        super().__init__(network, header)
-        self.classes_ = decode_array(header["classes"])
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order."""
@@ -228,8 +218,9 @@ class Regressor(_Runtime):
     def __init__(self, network, header):
         super().__init__(network, header)
         self.per_step = header["per_step"]
-        self._mean = decode_array(header["target_mean"])
-        self._scale = decode_array(header["target_scale"]) * decode_array(header["shrinkage"])
+        self._scaling = tuple(
+            decode_array(header[name]) for name in ("target_mean", "target_scale", "shrinkage")
+        )
 
     def predict(self, X):
         """Predicted targets, in the units of ``y`` (with ``per_step``, a list with one
@@ -239,11 +230,10 @@ class Regressor(_Runtime):
         return self._in_units(self._network.rows(X))
 
     def _in_units(self, outputs):
-        outputs = outputs.astype(np.float64) * self._scale + self._mean
-        return outputs[..., 0] if self.header["single_output"] else outputs
+        return in_target_units(outputs, *self._scaling, self.header["single_output"])
 
 
-class Tagger(_Runtime):
+class Tagger(_Labelling):
     """An exported :class:`~sk_rnn.RNNTagger` (from :func:`load`); Viterbi decoding and
     the CRF's marginals run in numpy.
 
@@ -256,7 +246,6 @@ class Tagger(_Runtime):
 
     def __init__(self, network, header):
         super().__init__(network, header)
-        self.classes_ = decode_array(header["classes"])
         crf = header["crf"]
         self._crf = None if crf is None else {k: decode_array(v) for k, v in crf.items()}
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._validation import as_float_array, is_sparse
+
 __all__ = ["check_series", "index_values", "is_many_series", "long_series"]
 
 
@@ -60,20 +62,14 @@ def _float_array(X, name) -> np.ndarray:
     """``X`` as a float64 array (NaN where pandas has missing values), with
     scikit-learn's messages for sparse, complex, non-numeric and empty input. Numpy
     alone: the torch-free runtime forecasts with it."""
-    if type(X).__module__.startswith("scipy.sparse"):
+    if is_sparse(X):
         raise TypeError(
             f"Sparse data was passed for {name}, but dense data is required. Use "
             "'.toarray()' to convert to a dense numpy array."
         )
     if hasattr(X, "to_numpy"):  # pandas, nullable dtypes included
         X = X.to_numpy(dtype=np.float64, na_value=np.nan)
-    X = np.asarray(X)
-    if np.iscomplexobj(X):
-        raise ValueError(f"Complex data not supported\n{X}\n")
-    try:
-        X = X.astype(np.float64)
-    except (TypeError, ValueError) as exc:
-        raise type(exc)(f"{name} contains non-numeric values: {exc}") from None
+    X = as_float_array(np.asarray(X), np.float64, name)
     if X.ndim == 0 or len(X) == 0:
         raise ValueError(
             f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required."
