@@ -62,7 +62,9 @@ and these class attributes (the base has defaults for each):
 ``_prediction_parameters``
     Parameters read at prediction time, saved as they are now rather than at fit.
 ``_auto_by_input``
-    What "auto" means for numeric sequences and for text (``sk_rnn._parameters``).
+    What "auto" means for numeric sequences and for text, per parameter that accepts it
+    (``sk_rnn._parameters``; none in the base). A fit records the row for its input as
+    ``auto_settings_``, so a saved model keeps what "auto" meant when it was fitted.
 ``_auto_updates``
     The optimizer steps ``max_epochs="auto"`` aims for (``AUTO_UPDATES``).
 ``_auto_epochs``
@@ -96,13 +98,12 @@ from ._modules import RecurrentEncoder, set_dropout
 from ._net import SequenceNet
 from ._net_state import NetStateMixin
 from ._parameters import (
-    AUTO_BY_INPUT,
     AUTO_EARLY_STOPPING_SAMPLES,
     AUTO_EPOCHS,
     AUTO_UPDATES,
     SHARED_CONSTRAINTS,
+    auto_settings,
     parameter_value,
-    resolve_auto,
 )
 from ._text import is_text_input
 from ._validation import check_sample_weight, positional
@@ -124,7 +125,7 @@ class RNNBase(
     _parameter_constraints: dict = dict(SHARED_CONSTRAINTS)
     _net_class = SequenceNet
     _stratify_validation = False
-    _auto_by_input = AUTO_BY_INPUT  # what "auto" means for numeric sequences and for text
+    _auto_by_input: dict = {}  # what "auto" means for numeric sequences and for text
     _auto_updates = AUTO_UPDATES  # the optimizer steps max_epochs="auto" aims for
     _auto_epochs = AUTO_EPOCHS  # and the least and most epochs it may choose
     _outputs_per_step = False
@@ -284,6 +285,7 @@ class RNNBase(
                 self._fit_targets(fit_targets_on)
         dataset = make_dataset(sequences, self._encode_targets(y, sequences), weights)
         if reset:
+            self.auto_settings_ = auto_settings(self._auto_by_input, self.vectorizer_ is not None)
             self.early_stopping_ = self._resolve_early_stopping(len(dataset))
             self._initialize_net()
         else:
@@ -350,10 +352,10 @@ class RNNBase(
         self.history_ = self.net_.history
 
     def _resolved(self, name: str):
-        """Parameter ``name`` of this model, "auto" resolved for the kind of input it is
-        fitted on (``_auto_by_input``)."""
-        text = self.vectorizer_ is not None
-        return resolve_auto(name, getattr(self, name), text, self._auto_by_input)
+        """Parameter ``name`` of this model, "auto" resolved as it was when the model was
+        fitted (``auto_settings_``: ``_auto_by_input`` for the kind of input)."""
+        value = getattr(self, name)
+        return self.auto_settings_[name] if isinstance(value, str) and value == "auto" else value
 
     def _train(self, dataset, epochs: int):
         net = self.net_

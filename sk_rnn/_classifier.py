@@ -49,6 +49,10 @@ class RNNClassifier(SequenceFeaturesMixin, DeclaredClassesMixin, ClassifierMixin
     vectorizer_ : SequenceVectorizer or None
         The tokenizer and vocabulary learned from text input (None for numeric input);
         ``vocabulary_`` is its token-to-id mapping.
+    auto_settings_ : dict
+        What "auto" stood for at fit, for this kind of input: ``cell``, ``pooling``,
+        ``dropout`` and ``conv_channels``. Saved with the model, so that a model keeps
+        its network when a later version changes a default.
     net_ : skorch.NeuralNet
         The trained skorch net holding the torch module (``net_.module_``).
     history_ : skorch.History

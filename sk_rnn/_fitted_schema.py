@@ -7,6 +7,7 @@ from __future__ import annotations
 from numbers import Integral
 
 import numpy as np
+from sklearn.utils._param_validation import make_constraint
 
 __all__ = ["check_fitted"]
 
@@ -35,6 +36,21 @@ def _vector(value, length: int | None, *, positive=False, optional=False) -> str
         return "holds NaN or infinity"
     if positive and not (value > 0).all():
         return "holds values that are not positive"
+    return None
+
+
+def _auto_settings(value, cls) -> str | None:
+    """What "auto" stood for at fit: parameters of ``cls`` that take "auto", each with a
+    value the parameter accepts."""
+    if not isinstance(value, dict):
+        return f"is {type(value).__name__}; it must map parameters to values"
+    for name, setting in value.items():
+        if name not in cls._auto_by_input:
+            return f'names {name!r}, for which {cls.__name__} has no "auto"'
+        constraints = [make_constraint(c) for c in cls._parameter_constraints[name]]
+        accepted = any(c.is_satisfied_by(setting) for c in constraints)
+        if setting == "auto" or not accepted:
+            return f"gives {name} the value {setting!r}, which {cls.__name__} does not accept"
     return None
 
 
@@ -209,10 +225,11 @@ _CHECKS = {
 }
 
 
-def check_fitted(fitted: dict) -> None:
+def check_fitted(fitted: dict, cls) -> None:
     """Raise a ValueError naming the first fitted attribute of ``fitted`` (decoded from a
-    file) whose type, shape or values are not what the estimators write."""
-    for name, check in _CHECKS.items():  # sizes first: later checks compare with them
+    file of ``cls``) whose type, shape or values are not what the estimators write."""
+    checks = {**_CHECKS, "auto_settings_": lambda v, f: _auto_settings(v, cls)}
+    for name, check in checks.items():  # sizes first: later checks compare with them
         if name in fitted:
             problem = check(fitted[name], fitted)
             if problem:

@@ -2,7 +2,7 @@
 knows how older headers differ, so that the estimators never check for attributes an
 old file may lack.
 
-Two kinds of change are recorded here:
+Three kinds of change are recorded here:
 
 - the header's schema, by format version (:func:`upgrade_header`): version 1 and 2 named
   sk_rnn's classes by their bare names and stored a fitted vocabulary as a special
@@ -10,14 +10,23 @@ Two kinds of change are recorded here:
   any fitted estimator;
 - parameters and fitted attributes that were added while an earlier version was being
   written (:func:`fill_absent`): a file that lacks one gets the value that reproduces
-  what the code that wrote it did (no convolution branch, no input scaling, one series).
+  what the code that wrote it did (no convolution branch, no input scaling, one series);
+- what "auto" stood for (:func:`auto_settings_of_the_time`): files written before a model
+  recorded it (``auto_settings_``) resolve "auto" by the tables of their time.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["FITTED_ADDED", "PARAMETERS_ADDED", "fill_absent", "upgrade_header"]
+__all__ = [
+    "AUTO_CHANGED",
+    "FITTED_ADDED",
+    "PARAMETERS_ADDED",
+    "auto_settings_of_the_time",
+    "fill_absent",
+    "upgrade_header",
+]
 
 _SEQUENCE_LEVEL_ADDED = {
     "conv_channels": None,
@@ -103,6 +112,30 @@ def fill_absent(cls, saved_name, params: dict, fitted: dict) -> None:
         for attribute, fill in FITTED_ADDED.get(name, {}).items():
             if attribute not in fitted:
                 fill(fitted, params)
+    if "auto_settings_" not in fitted and hasattr(cls, "_auto_by_input"):
+        fitted["auto_settings_"] = auto_settings_of_the_time(cls, saved_name, fitted)
+
+
+# Class (as saved) -> parameter -> what "auto" gave (numeric sequences, text) before
+# models recorded it, where the class's table gives something else now.
+AUTO_CHANGED: dict[str, dict] = {
+    # Text was pooled by the maximum until attention pooling won the regressor's CV.
+    "sk_rnn.RNNRegressor": {"pooling": ("mean", "max")},
+}
+
+
+def auto_settings_of_the_time(cls, saved_name, fitted: dict) -> dict:
+    """What "auto" stood for in a model of ``cls`` saved before models recorded it: the
+    class's table as it was then (a subclass that keeps a changed class's table had
+    that class's old one)."""
+    table = cls._auto_by_input
+    for base in cls.__mro__:
+        changed = AUTO_CHANGED.get(saved_name(base))
+        if changed and base._auto_by_input is table:
+            table = {**table, **changed}
+            break
+    column = int(fitted.get("vectorizer_") is not None)
+    return {name: values[column] for name, values in table.items()}
 
 
 def upgrade_header(header: dict) -> dict:

@@ -12,7 +12,14 @@ from safetensors.torch import save as serialise
 from skorch.history import History
 
 from ._embeddings import pretrained_dimension
-from ._persistence import SafeSaving, history_to_json, module_state, resolve_load_device
+from ._migrations import auto_settings_of_the_time
+from ._persistence import (
+    SafeSaving,
+    history_to_json,
+    module_state,
+    resolve_load_device,
+    saved_name,
+)
 
 __all__ = ["NetStateMixin"]
 
@@ -106,6 +113,8 @@ class NetStateMixin(SafeSaving):
 
     def __setstate__(self, state):
         net = state.pop("net_", None)
+        if net is not None and "auto_settings_" not in state:  # pickled before it existed
+            state["auto_settings_"] = auto_settings_of_the_time(type(self), saved_name, state)
         super().__setstate__(state)
         if net is None:
             return

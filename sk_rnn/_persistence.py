@@ -418,7 +418,7 @@ def _restore_estimator(state, tensors: dict, device):
             raise ValueError(f"{name!r} is not a fitted attribute")
     fitted = {name: _from_json(value, tensors, device) for name, value in fitted.items()}
     fill_absent(cls, saved_name, params, fitted)
-    check_fitted(fitted)
+    check_fitted(fitted, cls)
     estimator = cls(**params)
     estimator._validate_params()  # the checks fit runs: batch_size=0 is refused here
     for name, value in fitted.items():

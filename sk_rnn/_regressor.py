@@ -18,6 +18,7 @@ from ._inference import module_outputs
 from ._modules import SequencePredictor, StepRegressor
 from ._parameters import (
     AUTO_EARLY_STOPPING_SAMPLES,
+    REGRESSOR_AUTO_BY_INPUT,
     SEQUENCE_LEVEL_CONSTRAINTS,
     document_parameters,
     store_parameters,
@@ -77,6 +78,10 @@ class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
     vectorizer_ : SequenceVectorizer or None
         The tokenizer and vocabulary learned from text input (None for numeric input);
         ``vocabulary_`` is its token-to-id mapping.
+    auto_settings_ : dict
+        What "auto" stood for at fit, for this kind of input: ``cell``, ``pooling``,
+        ``dropout`` and ``conv_channels``. Saved with the model, so that a model keeps
+        its network when a later version changes a default.
     shrinkage_ : ndarray of shape (n_outputs,)
         The factor by which each output's predictions are pulled towards the mean
         (``shrink_to_mean``; 1 is not at all).
@@ -110,6 +115,7 @@ class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
         "per_step": ["boolean"],
         "shrink_to_mean": ["boolean", StrOptions({"auto"})],
     }
+    _auto_by_input = REGRESSOR_AUTO_BY_INPUT
     _network_parameters = frozenset({"per_step"})
     _training_parameters = RNNBase._training_parameters | {"shrink_to_mean"}
 

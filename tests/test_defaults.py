@@ -244,6 +244,40 @@ def test_auto_settings_follow_the_kind_of_input(estimator):
     assert all(series != text for series, text in estimator._auto_by_input.values())
 
 
+def test_a_model_keeps_what_auto_meant_when_it_was_fitted(tmp_path, monkeypatch):
+    texts = ["one", "one two", "one two three", "two three"] * 5
+    y = np.array([len(t.split()) for t in texts], dtype=float)
+    model = RNNRegressor(hidden_size=4, max_epochs=3, random_state=0).fit(texts, y)
+    assert model.auto_settings_ == {k: v[1] for k, v in RNNRegressor._auto_by_input.items()}
+    assert model.net_.module_.pooling == "attention"
+    model.save(tmp_path / "m.safetensors")
+    # Were the table to change, the model and its file keep the meaning of their fit.
+    table = {**RNNRegressor._auto_by_input, "pooling": ("mean", "last")}
+    monkeypatch.setattr(RNNRegressor, "_auto_by_input", table)
+    loaded = sk_rnn.load(tmp_path / "m.safetensors")
+    assert loaded.net_.module_.pooling == "attention"
+    np.testing.assert_array_equal(loaded.predict(texts), model.predict(texts))
+    assert RNNRegressor(hidden_size=4, max_epochs=1).fit(texts, y).net_.module_.pooling == "last"
+    # Estimators whose parameters take no "auto" of this kind record none.
+    tagger = RNNTagger(hidden_size=4, max_epochs=1).fit([["a", "b"]] * 4, [["X", "Y"]] * 4)
+    assert tagger.auto_settings_ == {}
+
+
+def test_a_text_regressor_pickled_before_auto_settings_unpickles_with_max_pooling(monkeypatch):
+    texts = ["one", "one two", "one two three", "two three"] * 5
+    y = np.array([len(t.split()) for t in texts], dtype=float)
+    then = {**RNNRegressor._auto_by_input, "pooling": ("mean", "max")}
+    with monkeypatch.context() as patch:
+        patch.setattr(RNNRegressor, "_auto_by_input", then)
+        old = RNNRegressor(hidden_size=4, max_epochs=3, random_state=0).fit(texts, y)
+    state = old.__getstate__()
+    del state["auto_settings_"]  # as the code before it pickled
+    restored = RNNRegressor.__new__(RNNRegressor)
+    restored.__setstate__(state)
+    assert restored.auto_settings_["pooling"] == "max" == restored.net_.module_.pooling
+    np.testing.assert_array_equal(restored.predict(texts), old.predict(texts))
+
+
 def test_tagger_embeds_tokens_in_auto_dimensions():
     X, y = [["a", "dog", "sleeps"], ["a", "cat"]] * 3, [["D", "N", "V"], ["D", "N"]] * 3
     for embedding_dim, size in (("auto", AUTO_EMBEDDING_DIM), (None, DEFAULT_EMBEDDING_DIM)):

@@ -253,6 +253,9 @@ def _edit_header(path, edit):
         (lambda f: f["input_mean_"]["__ndarray__"].append(0.0), "input_mean_ has 3 entries"),
         (lambda f: f.update(input_scale_={"__ndarray__": [0, 0], "dtype": "<f4"}), "not positive"),
         (lambda f: f.update(classes_={"__ndarray__": ["a", "a"], "dtype": "<U1"}), "same label"),
+        (lambda f: f["auto_settings_"].update(pooling="sum"), "pooling the value 'sum'"),
+        (lambda f: f["auto_settings_"].update(size=3), "names 'size'"),
+        (lambda f: f.update(auto_settings_=["attention"]), "auto_settings_ is list"),
     ],
 )
 def test_fitted_attributes_of_a_file_are_checked_on_load(recall, tmp_path, edit, match):

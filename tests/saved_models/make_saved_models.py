@@ -27,9 +27,8 @@ HERE = Path(__file__).parent
 def small(cls, **settings):
     """``cls`` with the tiny settings this version accepts."""
     params = cls().get_params()
-    wanted = dict(
-        hidden_size=4, embedding_dim=4, max_epochs=2, random_state=0, conv_channels=4, **settings
-    )
+    tiny = dict(hidden_size=4, embedding_dim=4, max_epochs=2, random_state=0, conv_channels=4)
+    wanted = {**tiny, **settings}
     return cls(**{k: v for k, v in wanted.items() if k in params})
 
 
@@ -77,6 +76,10 @@ def main(tag):
     targets = rng.normal(size=30).round(3) * 100 + 50
     model = small(RNNRegressor).fit(X, targets)
     record("regressor", model, inputs, {"predict": model.predict(X[:6]).tolist()})
+
+    lengths = np.array([len(t.split()) for t in texts], dtype=np.float64)
+    model = small(RNNRegressor, shrink_to_mean=False, max_epochs=20).fit(texts, lengths * 10 + 5)
+    record("text_regressor", model, {"X": unseen}, {"predict": model.predict(unseen).tolist()})
 
     tokens = [t.split() for t in texts]
     tags = [
