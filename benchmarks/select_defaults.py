@@ -382,6 +382,12 @@ def text_cv(settings, folds_seed=0):
     return float(np.mean(scores))
 
 
+def rmse_relative_to_mean(predicted, train_targets, test_targets) -> float:
+    """Test RMSE over that of predicting the training mean (below 1 beats the mean)."""
+    mean_error = np.sqrt(np.mean((train_targets.mean() - test_targets) ** 2))
+    return float(np.sqrt(np.mean((predicted - test_targets) ** 2)) / mean_error)
+
+
 def regression_cv(settings, folds_seed=0):
     """Test-fold RMSE relative to predicting the training fold's mean (below 1 is better).
 
@@ -396,8 +402,7 @@ def regression_cv(settings, folds_seed=0):
             else:
                 model = RNNRegressor(**{**settings, "random_state": seed})
             predicted = model.fit([X[i] for i in train], y[train]).predict([X[i] for i in test])
-            mean_error = np.sqrt(np.mean((y[train].mean() - y[test]) ** 2))
-            ratios.append(np.sqrt(np.mean((predicted - y[test]) ** 2)) / mean_error)
+            ratios.append(rmse_relative_to_mean(predicted, y[train], y[test]))
     return float(np.mean(ratios))
 
 
@@ -491,8 +496,7 @@ def units_regression_cv(settings, folds_seed=0):
         for train, test in folds.split(X):
             model = RNNRegressor(**settings).fit([X[i] for i in train], y[train])
             predicted = model.predict([X[i] for i in test])
-            mean_error = np.sqrt(np.mean((y[train].mean() - y[test]) ** 2))
-            ratios.append(np.sqrt(np.mean((predicted - y[test]) ** 2)) / mean_error)
+            ratios.append(rmse_relative_to_mean(predicted, y[train], y[test]))
         print(f"  {name:12s} {np.mean(ratios):.3f}", flush=True)
         worst = max(worst, float(np.mean(ratios)))
     return worst
@@ -510,8 +514,7 @@ def text_regression_cv(settings, folds_seed=0):
                 model = RNNRegressor(**{**settings, "random_state": seed})
             model.fit([words[i] for i in train], counts[train])
             predicted = model.predict([words[i] for i in test])
-            mean_error = np.sqrt(np.mean((counts[train].mean() - counts[test]) ** 2))
-            ratios.append(np.sqrt(np.mean((predicted - counts[test]) ** 2)) / mean_error)
+            ratios.append(rmse_relative_to_mean(predicted, counts[train], counts[test]))
         print(f"  seed {seed}: {np.mean(ratios[-3:]):.4f}", flush=True)
     return float(np.mean(ratios))
 

@@ -244,9 +244,13 @@ def test_auto_settings_follow_the_kind_of_input(estimator):
     assert all(series != text for series, text in estimator._auto_by_input.values())
 
 
+# Texts and their word counts: a text regression for the "auto" records below.
+COUNTED_TEXTS = ["one", "one two", "one two three", "two three"] * 5
+WORD_COUNTS = np.array([len(t.split()) for t in COUNTED_TEXTS], dtype=float)
+
+
 def test_a_model_keeps_what_auto_meant_when_it_was_fitted(tmp_path, monkeypatch):
-    texts = ["one", "one two", "one two three", "two three"] * 5
-    y = np.array([len(t.split()) for t in texts], dtype=float)
+    texts, y = COUNTED_TEXTS, WORD_COUNTS
     model = RNNRegressor(hidden_size=4, max_epochs=3, random_state=0).fit(texts, y)
     assert model.auto_settings_ == {k: v[1] for k, v in RNNRegressor._auto_by_input.items()}
     assert model.net_.module_.pooling == "attention"
@@ -264,8 +268,7 @@ def test_a_model_keeps_what_auto_meant_when_it_was_fitted(tmp_path, monkeypatch)
 
 
 def test_a_text_regressor_pickled_before_auto_settings_unpickles_with_max_pooling(monkeypatch):
-    texts = ["one", "one two", "one two three", "two three"] * 5
-    y = np.array([len(t.split()) for t in texts], dtype=float)
+    texts, y = COUNTED_TEXTS, WORD_COUNTS
     then = {**RNNRegressor._auto_by_input, "pooling": ("mean", "max")}
     with monkeypatch.context() as patch:
         patch.setattr(RNNRegressor, "_auto_by_input", then)
