@@ -17,7 +17,7 @@ _EXPORTS = {
     "SequenceScaler": "._preprocessing",
     "SequenceVectorizer": "._text",
     "TokenIds": "._text",
-    "load": "._persistence",
+    "load": "._saving.persistence",
     "plot_history": ".plotting",
 }
 __getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

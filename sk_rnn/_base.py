@@ -1,14 +1,14 @@
 """RNNBase: the fit flow every estimator shares, and the contract of its subclasses.
 
 An sk_rnn estimator is a plain scikit-learn estimator. ``fit`` validates and encodes the
-input once (:class:`~sk_rnn._inputs.InputEncodingMixin`), encodes the targets (the
+input once (:class:`~sk_rnn._mixins.inputs.InputEncodingMixin`), encodes the targets (the
 subclass), builds the torch module from fitted sizes
-(:class:`~sk_rnn._assembly.NetAssemblyMixin`), and hands training to a skorch net
+(:class:`~sk_rnn._mixins.assembly.NetAssemblyMixin`), and hands training to a skorch net
 (``net_``, ``sk_rnn._net``): skorch runs the one training loop, its callbacks, history,
 gradient clipping and early stopping. Prediction, scoring and generation all go through
-one runner (:class:`~sk_rnn._inference.InferenceMixin`), so their memory is bounded by
+one runner (:class:`~sk_rnn._mixins.inference.InferenceMixin`), so their memory is bounded by
 ``batch_size`` for every estimator; saving goes through
-:class:`~sk_rnn._net_state.NetStateMixin`.
+:class:`~sk_rnn._mixins.net_state.NetStateMixin`.
 
 The subclass contract
 ---------------------
@@ -45,6 +45,11 @@ these hooks, and overrides nothing else of the base:
 ``_declared_targets(classes)``
     What ``_fit_targets`` reads on a first ``partial_fit`` that declares ``classes``
     (:class:`DeclaredClassesMixin`).
+``_outputs_per_step`` (a property)
+    Whether the outputs are per step (then no frames, no ``transform``).
+``_onnx_header()``, ``_onnx_network()``
+    For an exportable estimator: what the runtime needs besides the input encoding, and
+    the network estimator whose module becomes the graph (itself by default).
 ``_fit_token_features(tokens)``, ``_token_features(tokens)``, ``_build_token_feature_encoder()``
     For token input with more than word ids (the tagger's affixes and characters):
     learn per-token vocabularies on a fresh fit (``tokens`` is None for numeric input),
@@ -72,8 +77,12 @@ and these class attributes (the base has defaults for each):
 ``_net_class``, ``_stratify_validation``
     The skorch net class (``SequenceNet``; ``ClassifierNet``; ``StreamNet`` for token
     streams), and whether early stopping's validation split is stratified by target.
-``_outputs_per_step``
-    Whether the outputs are per step (no frames, no ``transform``).
+``_fitted_constraints``
+    Every fitted attribute ``fit`` writes, with the check its saved value passes on
+    load (``sk_rnn._saving.fitted_schema``); a file with an undeclared attribute is refused.
+``_onnx_runtime``
+    The ``sk_rnn.runtime`` class that reads the estimator's ONNX file, declared on the
+    class itself (a subclass is not exported unless it declares one).
 
 Prediction methods pass a ``step(module, inputs, targets)`` function to :meth:`_run`
 (through :meth:`_predict_rows` or :meth:`_predict_steps` for the usual shapes) and turn
@@ -85,26 +94,27 @@ from __future__ import annotations
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, _fit_context
-from sklearn.utils import check_random_state
 
-from ._assembly import NetAssemblyMixin
 from ._datasets import make_dataset
-from ._device import seeded
-from ._export import OnnxExportMixin
-from ._inference import InferenceMixin
-from ._inputs import InputEncodingMixin
+from ._device import draw_seed, seeded
 from ._labels import check_declared_classes
+from ._mixins.assembly import NetAssemblyMixin
+from ._mixins.export import OnnxExportMixin
+from ._mixins.inference import InferenceMixin
+from ._mixins.inputs import InputEncodingMixin
+from ._mixins.net_state import NetStateMixin
 from ._modules import RecurrentEncoder, set_dropout
 from ._net import SequenceNet
-from ._net_state import NetStateMixin
 from ._parameters import (
     AUTO_EARLY_STOPPING_SAMPLES,
     AUTO_EPOCHS,
     AUTO_UPDATES,
     SHARED_CONSTRAINTS,
     auto_settings,
+    fitted_value,
     parameter_value,
 )
+from ._saving import fitted_schema as schema
 from ._text import is_text_input
 from ._validation import check_sample_weight, positional
 
@@ -123,12 +133,16 @@ class RNNBase(
     the hooks a subclass implements."""
 
     _parameter_constraints: dict = dict(SHARED_CONSTRAINTS)
+    _fitted_constraints: dict = {
+        **schema.INPUT_ENCODING_CONSTRAINTS,
+        "early_stopping_": schema.boolean,
+        "auto_settings_": schema.auto_settings,
+    }
     _net_class = SequenceNet
     _stratify_validation = False
     _auto_by_input: dict = {}  # what "auto" means for numeric sequences and for text
     _auto_updates = AUTO_UPDATES  # the optimizer steps max_epochs="auto" aims for
     _auto_epochs = AUTO_EPOCHS  # and the least and most epochs it may choose
-    _outputs_per_step = False
     # Shared parameters that only steer training (and prediction): when training
     # continues (warm_start, partial_fit) a new value takes effect. Every other shared
     # parameter shapes the fitted network or its encoding, and cannot change without a
@@ -159,6 +173,11 @@ class RNNBase(
     _network_parameters: frozenset = frozenset()
 
     # -- hooks for subclasses ----------------------------------------------------------
+
+    @property
+    def _outputs_per_step(self) -> bool:
+        """Whether the outputs are per step (then no frames, no ``transform``)."""
+        return False
 
     def _fit_targets(self, y, sample_weight=None) -> None:
         """Learn the target-side fitted attributes from ``y`` (nothing by default)."""
@@ -226,8 +245,9 @@ class RNNBase(
         self : object
             The fitted estimator.
         """
-        reset = not self._continuing()
-        return self._fit(X, y, sample_weight=sample_weight, epochs=None, reset=reset)
+        if self._continuing():
+            return self._continue_training(X, y, sample_weight, epochs=None)
+        return self._fit_afresh(X, y, sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def partial_fit(self, X, y=None, sample_weight=None):
@@ -248,52 +268,62 @@ class RNNBase(
         return self._partial_fit(X, y, sample_weight)
 
     def _partial_fit(self, X, y, sample_weight, classes=None):
-        first_call = not hasattr(self, "net_")
-        declared = None if classes is None or not first_call else self._declared_targets(classes)
-        return self._fit(
-            X, y, sample_weight=sample_weight, epochs=1, reset=first_call, fit_targets_on=declared
-        )
+        if hasattr(self, "net_"):
+            return self._continue_training(X, y, sample_weight, epochs=1)
+        declared = None if classes is None else self._declared_targets(classes)
+        return self._fit_afresh(X, y, sample_weight, epochs=1, fit_targets_on=declared)
 
     def _continuing(self) -> bool:
         return self.warm_start and hasattr(self, "net_")
 
-    def _fit(
-        self, X, y, *, sample_weight=None, epochs: int | None, reset: bool, fit_targets_on=None
-    ):
-        """Encode ``X`` and ``y``, (re)build the net on a fresh fit, and train.
+    # A fresh fit and continued training are two paths that share the training step
+    # (_train): the first learns the encodings and builds the net, the second keeps them.
 
-        ``epochs`` None means ``max_epochs`` (resolved for this data if "auto").
-        ``fit_targets_on`` replaces ``y`` for :meth:`_fit_targets` (the label set a first
-        ``partial_fit`` declares).
+    def _fit_afresh(self, X, y, sample_weight, *, epochs: int | None = None, fit_targets_on=None):
+        """Learn the input and target encodings, build the net and train it.
+
+        ``epochs`` None means ``max_epochs`` (resolved for this data if "auto"), and then
+        ``_after_training`` runs. ``fit_targets_on`` replaces ``y`` for
+        :meth:`_fit_targets` (the label set a first ``partial_fit`` declares).
         """
+        X, weights = self._checked_training_input(X, y, sample_weight)
+        self._check_params(is_text_input(X))
+        self._fitted_params_ = self.get_params(deep=False)
+        sequences = self._fit_input_encoding(X, weights)
+        if fit_targets_on is None:
+            self._fit_targets(y, weights)
+        else:
+            self._fit_targets(fit_targets_on)
+        dataset = make_dataset(sequences, self._encode_targets(y, sequences), weights)
+        self.auto_settings_ = auto_settings(self._auto_by_input, self.vectorizer_ is not None)
+        self.early_stopping_ = self._resolve_early_stopping(len(dataset))
+        self._initialize_net()
+        self._train(dataset, epochs or self._resolve_max_epochs(dataset))
+        if epochs is None:
+            self._after_training(X, y, sample_weight)
+        return self
+
+    def _continue_training(self, X, y, sample_weight, *, epochs: int | None):
+        """Train the fitted net on with the fitted encodings (``warm_start``,
+        ``partial_fit``): changed training parameters take effect; changed network
+        parameters are refused before any data is encoded."""
+        X, weights = self._checked_training_input(X, y, sample_weight)
+        changed = self._check_parameter_changes()
+        sequences = self._encode_inputs(X)
+        dataset = make_dataset(sequences, self._encode_targets(y, sequences), weights)
+        self._apply_parameter_changes(changed, len(dataset))
+        self._train(dataset, epochs or self._resolve_max_epochs(dataset))
+        return self
+
+    def _checked_training_input(self, X, y, sample_weight):
+        """``X`` read by position, and the sample weights checked against it; a required
+        ``y`` that is None is refused."""
         if y is None and self.__sklearn_tags__().target_tags.required:
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None."
             )
         X = positional(X)
-        weights = check_sample_weight(sample_weight, len(X))
-        if reset:
-            self._check_params(is_text_input(X))
-            self._fitted_params_ = self.get_params(deep=False)
-        else:
-            changed = self._check_parameter_changes()
-        sequences = self._encode_inputs(X, reset=reset, sample_weight=weights)
-        if reset:
-            if fit_targets_on is None:
-                self._fit_targets(y, weights)
-            else:
-                self._fit_targets(fit_targets_on)
-        dataset = make_dataset(sequences, self._encode_targets(y, sequences), weights)
-        if reset:
-            self.auto_settings_ = auto_settings(self._auto_by_input, self.vectorizer_ is not None)
-            self.early_stopping_ = self._resolve_early_stopping(len(dataset))
-            self._initialize_net()
-        else:
-            self._apply_parameter_changes(changed, len(dataset))
-        self._train(dataset, epochs or self._resolve_max_epochs(dataset))
-        if reset and epochs is None:
-            self._after_training(X, y, sample_weight)
-        return self
+        return X, check_sample_weight(sample_weight, len(X))
 
     def _resolve_early_stopping(self, n_samples: int) -> bool:
         if self.early_stopping == "auto":
@@ -338,10 +368,10 @@ class RNNBase(
             self.early_stopping_ = self._resolve_early_stopping(n_samples)
         old = self.net_
         module = old.module_
-        set_dropout(module, self._resolved("dropout"), self.token_dropout)
+        set_dropout(module, fitted_value(self, "dropout"), self.token_dropout)
         seed = old.shuffle_seed
         if "random_state" in changed:
-            seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+            seed = draw_seed(self.random_state)
         self.net_ = self._build_net(module, self._training_device(), seed).initialize()
         if type(self.net_.optimizer_) is type(old.optimizer_):
             # Keep the optimizer's running state; the new lr and settings replace the old.
@@ -350,12 +380,6 @@ class RNNBase(
                 group.update(lr=self.lr, **(self.optimizer_params or {}))
         self.net_.history = old.history
         self.history_ = self.net_.history
-
-    def _resolved(self, name: str):
-        """Parameter ``name`` of this model, "auto" resolved as it was when the model was
-        fitted (``auto_settings_``: ``_auto_by_input`` for the kind of input)."""
-        value = getattr(self, name)
-        return self.auto_settings_[name] if isinstance(value, str) and value == "auto" else value
 
     def _train(self, dataset, epochs: int):
         net = self.net_

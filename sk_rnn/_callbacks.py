@@ -7,11 +7,12 @@ from __future__ import annotations
 import copy
 import re
 import sys
-import warnings
 
 import numpy as np
 import torch
 from skorch.callbacks import Callback, PrintLog
+
+from ._warnings import warn_user
 
 __all__ = ["CosineSchedule", "LastGoodEpoch", "PlainPrintLog"]
 
@@ -110,12 +111,10 @@ class LastGoodEpoch(Callback):
             epoch = len(net.history)
             self._restore(net)
             self.epoch_complete_ = True
-            warnings.warn(
+            warn_user(
                 f"The training loss exploded in epoch {epoch} (from {first:.4g} at the start "
                 f"to {loss:.4g}): training diverged and stopped, and the model keeps the "
-                f"weights of {self._kept(epoch)}. Try a lower lr (now {net.lr}).",
-                UserWarning,
-                stacklevel=2,
+                f"weights of {self._kept(epoch)}. Try a lower lr (now {net.lr})."
             )
             raise KeyboardInterrupt  # how skorch's own callbacks end training
         self._snapshot(net)
@@ -126,11 +125,9 @@ class LastGoodEpoch(Callback):
             return
         epoch = len(net.history)
         self._restore(net)
-        warnings.warn(
+        warn_user(
             f"Training was interrupted in epoch {epoch}; the model keeps the weights of "
-            f"{self._kept(epoch)}.",
-            UserWarning,
-            stacklevel=2,
+            f"{self._kept(epoch)}."
         )
         self.epoch_complete_ = True
 

@@ -8,16 +8,20 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import StrOptions
 
 from ._base import DeclaredClassesMixin, RNNBase
-from ._features import SequenceFeaturesMixin
 from ._labels import check_labels, fitted_class_weight
+from ._mixins.transform import SequenceFeaturesMixin
 from ._modules import SequencePredictor
 from ._net import ClassifierNet
 from ._parameters import (
     CLASSIFIER_AUTO_BY_INPUT,
     SEQUENCE_LEVEL_CONSTRAINTS,
     document_parameters,
+    fitted_value,
     store_parameters,
 )
+from ._saving import fitted_schema as schema
+from ._saving.onnx_format import encode_array
+from ._validation import check_same_length
 
 __all__ = ["RNNClassifier"]
 
@@ -79,10 +83,19 @@ class RNNClassifier(SequenceFeaturesMixin, DeclaredClassesMixin, ClassifierMixin
         **SEQUENCE_LEVEL_CONSTRAINTS,
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
+    _fitted_constraints: dict = {
+        **RNNBase._fitted_constraints,
+        "classes_": schema.labels,
+        "class_weight_": schema.class_weights,
+    }
     _network_parameters = frozenset({"class_weight"})
     _auto_by_input = CLASSIFIER_AUTO_BY_INPUT
     _net_class = ClassifierNet
     _stratify_validation = True
+    _onnx_runtime = "Classifier"
+
+    def _onnx_header(self) -> dict:
+        return {"classes": encode_array(self.classes_)}  # numbers or strings (fit checks)
 
     def __init__(
         self,
@@ -139,11 +152,7 @@ class RNNClassifier(SequenceFeaturesMixin, DeclaredClassesMixin, ClassifierMixin
 
     def _encode_targets(self, y, sequences):
         y = check_labels(y)
-        if len(y) != len(sequences):
-            raise ValueError(
-                f"X and y have different numbers of samples: {len(sequences)} sequences "
-                f"in X, {len(y)} targets in y."
-            )
+        check_same_length(len(sequences), len(y))
         unknown = np.setdiff1d(y, self.classes_)
         if len(unknown):
             raise ValueError(
@@ -172,11 +181,11 @@ class RNNClassifier(SequenceFeaturesMixin, DeclaredClassesMixin, ClassifierMixin
         return SequencePredictor(
             encoder,
             len(self.classes_),
-            self._resolved("pooling"),
-            self._resolved("dropout"),
+            fitted_value(self, "pooling"),
+            fitted_value(self, "dropout"),
             task="classification",
             class_weight=torch.as_tensor(self.class_weight_, dtype=torch.float32),
-            conv_channels=self._resolved("conv_channels"),
+            conv_channels=fitted_value(self, "conv_channels"),
         )
 
     def score(self, X, y, sample_weight=None) -> float:

@@ -11,9 +11,12 @@ import multiprocessing
 import os
 import tempfile
 
+import numpy as np
 import torch
+from sklearn.utils import check_random_state
 
 __all__ = [
+    "draw_seed",
     "autocast",
     "check_precision",
     "resolve_device",
@@ -130,6 +133,12 @@ def _onednn_runs_bf16_rnn() -> bool:
     except RuntimeError:
         return False
     return True
+
+
+def draw_seed(random_state) -> int:
+    """A seed for torch and for shuffling, drawn from ``random_state`` (None, an int or a
+    RandomState) as scikit-learn estimators draw theirs."""
+    return int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
 
 
 @contextlib.contextmanager

@@ -3,12 +3,11 @@ vocabulary."""
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import torch
 
 from ._tokens import SPECIAL_TOKENS
+from ._warnings import warn_user
 
 __all__ = ["pretrained_dimension", "pretrained_matrix"]
 
@@ -34,11 +33,9 @@ def pretrained_matrix(embeddings, vocabulary: np.ndarray, dim: int):
         elif token not in SPECIAL_TOKENS:
             missing += 1
     if missing:
-        warnings.warn(
+        warn_user(
             f"{missing} of {len(vocabulary) - len(SPECIAL_TOKENS)} vocabulary tokens have no "
-            "pretrained vector; they are initialised randomly.",
-            UserWarning,
-            stacklevel=4,
+            "pretrained vector; they are initialised randomly."
         )
     return matrix
 

@@ -6,14 +6,15 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import RNNBase
 from ._constraints import Count
 from ._datasets import StepTargets, make_dataset
+from ._device import draw_seed
 from ._modules import NextTokenPredictor, target_log_probabilities
 from ._parameters import AUTO_EPOCHS, AUTO_UPDATES, document_parameters, store_parameters
+from ._search import decode
 from ._sequences import Sequences, offsets_of, sequence_steps
 from ._streams import StreamNet
 from ._text import tokenize
@@ -92,9 +93,8 @@ class RNNLanguageModel(RNNBase):
         "tie_weights": ["boolean"],
     }
     _net_class = StreamNet
-    # Three times the other estimators' steps: on fortunes, held out inside the training
-    # texts, 20 epochs (about 3,000 steps) reach 2.295 bits/char where 10 reach 2.408.
-    # No least number of epochs: a large corpus costs the same steps, in fewer epochs.
+    # A step budget, not an epoch count: a large corpus costs the same steps, in fewer
+    # epochs (how the budget was measured: the changelog).
     _auto_updates = 3 * AUTO_UPDATES
     _auto_epochs = (1, AUTO_EPOCHS[1])
 
@@ -139,7 +139,10 @@ class RNNLanguageModel(RNNBase):
     # it has no bidirectional or frame_size (ABSENT_PARAMETER_VALUES says how it reads).
     _training_parameters = RNNBase._training_parameters | {"bptt"}
     _network_parameters = frozenset({"tie_weights"})
-    _outputs_per_step = True
+
+    @property
+    def _outputs_per_step(self) -> bool:
+        return True
 
     def fit(self, X, y=None, sample_weight=None):
         """Fit the language model on texts.
@@ -286,7 +289,7 @@ class RNNLanguageModel(RNNBase):
         prompt_tokens = self._prompt_tokens(prompt)
         vocabulary = self.vectorizer_.get_feature_names_out()
         ids = [self.vectorizer_.vocabulary_.get(t, UNK_ID) for t in prompt_tokens]
-        seed = int(check_random_state(random_state).randint(np.iinfo(np.int32).max))
+        seed = draw_seed(random_state)
         generator = torch.Generator(device="cpu").manual_seed(seed)
         generated = self._generate(ids, n_samples, max_length, temperature, top_k, top_p, generator)
         separator = "" if self.vectorizer_.tokenizer == "char" else " "
@@ -315,24 +318,20 @@ class RNNLanguageModel(RNNBase):
         ``batch_size`` texts at a time."""
 
         def step(module, inputs, targets):
-            context = inputs["tokens"]
-            device = context.device
-            banned = torch.tensor(NEVER_GENERATED, device=device)
-            done = torch.zeros(len(context), dtype=torch.bool, device=device)
             memory, state = module.start()
-            logits, state = module.step(context, state, memory)
-            out = []
-            for _ in range(max_length):
-                scores = logits[:, -1].double()
-                scores[:, banned] = float("-inf")
-                token = _choose(scores, temperature, top_k, top_p, generator).to(device)
-                token = token.masked_fill(done, EOS_ID)
-                done |= token == EOS_ID
-                out.append(token)
-                if bool(done.all()):
-                    break
-                logits, state = module.step(token[:, None], state, memory)
-            return torch.stack(out, 1)
+            logits, state = module.step(inputs["tokens"], state, memory)
+            return decode(
+                module,
+                logits,
+                state,
+                memory,
+                choose=lambda scores: _choose(scores, temperature, top_k, top_p, generator),
+                max_length=max_length,
+                eos=EOS_ID,
+                banned=NEVER_GENERATED,
+                after_end=EOS_ID,  # each text is cut at its first <eos>
+                dtype=torch.float64,
+            )
 
         prompts = torch.tensor([[EOS_ID, *ids]] * n_samples)
         batches = (

@@ -40,6 +40,7 @@ __all__ = [
     "auto_frame_size",
     "auto_settings",
     "document_parameters",
+    "fitted_value",
     "parameter_value",
     "store_parameters",
 ]
@@ -99,6 +100,13 @@ def parameter_value(estimator, name: str):
     if name in estimator._get_param_names():
         return getattr(estimator, name)
     return ABSENT_PARAMETER_VALUES[name]
+
+
+def fitted_value(estimator, name: str):
+    """Parameter ``name`` of a fitted ``estimator``, "auto" resolved as it was when the
+    model was fitted (``auto_settings_``: ``_auto_by_input`` for the kind of input)."""
+    value = getattr(estimator, name)
+    return estimator.auto_settings_[name] if isinstance(value, str) and value == "auto" else value
 
 
 SHARED_CONSTRAINTS: dict = {

@@ -13,18 +13,21 @@ from sklearn.utils.validation import check_array
 
 from ._base import RNNBase
 from ._datasets import StepTargets
-from ._features import SequenceFeaturesMixin
-from ._inference import module_outputs
+from ._mixins.inference import module_outputs
+from ._mixins.transform import SequenceFeaturesMixin
 from ._modules import SequencePredictor, StepRegressor
 from ._parameters import (
     AUTO_EARLY_STOPPING_SAMPLES,
     REGRESSOR_AUTO_BY_INPUT,
     SEQUENCE_LEVEL_CONSTRAINTS,
     document_parameters,
+    fitted_value,
     store_parameters,
 )
+from ._saving import fitted_schema as schema
+from ._saving.onnx_format import encode_array
 from ._scaling import in_target_units, mean_and_nonzero_scale
-from ._validation import check_sample_weight, positional
+from ._validation import check_same_length, check_sample_weight, positional
 
 __all__ = ["RNNRegressor"]
 
@@ -115,13 +118,32 @@ class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
         "per_step": ["boolean"],
         "shrink_to_mean": ["boolean", StrOptions({"auto"})],
     }
+    _fitted_constraints: dict = {
+        **RNNBase._fitted_constraints,
+        "n_outputs_": schema.integer(1),
+        "single_output_": schema.boolean,
+        "target_mean_": schema.per_target_vector(),
+        "target_scale_": schema.per_target_vector(positive=True),
+        "shrinkage_": schema.shrinkage,
+    }
     _auto_by_input = REGRESSOR_AUTO_BY_INPUT
     _network_parameters = frozenset({"per_step"})
     _training_parameters = RNNBase._training_parameters | {"shrink_to_mean"}
 
+    _onnx_runtime = "Regressor"
+
     @property
     def _outputs_per_step(self) -> bool:
         return self.per_step
+
+    def _onnx_header(self) -> dict:
+        return {
+            "per_step": bool(self.per_step),
+            "single_output": bool(self.single_output_),
+            "target_mean": encode_array(self.target_mean_),
+            "target_scale": encode_array(self.target_scale_),
+            "shrinkage": encode_array(self.shrinkage_),
+        }
 
     def __init__(
         self,
@@ -196,16 +218,16 @@ class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
         if not self.per_step:
             _check_not_dates(y, "y")
             y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
-            if lengths is not None and len(y) != len(lengths):
-                raise _different_numbers(len(lengths), len(y))
+            if lengths is not None:
+                check_same_length(len(lengths), len(y))
             return y.reshape(len(y), -1), y.ndim == 1
         if isinstance(y, str) or not hasattr(y, "__len__"):
             raise TypeError(
                 "With per_step=True, y must be a list with one array of targets per sequence."
             )
         y = positional(y, "y")
-        if lengths is not None and len(y) != len(lengths):
-            raise _different_numbers(len(lengths), len(y))
+        if lengths is not None:
+            check_same_length(len(lengths), len(y))
         rows = []
         for i, targets in enumerate(y):
             targets = positional(targets, f"y[{i}]")
@@ -299,14 +321,14 @@ class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
 
     def _build_task_module(self, encoder):
         if self.per_step:
-            return StepRegressor(encoder, self.n_outputs_, self._resolved("dropout"))
+            return StepRegressor(encoder, self.n_outputs_, fitted_value(self, "dropout"))
         return SequencePredictor(
             encoder,
             self.n_outputs_,
-            self._resolved("pooling"),
-            self._resolved("dropout"),
+            fitted_value(self, "pooling"),
+            fitted_value(self, "dropout"),
             task="regression",
-            conv_channels=self._resolved("conv_channels"),
+            conv_channels=fitted_value(self, "conv_channels"),
         )
 
     def score(self, X, y, sample_weight=None) -> float:
@@ -343,13 +365,6 @@ class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
-
-
-def _different_numbers(n_sequences: int, n_targets: int) -> ValueError:
-    return ValueError(
-        f"X and y have different numbers of samples: {n_sequences} sequences in X, "
-        f"{n_targets} targets in y."
-    )
 
 
 def _check_not_dates(y, what: str) -> None:

@@ -16,27 +16,40 @@ import torch
 
 from ._tokens import PAD_ID
 
-__all__ = ["beam_search", "greedy_search", "repeat_state", "select_state"]
+__all__ = ["beam_search", "decode", "greedy_search", "repeat_state", "select_state"]
 
 
 def greedy_search(model, x, lengths, *, max_length, bos, eos, banned=()):
     """The most likely next token at each step, until ``eos`` or ``max_length`` tokens."""
     memory, state = model.start(x, lengths)
-    n = len(lengths)
-    device = memory[0].device
-    tokens = torch.full((n, 1), bos, dtype=torch.long, device=device)
-    out = torch.full((n, max_length), PAD_ID, dtype=torch.long, device=device)
+    bos_tokens = torch.full((len(lengths), 1), bos, dtype=torch.long, device=memory[0].device)
+    logits, state = model.step(bos_tokens, state, memory)
+    return decode(
+        model, logits, state, memory, choose=lambda scores: scores.argmax(1),
+        max_length=max_length, eos=eos, banned=banned,
+    )  # fmt: skip
+
+
+def decode(
+    model, logits, state, memory, *, choose, max_length, eos, banned=(), after_end=PAD_ID,
+    dtype=torch.float32,
+):  # fmt: skip
+    """Tokens chosen one step at a time from the first step's ``logits`` on, by
+    ``choose(scores)`` (scores in ``dtype``, ``banned`` ids impossible), until every row
+    has emitted ``eos`` or ``max_length`` tokens; a finished row emits ``after_end``.
+    Greedy search and the language model's sampling both run it."""
+    n = logits.size(0)
+    device = logits.device
+    out = torch.full((n, max_length), after_end, dtype=torch.long, device=device)
     finished = torch.zeros(n, dtype=torch.bool, device=device)
     for step in range(max_length):
-        logits, state = model.step(tokens, state, memory)
-        next_tokens = (
-            _allowed(logits[:, -1].float(), banned).argmax(1).masked_fill(finished, PAD_ID)
-        )
+        scores = _allowed(logits[:, -1].to(dtype), banned)
+        next_tokens = choose(scores).to(device).masked_fill(finished, after_end)
         out[:, step] = next_tokens
         finished |= next_tokens == eos
         if finished.all():
             break
-        tokens = next_tokens[:, None]
+        logits, state = model.step(next_tokens[:, None], state, memory)
     return out
 
 

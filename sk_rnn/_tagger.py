@@ -13,6 +13,8 @@ from ._datasets import StepTargets
 from ._labels import check_labels, fitted_class_weight
 from ._modules import AffixEncoder, CharacterEncoder, SequenceTagger, length_mask
 from ._parameters import AUTO_EMBEDDING_CONSTRAINTS, document_parameters, store_parameters
+from ._saving import fitted_schema as schema
+from ._saving.onnx_format import encode_array
 from ._token_features import (
     AFFIXES,
     RESERVED_AFFIX_IDS,
@@ -21,7 +23,7 @@ from ._token_features import (
     character_vocabulary,
     token_feature_columns,
 )
-from ._validation import positional
+from ._validation import check_same_length, positional
 
 __all__ = ["RNNTagger"]
 
@@ -109,6 +111,13 @@ class RNNTagger(DeclaredClassesMixin, RNNBase):
         "class_weight": [dict, StrOptions({"balanced"}), None],
         **AUTO_EMBEDDING_CONSTRAINTS,
     }
+    _fitted_constraints: dict = {
+        **RNNBase._fitted_constraints,
+        "classes_": schema.labels,
+        "class_weight_": schema.class_weights,
+        "affix_vocabularies_": schema.affix_vocabularies,
+        "character_vocabulary_": schema.character_vocabulary,
+    }
 
     def __init__(
         self,
@@ -152,7 +161,22 @@ class RNNTagger(DeclaredClassesMixin, RNNBase):
         store_parameters(self, locals())
 
     _network_parameters = frozenset({"crf", "affix_features", "character_features", "class_weight"})
-    _outputs_per_step = True
+
+    @property
+    def _outputs_per_step(self) -> bool:
+        return True
+
+    _onnx_runtime = "Tagger"
+
+    def _onnx_header(self) -> dict:
+        crf = self.net_.module_.crf
+        parts = ("start", "transitions", "end")
+        return {
+            "classes": encode_array(self.classes_),
+            "crf": None
+            if crf is None
+            else {part: encode_array(getattr(crf, part).detach().cpu().numpy()) for part in parts},
+        }
 
     def fit(self, X, y, sample_weight=None):
         """Fit the tagger.
@@ -314,11 +338,8 @@ def _flat_labels(y, lengths: np.ndarray | None = None) -> np.ndarray:
     y = positional(y, "y")
     if lengths is None:
         lengths = [None] * len(y)
-    elif len(y) != len(lengths):
-        raise ValueError(
-            f"X and y have different numbers of samples: {len(lengths)} sequences in X, "
-            f"{len(y)} label sequences in y."
-        )
+    else:
+        check_same_length(len(lengths), len(y), "label sequences")
     flat = []
     for i, (labels, n) in enumerate(zip(y, lengths, strict=True)):
         if hasattr(labels, "iloc"):  # a pandas Series of labels

@@ -11,7 +11,8 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._constraints import Count
-from ._persistence import SafeSaving
+from ._saving import fitted_schema as schema
+from ._saving.persistence import SafeSaving
 from ._sequences import Sequences
 from ._tokenizing import TOKENIZERS, token_ids, tokenize_texts
 from ._tokens import SPECIAL_TOKENS, UNK_ID
@@ -133,6 +134,7 @@ class SequenceVectorizer(SafeSaving, TransformerMixin, BaseEstimator):
         "min_frequency": [Count(1)],
         "max_vocabulary": [Count(1), None],
     }
+    _fitted_constraints: dict = {"vocabulary_": schema.vocabulary, "n_unknown_": schema.integer(0)}
 
     def __init__(self, *, tokenizer="word", lowercase=True, min_frequency=1, max_vocabulary=None):
         self.tokenizer = tokenizer

@@ -13,7 +13,14 @@ import numpy as np
 
 from ._sequences import Sequences
 
-__all__ = ["as_float_array", "check_sample_weight", "check_sequences", "is_sparse", "positional"]
+__all__ = [
+    "as_float_array",
+    "check_sample_weight",
+    "check_same_length",
+    "check_sequences",
+    "is_sparse",
+    "positional",
+]
 
 
 def _is_scalar_number(x) -> bool:
@@ -276,6 +283,16 @@ def _check_finite(
         f"Sample {first_index + sample} of {name} contains NaN or infinity (step "
         f"{step - sequences.offsets[sample]}); clean or impute it first."
     )
+
+
+def check_same_length(n_sequences: int, n_targets: int, targets: str = "targets") -> None:
+    """Refuse ``y`` whose number of samples differs from ``X``'s (``targets`` names what
+    ``y`` holds, as the message says it)."""
+    if n_sequences != n_targets:
+        raise ValueError(
+            f"X and y have different numbers of samples: {n_sequences} sequences in X, "
+            f"{n_targets} {targets} in y."
+        )
 
 
 def check_sample_weight(sample_weight, n_samples: int) -> np.ndarray | None:

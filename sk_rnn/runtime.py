@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._onnx_format import FORMAT, FORMAT_VERSION, HEADER_KEY, decode_array
+from ._saving.onnx_format import FORMAT, FORMAT_VERSION, HEADER_KEY, decode_array
 from ._scaling import in_target_units, scaled_sequences
 from ._sequences import Sequences, frame_sequences, sequence_steps, truncate_sequences
 from ._token_features import token_feature_columns, with_token_features
@@ -162,8 +162,21 @@ def _padded(sequences: Sequences, samples: np.ndarray):
 # -- the estimators ------------------------------------------------------------------------
 
 
+_RUNTIMES: dict[str, type] = {}  # the estimator name a file's header gives -> its runtime
+
+
 class _Runtime:
-    """What every runtime model has: its network and the file's header (``header``)."""
+    """What every runtime model has: its network and the file's header (``header``).
+
+    A runtime class names the estimator whose files it reads (``reads``), and is found
+    by that name: the estimator's ``_onnx_runtime`` hook names the class back."""
+
+    reads: str | None = None
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if cls.reads is not None:
+            _RUNTIMES[cls.reads] = cls
 
     def __init__(self, network: _Network, header: dict):
         self._network = network
@@ -191,6 +204,8 @@ class Classifier(_Labelling):
         The file's header: what ``predict`` does around the network.
     """
 
+    reads = "RNNClassifier"
+
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes), columns in ``classes_`` order."""
         return np.exp(self.predict_log_proba(X))
@@ -214,6 +229,8 @@ class Regressor(_Runtime):
     header : dict
         The file's header: what ``predict`` does around the network.
     """
+
+    reads = "RNNRegressor"
 
     def __init__(self, network, header):
         super().__init__(network, header)
@@ -243,6 +260,8 @@ class Tagger(_Labelling):
     header : dict
         The file's header: what ``predict`` does around the network.
     """
+
+    reads = "RNNTagger"
 
     def __init__(self, network, header):
         super().__init__(network, header)
@@ -286,6 +305,8 @@ class Forecaster(
         The file's header: what ``predict`` does around the network.
     """
 
+    reads = "RNNForecaster"
+
     def __init__(self, network, header):
         super().__init__(network, header)
         spec = header["forecaster"]
@@ -312,14 +333,6 @@ class Forecaster(
     def predict_interval(self, X, coverage=0.9):
         """Conformal intervals (as :meth:`RNNForecaster.predict_interval`)."""
         return self._predict_interval(X, coverage)
-
-
-_RUNTIMES = {
-    "RNNClassifier": Classifier,
-    "RNNRegressor": Regressor,
-    "RNNTagger": Tagger,
-    "RNNForecaster": Forecaster,
-}
 
 
 # -- numerics ------------------------------------------------------------------------------

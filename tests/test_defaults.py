@@ -72,7 +72,7 @@ def test_per_series_scaling_does_not_see_a_series_gain_or_offset():
     # One location and scale per series, over its features together: their levels
     # relative to one another stay, so the step's two features are not made alike.
     x = np.array([[0.0, 10.0], [2.0, 12.0]])
-    encoded = model._encode_inputs([x], reset=False)
+    encoded = model._encode_inputs([x])
     np.testing.assert_allclose(encoded.values, (x - x.mean()) / x.std(), atol=1e-6)
     assert encoded.values[0, 0] < -1 and encoded.values[1, 1] > 1  # not each column alone
 
@@ -83,7 +83,7 @@ def test_without_standardize_raw_inputs_reach_the_network_unchanged():
     model = RNNClassifier(standardize=False, hidden_size=4, max_epochs=1, random_state=0)
     model.fit(raw(X), y)
     assert model.input_mean_ is None and model.input_scale_ is None
-    encoded = model._encode_inputs(raw(X[:1]), reset=False)
+    encoded = model._encode_inputs(raw(X[:1]))
     np.testing.assert_array_equal(encoded.values, raw(X[:1])[0])
 
 

@@ -25,6 +25,8 @@ from sk_rnn._net import SequenceNet
 
 
 def test_scikit_learn_parameter_validation():
+    from numbers import Integral
+
     from sklearn.base import _fit_context
     from sklearn.utils._param_validation import (
         HasMethods,
@@ -33,7 +35,13 @@ def test_scikit_learn_parameter_validation():
         StrOptions,
     )
 
-    assert callable(_fit_context) and {HasMethods, Interval, StrOptions}
+    # The constraint classes sk_rnn declares its parameters with, as it uses them.
+    assert Interval(Integral, 1, None, closed="left").is_satisfied_by(3)
+    assert not Interval(Integral, 1, None, closed="left").is_satisfied_by(0)
+    assert StrOptions({"auto"}).is_satisfied_by("auto")
+    assert not StrOptions({"auto"}).is_satisfied_by("other")
+    assert HasMethods(["fit"]).is_satisfied_by(RNNClassifier())
+    assert callable(_fit_context(prefer_skip_nested_validation=True))
     with pytest.raises(InvalidParameterError, match="'hidden_size' parameter"):
         RNNClassifier(hidden_size=0).fit([np.zeros((2, 1))] * 2, [0, 1])
 

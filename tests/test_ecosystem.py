@@ -71,7 +71,9 @@ def test_set_output_configures_through_meta_estimators(recall):
     X, y = recall
     table = pd.DataFrame(np.stack([x[:6, 0] for x in X]), columns=[f"t{i}" for i in range(6)])
     pipe = make_pipeline(SequenceScaler(), RNNClassifier(**TINY)).set_output(transform="pandas")
-    assert pipe.fit(table, y).score(table, y) >= 0
+    score = pipe.fit(table, y).score(table, y)
+    assert score == np.mean(pipe.predict(table) == np.asarray(y))
+    assert isinstance(pipe[0].transform(table), pd.DataFrame)  # configured through the pipe
     union = FeatureUnion(
         [("scaled", SequenceScaler()), ("centred", SequenceScaler(with_std=False))]
     )

@@ -12,14 +12,23 @@ import torch
 from sklearn.base import TransformerMixin
 
 import sk_rnn
-from sk_rnn import RNNClassifier, RNNLanguageModel, RNNRegressor, RNNSeq2Seq, RNNTagger
-from sk_rnn._base import RNNBase
-from sk_rnn._datasets import StepTargets
-from sk_rnn._modules import length_mask
-from sk_rnn._parameters import (
+from sk_rnn import (
+    RNNClassifier,
+    RNNForecaster,
+    RNNLanguageModel,
+    RNNRegressor,
+    RNNSeq2Seq,
+    RNNTagger,
+    SequenceVectorizer,
+)
+from sk_rnn.base import (
     ABSENT_PARAMETER_VALUES,
     SHARED_DOCS,
+    RNNBase,
+    StepTargets,
     document_parameters,
+    fitted_checks,
+    length_mask,
     store_parameters,
 )
 
@@ -209,3 +218,72 @@ def test_breaking_the_contract_fails_the_check():
     problems = contract_problems(NoHead)
     assert "does not implement the required hook _build_task_module" in problems
     assert "lacks the shared parameter hidden_size" in problems
+
+
+# -- fitted attributes: each one declared, so that a saved file is checked whole -------------
+
+FITTED_NAME = re.compile(r"[a-z][a-z0-9_]*_")  # what the safe format saves, as fit writes it
+
+
+def undeclared_fitted_attributes(model) -> list[str]:
+    """The fitted attributes ``model`` holds (and a file of it would) that its class does
+    not declare in ``_fitted_constraints``."""
+    saved = {n for n in vars(model) if FITTED_NAME.fullmatch(n)} - set(model._unsaved_attributes)
+    return sorted(saved - set(type(model)._fitted_constraints))
+
+
+def _fitted_models():
+    rng = np.random.default_rng(0)
+    X = [rng.normal(size=(n, 2)) for n in rng.integers(3, 9, 24)]
+    y = np.array([int(x[0, 0] > 0) for x in X])
+    texts = ["the cat sat", "a dog ran", "cats nap"] * 8
+    tokens = [t.split() for t in texts]
+    tiny = {"hidden_size": 4, "max_epochs": 1, "random_state": 0}
+    series = np.c_[np.arange(40.0), np.sin(np.arange(40.0))]
+    return {
+        "classifier": lambda: RNNClassifier(**tiny).fit(X, y),
+        "text classifier": lambda: RNNClassifier(**tiny).fit(texts, y),
+        "regressor": lambda: RNNRegressor(**tiny, shrink_to_mean=True).fit(X, y * 1.0),
+        "per-step regressor": lambda: RNNRegressor(**tiny, per_step=True).fit(X, X),
+        "tagger": lambda: RNNTagger(**tiny, affix_features=True, character_features=True).fit(
+            tokens, [["A"] * len(t) for t in tokens[:-1]] + [["B"] * 2]
+        ),
+        "language model": lambda: RNNLanguageModel(**tiny).fit(texts),
+        "seq2seq": lambda: RNNSeq2Seq(**tiny).fit(texts, texts),
+        "forecaster": lambda: RNNForecaster(
+            window=4, horizon=2, interval_windows=2, regressor=RNNRegressor(**tiny)
+        ).fit(series),
+        "vectorizer": lambda: SequenceVectorizer().fit(texts),
+        "autoencoder": lambda: RNNAutoencoder(max_epochs=1).fit(X),
+    }
+
+
+@pytest.mark.parametrize("name", list(_fitted_models()))
+def test_every_fitted_attribute_is_declared_with_a_check(name):
+    model = _fitted_models()[name]()
+    assert undeclared_fitted_attributes(model) == []
+    assert all(callable(check) for check in type(model)._fitted_constraints.values())
+
+
+def test_an_undeclared_fitted_attribute_is_found_and_refused_on_load(tmp_path):
+    class Remembering(RNNClassifier):
+        def _after_training(self, X, y, sample_weight):
+            self.training_size_ = len(X)
+
+    rng = np.random.default_rng(2)
+    X = [rng.normal(size=(4, 1)) for _ in range(12)]
+    model = Remembering(hidden_size=4, max_epochs=1).fit(X, [0, 1] * 6)
+    assert undeclared_fitted_attributes(model) == ["training_size_"]
+    model.save(tmp_path / "remembering.safetensors")
+    with pytest.raises(ValueError, match="'training_size_' is not a fitted attribute"):
+        sk_rnn.load(tmp_path / "remembering.safetensors")
+
+    # Declared (with a check), it saves and loads.
+    class Declared(Remembering):
+        _fitted_constraints = {
+            **RNNClassifier._fitted_constraints,
+            "training_size_": fitted_checks.integer(1),
+        }
+
+    Declared(hidden_size=4, max_epochs=1).fit(X, [0, 1] * 6).save(tmp_path / "d.safetensors")
+    assert sk_rnn.load(tmp_path / "d.safetensors").training_size_ == 12

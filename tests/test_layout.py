@@ -4,6 +4,7 @@ test suite whose every test can fail."""
 
 import ast
 import importlib
+import importlib.util
 import re
 from pathlib import Path
 
@@ -118,6 +119,10 @@ def test_every_module_exports_what_the_others_import_from_it():
     missing = []
     for path in sorted(PACKAGE.rglob("*.py")):
         for module, name in imported_names(path):
+            if hasattr(importlib.import_module(module), "__path__") and importlib.util.find_spec(
+                f"{module}.{name}"
+            ):
+                continue  # a module imported whole (from . import _fitted_schema as schema)
             exported = getattr(importlib.import_module(module), "__all__", None)
             if exported is None or name not in exported:
                 missing.append(f"{module}.{name} (imported by {path.relative_to(ROOT)})")
@@ -131,14 +136,41 @@ def test_every_module_exports_what_the_others_import_from_it():
 _FAILING_CALL = re.compile(r"^(raises|warns|fail|skip|importorskip|_?(assert|check|expect)\w*)$")
 
 
+def _always_true(node: ast.expr) -> bool:
+    """Whether an asserted expression (or a part of it joined by ``and``) holds whatever
+    the code under test does: a truthy constant or a non-empty literal (``{A, B}``), a
+    comparison of a thing with itself, or a length or absolute value compared with 0."""
+    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And):
+        return any(_always_true(v) for v in node.values)
+    if isinstance(node, ast.Constant):
+        return bool(node.value)
+    if isinstance(node, ast.Set | ast.List | ast.Tuple | ast.Dict | ast.JoinedStr):
+        return bool(getattr(node, "elts", None) or getattr(node, "keys", None) or node.values)
+    if isinstance(node, ast.Compare) and len(node.ops) == 1:
+        left, right, op = node.left, node.comparators[0], node.ops[0]
+        if isinstance(op, ast.Eq | ast.LtE | ast.GtE | ast.Is) and ast.dump(left) == ast.dump(
+            right
+        ):
+            return True
+        sized = isinstance(left, ast.Call) and getattr(left.func, "id", "") in ("len", "abs")
+        zero = isinstance(right, ast.Constant) and right.value == 0
+        return sized and zero and isinstance(op, ast.GtE)
+    return False
+
+
 def find_tests_without_assertions(paths) -> list[str]:
+    """Tests that assert nothing (nor call a helper that fails), and tests with an
+    assertion that cannot fail (``path::test: line N``)."""
     weak = []
     for path in paths:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if not (isinstance(node, ast.FunctionDef) and node.name.startswith("test")):
                 continue
-            if any(isinstance(n, ast.Assert) for n in ast.walk(node)):
+            asserts = [n for n in ast.walk(node) if isinstance(n, ast.Assert)]
+            vacuous = [a for a in asserts if _always_true(a.test)]
+            weak.extend(f"{path.name}::{node.name}: line {a.lineno}" for a in vacuous)
+            if asserts:
                 continue
             called = {
                 getattr(c.func, "attr", getattr(c.func, "id", ""))
@@ -158,5 +190,76 @@ def test_every_test_asserts_or_expects_an_exception():
 
 def test_the_assertion_check_catches_a_test_that_cannot_fail(tmp_path):
     planted = tmp_path / "test_planted.py"
-    planted.write_text("def test_runs():\n    sum([1, 2])\n\ndef test_checks():\n    assert 1\n")
-    assert find_tests_without_assertions([planted]) == ["test_planted.py::test_runs"]
+    planted.write_text(
+        "def test_runs():\n    sum([1, 2])\n\n"
+        "def test_checks():\n    assert sum([1, 2]) == 3\n\n"
+        "def test_literal():\n    assert callable(sum) and {int, str}\n\n"
+        "def test_itself():\n    x = [1]\n    assert x == x\n\n"
+        "def test_length():\n    assert len([1]) >= 0\n"
+    )
+    assert find_tests_without_assertions([planted]) == [
+        "test_planted.py::test_runs",
+        "test_planted.py::test_literal: line 8",
+        "test_planted.py::test_itself: line 12",
+        "test_planted.py::test_length: line 15",
+    ]
+
+
+# -- the mixins behind RNNBase: what each reads from self is its own or written down ----------
+
+MIXIN_MODULES = tuple(
+    f"_mixins.{path.stem}" for path in sorted((PACKAGE / "_mixins").glob("[!_]*.py"))
+)
+
+
+def _self_attributes(node: ast.AST, *, stored: bool) -> set[str]:
+    """Names of ``self.<name>`` in ``node`` that are assigned (``stored``) or read."""
+    context = ast.Store if stored else ast.Load
+    return {
+        n.attr
+        for n in ast.walk(node)
+        if isinstance(n, ast.Attribute)
+        and isinstance(n.value, ast.Name)
+        and n.value.id == "self"
+        and isinstance(n.ctx, context)
+    }
+
+
+def undeclared_needs(module_name: str, source: str) -> list[str]:
+    """What a mixin of ``source`` reads from ``self`` that is neither its own (defined on
+    it or its bases, or assigned by it), nor a shared parameter, nor declared by the
+    module's ``...Needs`` protocol."""
+    module = importlib.import_module(f"sk_rnn.{module_name}")
+    shared = set(importlib.import_module("sk_rnn._parameters").SHARED_CONSTRAINTS)
+    tree = ast.parse(source)
+    classes = [n for n in tree.body if isinstance(n, ast.ClassDef)]
+    declared = set()
+    for needs in (c for c in classes if c.name.endswith("Needs")):
+        declared |= {
+            n.target.id if isinstance(n, ast.AnnAssign) else n.name
+            for n in needs.body
+            if isinstance(n, ast.AnnAssign | ast.FunctionDef)
+        }
+    problems = []
+    for node in (c for c in classes if c.name.endswith("Mixin")):
+        own = set(dir(getattr(module, node.name))) | _self_attributes(node, stored=True)
+        for name in sorted(_self_attributes(node, stored=False) - own - shared - declared):
+            problems.append(f"{module_name}.{node.name} reads self.{name}, not in its Needs")
+    return problems
+
+
+@pytest.mark.parametrize("module_name", MIXIN_MODULES)
+def test_every_mixin_declares_what_it_needs_from_the_estimator(module_name):
+    source = (PACKAGE / f"{module_name.replace('.', '/')}.py").read_text(encoding="utf-8")
+    assert undeclared_needs(module_name, source) == []
+
+
+def test_the_needs_check_catches_a_mixin_reaching_into_the_estimator():
+    source = (PACKAGE / "_mixins" / "assembly.py").read_text(encoding="utf-8")
+    planted = source.replace(
+        "def _log(self, message):\n", "def _log(self, message):\n        self._secret_knob\n"
+    )
+    assert planted != source
+    assert undeclared_needs("_mixins.assembly", planted) == [
+        "_mixins.assembly.NetAssemblyMixin reads self._secret_knob, not in its Needs"
+    ]

@@ -25,6 +25,7 @@ pytest.importorskip(
     "onnxruntime", reason="the runtime needs the optional onnxruntime package ([onnx] extra)"
 )
 from sk_rnn import runtime  # noqa: E402
+from sk_rnn._parameters import fitted_value  # noqa: E402
 
 TINY = dict(hidden_size=8, max_epochs=1, batch_size=32, random_state=0)
 N_SEQUENCES = 200
@@ -73,8 +74,8 @@ def test_classifier_with_todays_defaults_matches(ragged, tmp_path, cell, bidirec
     X, labels, _ = ragged
     model = RNNClassifier(cell=cell, bidirectional=bidirectional, **TINY).fit(X, labels)
     # Today's defaults for numeric series: the convolution branch and attention pooling.
-    assert model._resolved("pooling") == "attention"
-    assert model._resolved("conv_channels") is not None
+    assert fitted_value(model, "pooling") == "attention"
+    assert fitted_value(model, "conv_channels") is not None
     assert_same_rows(exported(model, tmp_path), model, X)
 
 

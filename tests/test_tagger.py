@@ -106,7 +106,7 @@ def test_token_dropout_hides_affixes_and_follows_warm_starts(entity_data):
     (X, y), _ = entity_data
     params = dict(FAST, affix_features=True, max_epochs=1, token_dropout=0.3)
     tagger = RNNTagger(warm_start=True, **params).fit(X, y)
-    affixes = tagger.net_.module_.encoder.character_encoder
+    affixes = tagger.net_.module_.encoder.token_feature_encoder
     assert affixes.token_dropout == 0.3
     ids = torch.full((50, 40, len(affixes.tables)), 2)  # each affix's most frequent value
     affixes.train()
@@ -116,7 +116,7 @@ def test_token_dropout_hides_affixes_and_follows_warm_starts(entity_data):
     hidden = (affixes(ids).reshape(per_affix) == unknown).all(-1)
     assert 0.25 < hidden.float().mean() < 0.35
     tagger.set_params(token_dropout=0.0).fit(X, y)
-    assert tagger.net_.module_.encoder.character_encoder.token_dropout == 0.0
+    assert tagger.net_.module_.encoder.token_feature_encoder.token_dropout == 0.0
 
 
 def test_numeric_sequences_with_any_labels():

@@ -272,7 +272,7 @@ def test_max_length_reads_the_chosen_end_of_each_text():
     first = RNNClassifier(max_length=5, keep="first", max_epochs=15, **PLAIN)
     assert last.fit(texts[train], y[train]).score(texts[test], y[test]) == 1.0
     assert first.fit(texts[train], y[train]).score(texts[test], y[test]) < 0.7
-    assert last._encode_inputs(texts, reset=False).lengths.max() == 5
+    assert last._encode_inputs(texts).lengths.max() == 5
 
 
 # -- smaller gaps --------------------------------------------------------------------------

@@ -88,9 +88,9 @@ class RecurrentEncoder(TokenHiding):
     vocabulary_size : int or None
         For token input: ids in ``[0, vocabulary_size)`` are embedded into vectors of
         ``input_size`` (id 0 is padding); ``None`` for numeric input.
-    character_encoder : nn.Module or None
+    token_feature_encoder : nn.Module or None
         For token input with per-token features (the tagger's affix and character
-        encoders; the name stays that of the saved weights): ``x[..., 0]`` holds the
+        encoders): ``x[..., 0]`` holds the
         token ids and ``x[..., 1:]`` each token's feature ids; the encoder's vector of
         each token joins its embedding.
     token_dropout : float
@@ -124,7 +124,7 @@ class RecurrentEncoder(TokenHiding):
         bidirectional=False,
         dropout=0.0,
         vocabulary_size=None,
-        character_encoder=None,
+        token_feature_encoder=None,
         token_dropout=0.0,
     ):
         super().__init__()
@@ -133,9 +133,9 @@ class RecurrentEncoder(TokenHiding):
         self.embedding = None
         if vocabulary_size is not None:
             self.embedding = nn.Embedding(int(vocabulary_size), input_size, padding_idx=PAD_ID)
-        self.character_encoder = character_encoder
-        if character_encoder is not None:
-            input_size += character_encoder.output_size
+        self.token_feature_encoder = token_feature_encoder
+        if token_feature_encoder is not None:
+            input_size += token_feature_encoder.output_size
         self.input_vector_size = input_size  # the size of embed()'s vectors
         self.bidirectional = bidirectional
         self.hidden_size = hidden_size
@@ -158,9 +158,9 @@ class RecurrentEncoder(TokenHiding):
     def embed(self, x):
         """The input vectors the recurrent layers read: ``x`` itself for numeric input,
         token embeddings (and character features) for token ids."""
-        if self.character_encoder is not None:
+        if self.token_feature_encoder is not None:
             words = self.hide(x[..., 0])
-            return torch.cat([self.embedding(words), self.character_encoder(x[..., 1:])], 2)
+            return torch.cat([self.embedding(words), self.token_feature_encoder(x[..., 1:])], 2)
         if self.embedding is not None:
             return self.embedding(self.hide(x))
         return x

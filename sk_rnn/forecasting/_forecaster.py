@@ -6,14 +6,16 @@ from __future__ import annotations
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, _fit_context, clone
-from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._constraints import Count
-from .._export import OnnxExportMixin
-from .._persistence import SafeSaving
+from .._device import draw_seed
+from .._mixins.export import OnnxExportMixin
 from .._regressor import RNNRegressor
+from .._saving import fitted_schema as schema
+from .._saving.onnx_format import encode_array
+from .._saving.persistence import SafeSaving
 from .._scaling import mean_and_nonzero_scale
 from .._validation import check_sample_weight
 from ._intervals import IntervalsMixin
@@ -83,9 +85,8 @@ class RNNForecaster(
         "window": each window minus its last value, divided by its mean absolute step
         (the series' mean step for a window that does not move); the network predicts
         the next steps in the same units. "series": each series standardised once by
-        its mean and standard deviation over the training steps (the scaling before
-        version 0.2; a level far from the training range then falls outside what the
-        network saw).
+        its mean and standard deviation over the training steps (a level far from the
+        training range then falls outside what the network saw).
     log : bool, default=False
         Model the logarithm of the series (for positive series whose variation grows
         with their level, like sales or passengers).
@@ -168,6 +169,24 @@ class RNNForecaster(
         "random_state": ["random_state"],
         "series_id": [str, None],
     }
+    _fitted_constraints: dict = {
+        "n_features_in_": schema.integer(1),
+        "window_": schema.integer(1),
+        "n_covariates_": schema.integer(0),
+        "many_series_": schema.boolean,
+        "series_ids_": schema.series_ids,
+        "series_": schema.series_tables,
+        "target_mean_": schema.per_target_vector(),
+        "target_scale_": schema.per_target_vector(positive=True),
+        "covariate_mean_": schema.covariate_statistics("covariate_mean_"),
+        "covariate_scale_": schema.covariate_statistics("covariate_scale_"),
+        "interval_errors_": schema.nonnegative_errors,
+        "index_ends_": schema.index_ends,
+        "regressor_": lambda value, fitted: (
+            None if isinstance(value, RNNRegressor) else "must be a fitted RNNRegressor"
+        ),
+    }
+    _onnx_runtime = "Forecaster"
 
     def __init__(
         self,
@@ -301,7 +320,7 @@ a list of them; or a long DataFrame with a ``series_id`` column
             # Windows of one series overlap: a held-out fold of them is not unseen data.
             regressor.set_params(shrink_to_mean=False)
         if self.random_state is not None:
-            seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+            seed = draw_seed(self.random_state)
             regressor.set_params(random_state=int(seed))
         self.regressor_ = regressor.fit(
             inputs,
@@ -410,3 +429,32 @@ a list of them; or a long DataFrame with a ``series_id`` column
         forecasts = self._forecasts(pairs)
         truth = np.concatenate([table[:, 0] for _, table in pairs])
         return -float(np.mean(np.abs((np.concatenate(forecasts) - truth) / truth)))
+
+    # -- ONNX export hooks (sk_rnn._mixins.export) ---------------------------------------------
+
+    def _onnx_network(self) -> RNNRegressor:
+        if type(self.regressor_) is not RNNRegressor:
+            raise TypeError(
+                f"This forecaster's regressor is a {type(self.regressor_).__name__}; export "
+                "covers the default RNNRegressor only."
+            )
+        return self.regressor_
+
+    def _onnx_header(self) -> dict:
+        arrays = ("target_mean_", "target_scale_", "covariate_mean_", "covariate_scale_")
+        forecaster = {name.rstrip("_"): encode_array(getattr(self, name, None)) for name in arrays}
+        forecaster.update(
+            interval_errors=encode_array(self.interval_errors_),
+            horizon=int(self.horizon),
+            window=int(self.window_),
+            scaling=self.scaling,
+            log=bool(self.log),
+            difference=None if self.difference is None else int(self.difference),
+            series_id=self.series_id,
+            series_ids=encode_array(self.series_ids_),
+            many_series=bool(self.many_series_),
+            n_features_in=int(self.n_features_in_),
+            n_covariates=int(self.n_covariates_),
+            series=[encode_array(t) for t in self._tables()],
+        )
+        return {**self.regressor_._onnx_header(), "forecaster": forecaster}

@@ -37,17 +37,18 @@ class ForecastingMixin:
         forecasts = self._continue(range(len(tables)), tables, steps, covariates)
         return forecasts if self.many_series_ else forecasts[0]
 
-    def _continue(self, series, histories, steps, covariates) -> np.ndarray:
+    def _continue(self, positions, histories, steps, covariates) -> np.ndarray:
         """Forecast ``steps`` values after ``histories`` (tables), the histories of the
-        series numbered ``series`` (whose scaling they use), with the future
-        ``covariates`` of each (tables, or None); shape (len(series), steps). The series
-        are forecast together: one network call per block of ``horizon`` steps."""
-        series = list(series)
-        n_series = len(series)
-        mean, scale = self.target_mean_[series], self.target_scale_[series]
+        fitted series at ``positions`` (in ``series_ids_``, whose scaling they use),
+        with the future ``covariates`` of each (tables, or None); shape
+        (len(positions), steps). The series are forecast together: one network call per
+        block of ``horizon`` steps."""
+        positions = list(positions)
+        n_series = len(positions)
+        mean, scale = self.target_mean_[positions], self.target_scale_[positions]
         n_blocks = -(-steps // self.horizon)
         targets, extended = [], []
-        for k, (i, history) in enumerate(zip(series, histories, strict=True)):
+        for k, (i, history) in enumerate(zip(positions, histories, strict=True)):
             targets.append(
                 (self._transformed(history[:, 0]) - mean[k]) / scale[k]
                 if self.scaling == "series"
@@ -97,10 +98,10 @@ class ForecastingMixin:
                 )
                 for k in same
             ]
-            series = [pairs[k][0] for k in same]
-            histories = [tables[i] for i in series]
+            positions = [pairs[k][0] for k in same]
+            histories = [tables[i] for i in positions]
             for k, forecast in zip(
-                same, self._continue(series, histories, steps, covariates), strict=True
+                same, self._continue(positions, histories, steps, covariates), strict=True
             ):
                 forecasts[k] = forecast
         return forecasts

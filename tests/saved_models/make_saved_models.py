@@ -9,10 +9,14 @@ of the version to record, e.g. for format version 1::
     PYTHONPATH=/tmp/v1 python tests/saved_models/make_saved_models.py v1
 
 It writes ``<tag>-<estimator>.safetensors`` and ``<tag>.json`` (inputs and outputs) here.
+With ``--pickled`` it writes each model with pickle (``.pkl``) and joblib (``.joblib``)
+instead: the files scikit-learn's tools write, which record the import path of every
+class they hold, so that a later layout of the package must keep those paths loadable.
 Only public API is used, and only parameters that version has.
 """
 
 import json
+import pickle
 import sys
 from pathlib import Path
 
@@ -36,14 +40,22 @@ def series(rng, n, n_features):
     return [rng.normal(size=(int(k), n_features)).round(3) for k in rng.integers(5, 12, n)]
 
 
-def main(tag):
+def main(tag, pickled=False):
     rng = np.random.default_rng(0)
     records = {}
 
     def record(name, model, inputs, outputs):
-        path = HERE / f"{tag}-{name}.safetensors"
-        model.save(path)
-        records[name] = {"file": path.name, "inputs": inputs, "outputs": outputs}
+        if pickled:
+            import joblib
+
+            (HERE / f"{tag}-{name}.pkl").write_bytes(pickle.dumps(model))
+            joblib.dump(model, HERE / f"{tag}-{name}.joblib")
+            files = {"files": [f"{tag}-{name}.pkl", f"{tag}-{name}.joblib"]}
+        else:
+            path = HERE / f"{tag}-{name}.safetensors"
+            model.save(path)
+            files = {"file": path.name}
+        records[name] = {**files, "inputs": inputs, "outputs": outputs}
 
     X = series(rng, 30, 3)
     y = np.array(["a", "b", "c"])[rng.integers(0, 3, 30)]
@@ -132,4 +144,4 @@ def main(tag):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], pickled="--pickled" in sys.argv[2:])

@@ -4,25 +4,47 @@ module from fitted sizes, the training device, and the callbacks every net gets.
 from __future__ import annotations
 
 import copy
+from typing import Protocol
 
-import numpy as np
 import torch
-from sklearn.utils import check_random_state
 from skorch.callbacks import EarlyStopping, GradientNormClipping, ProgressBar
 
-from ._callbacks import CosineSchedule, LastGoodEpoch
-from ._device import check_precision, resolve_device, seeded
-from ._modules import RecurrentEncoder
-from ._net import HoldoutSplit, SequenceNet, accelerated
-from ._parameters import parameter_value
+from .._callbacks import CosineSchedule, LastGoodEpoch
+from .._device import check_precision, draw_seed, resolve_device, seeded
+from .._modules import RecurrentEncoder
+from .._net import HoldoutSplit, SequenceNet, accelerated
+from .._parameters import fitted_value, parameter_value
 
-__all__ = ["NetAssemblyMixin"]
+__all__ = ["NetAssemblyMixin", "NetAssemblyNeeds"]
+
+
+class NetAssemblyNeeds(Protocol):
+    """What :class:`NetAssemblyMixin` needs from the estimator it is mixed into, besides
+    the shared parameters: the input layer's sizes and pretrained vectors
+    (:class:`~sk_rnn._mixins.inputs.InputEncodingMixin`), the subclass's module hooks and net
+    class, and whether to stop early (``early_stopping_``, resolved by the fit before
+    the net is built). ``auto_settings_`` is read through ``fitted_value``."""
+
+    early_stopping_: bool
+    auto_settings_: dict
+    _net_class: type
+    _stratify_validation: bool
+
+    def _input_layer_sizes(self) -> tuple[int, int | None]: ...
+
+    def _load_pretrained_embeddings(self, module: torch.nn.Module) -> None: ...
+
+    def _build_task_module(self, encoder: RecurrentEncoder) -> torch.nn.Module: ...
+
+    def _build_token_feature_encoder(self) -> torch.nn.Module | None: ...
+
+    def _net_params(self) -> dict: ...
 
 
 class NetAssemblyMixin:
     """Builds ``net_`` for an estimator from its parameters and fitted attributes; the
     estimator supplies the task module (``_build_task_module``) and, for token input
-    with more than word ids, ``_build_token_feature_encoder``."""
+    with more than word ids, ``_build_token_feature_encoder`` (:class:`NetAssemblyNeeds`)."""
 
     def _training_device(self) -> torch.device:
         """The device to train on, checked to exist and to support ``precision``."""
@@ -37,13 +59,13 @@ class NetAssemblyMixin:
         input_size, vocabulary_size = self._input_layer_sizes()
         encoder = RecurrentEncoder(
             input_size,
-            self._resolved("cell"),
+            fitted_value(self, "cell"),
             self.hidden_size,
             self.num_layers,
             parameter_value(self, "bidirectional"),
-            self._resolved("dropout"),
+            fitted_value(self, "dropout"),
             vocabulary_size=vocabulary_size,
-            character_encoder=self._build_token_feature_encoder(),
+            token_feature_encoder=self._build_token_feature_encoder(),
             token_dropout=self.token_dropout,
         )
         if encoder.embedding is not None and self.freeze_embeddings:
@@ -53,7 +75,7 @@ class NetAssemblyMixin:
     def _initialize_net(self) -> None:
         """Build the torch module and the skorch net from fitted attributes."""
         device = self._training_device()
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        seed = draw_seed(self.random_state)
         with seeded(device, seed):
             module = self._build_module()
             self._load_pretrained_embeddings(module)

@@ -23,19 +23,41 @@ from pathlib import Path
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from ._onnx_format import FORMAT, FORMAT_VERSION, HEADER_KEY, encode_array
-from ._parameters import parameter_value
-from ._persistence import target_file, write_atomically
-from ._version import __version__
+from .._parameters import parameter_value
+from .._saving.onnx_format import FORMAT, FORMAT_VERSION, HEADER_KEY, encode_array
+from .._saving.persistence import target_file, write_atomically
+from .._version import __version__
 
 __all__ = ["OnnxExportMixin", "export_onnx"]
 
 ONNX_OPSET = 17
-EXPORTABLE = ("RNNClassifier", "RNNRegressor", "RNNTagger", "RNNForecaster")
+_NOT_EXPORTABLE = (
+    "{name} cannot be exported to ONNX: export covers RNNClassifier, RNNRegressor, RNNTagger "
+    "and RNNForecaster (the language model's generation and seq2seq's decoding loop are not "
+    "in a graph, and a subclass may compute what the runtime does not reproduce)."
+)
 
 
 class OnnxExportMixin:
-    """``to_onnx`` for the estimators (see :func:`export_onnx`)."""
+    """``to_onnx`` for the estimators (see :func:`export_onnx`), and the hooks through
+    which an estimator describes its file.
+
+    An estimator is exportable when its own class (not a parent) names the runtime class
+    that reads its file (``_onnx_runtime``, a class of :mod:`sk_rnn.runtime`); it then
+    gives what that runtime needs besides the input encoding (``_onnx_header``), and the
+    network estimator whose module is the graph (``_onnx_network``; itself, or the
+    forecaster's regressor).
+    """
+
+    _onnx_runtime: str | None = None
+
+    def _onnx_header(self) -> dict:
+        """The header entries of this estimator, beyond the input encoding and batch size."""
+        return {}
+
+    def _onnx_network(self):
+        """The fitted network estimator whose torch module becomes the graph."""
+        return self
 
     def to_onnx(self, path) -> Path:
         """Export the fitted model to an ONNX file that :func:`sk_rnn.runtime.load` runs
@@ -71,64 +93,26 @@ class OnnxExportMixin:
 
 def export_onnx(model, path) -> Path:
     """Write ``model`` (fitted) to ``path`` as ONNX with its header (see the module docs)."""
-    name = type(model).__name__
-    if name not in EXPORTABLE or type(model).__module__.split(".")[0] != "sk_rnn":
-        raise TypeError(
-            f"{name} cannot be exported to ONNX: export covers {', '.join(EXPORTABLE)} (the "
-            "language model's generation and seq2seq's decoding loop are not in a graph, and "
-            "a subclass may compute what the runtime does not reproduce)."
-        )
+    cls = type(model)
+    if vars(cls).get("_onnx_runtime") is None:
+        raise TypeError(_NOT_EXPORTABLE.format(name=cls.__name__))
     check_is_fitted(model)
-    network = model
-    if name == "RNNForecaster":
-        network = model.regressor_
-        if type(network).__name__ != "RNNRegressor" or type(network).__module__ != (
-            "sk_rnn._regressor"
-        ):
-            raise TypeError(
-                f"This forecaster's regressor is a {type(network).__name__}; export covers "
-                "the default RNNRegressor only."
-            )
+    network = model._onnx_network()
     header = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "sk_rnn_version": __version__,
-        "estimator": name,
-        **_network_header(network),
+        "estimator": cls.__name__,
+        "input": _input_header(network),
+        "batch_size": int(network.batch_size),
+        **model._onnx_header(),
     }
-    if name == "RNNForecaster":
-        header["forecaster"] = _forecaster_header(model)
     target = target_file(path)  # checked before the (slow) tracing
     write_atomically(target, _with_header(_traced_graph(network), header), path)
     return Path(path)
 
 
 # -- the header ----------------------------------------------------------------------------
-
-
-def _network_header(model) -> dict:
-    """What the runtime needs around one network estimator's graph."""
-    header = {"input": _input_header(model), "batch_size": int(model.batch_size)}
-    name = type(model).__name__
-    if name in ("RNNClassifier", "RNNTagger"):
-        header["classes"] = encode_array(model.classes_)  # numbers or strings (fit checks)
-    if name == "RNNRegressor":
-        header.update(
-            per_step=bool(model.per_step),
-            single_output=bool(model.single_output_),
-            target_mean=encode_array(model.target_mean_),
-            target_scale=encode_array(model.target_scale_),
-            shrinkage=encode_array(model.shrinkage_),
-        )
-    if name == "RNNTagger":
-        crf = model.net_.module_.crf
-        header["crf"] = None
-        if crf is not None:
-            header["crf"] = {
-                part: encode_array(getattr(crf, part).detach().cpu().numpy())
-                for part in ("start", "transitions", "end")
-            }
-    return header
 
 
 def _input_header(model) -> dict:
@@ -163,26 +147,6 @@ def _input_header(model) -> dict:
         "character_vocabulary": getattr(model, "character_vocabulary_", None),
         **truncation,
     }
-
-
-def _forecaster_header(model) -> dict:
-    arrays = ("target_mean_", "target_scale_", "covariate_mean_", "covariate_scale_")
-    header = {name.rstrip("_"): encode_array(getattr(model, name, None)) for name in arrays}
-    header["interval_errors"] = encode_array(model.interval_errors_)
-    header.update(
-        horizon=int(model.horizon),
-        window=int(model.window_),
-        scaling=model.scaling,
-        log=bool(model.log),
-        difference=None if model.difference is None else int(model.difference),
-        series_id=model.series_id,
-        series_ids=encode_array(model.series_ids_),
-        many_series=bool(model.many_series_),
-        n_features_in=int(model.n_features_in_),
-        n_covariates=int(model.n_covariates_),
-        series=[encode_array(t) for t in model._tables()],
-    )
-    return header
 
 
 # -- the graph -----------------------------------------------------------------------------

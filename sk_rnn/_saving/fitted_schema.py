@@ -1,6 +1,13 @@
-"""The declared type and shape of every fitted attribute a saved file may hold, checked
-when a file is loaded: an edited or corrupted header fails at load, naming the
-attribute, instead of failing or misleading at prediction."""
+"""Checks of fitted attributes as a saved file holds them: an edited or corrupted header
+fails at load, naming the attribute, instead of failing or misleading at prediction.
+
+Each savable class declares its fitted attributes beside its parameters, as
+``_fitted_constraints``: attribute name -> check, a function ``(value, fitted)`` that
+gives a problem (a phrase) or None; ``fitted`` is every decoded attribute of the file
+(its ``cls`` is the class being loaded). The checks run in the order declared, so sizes
+go first and later checks compare with them. :func:`check_fitted` refuses an attribute
+the class does not declare. The checks themselves are here, named for what they accept.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +16,29 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import make_constraint
 
-__all__ = ["check_fitted"]
+__all__ = [
+    "INPUT_ENCODING_CONSTRAINTS",
+    "auto_settings",
+    "boolean",
+    "check_fitted",
+    "class_weights",
+    "covariate_statistics",
+    "fitted_vectorizer",
+    "index_ends",
+    "integer",
+    "labels",
+    "nonnegative_errors",
+    "optional_vectorizer",
+    "per_target_vector",
+    "series_ids",
+    "series_tables",
+    "shrinkage",
+    "vocabulary",
+    "affix_vocabularies",
+    "character_vocabulary",
+    "input_scaling",
+    "input_statistics",
+]
 
 _RESERVED_TOKENS = ("<pad>", "<unk>", "<bos>", "<eos>")
 
@@ -181,56 +210,103 @@ def _index_ends(value, fitted) -> str | None:
     return None
 
 
-# attribute -> check(value, fitted) giving a problem (a phrase) or None.
-_CHECKS = {
-    "n_features_in_": lambda v, f: _integer(v, 1),
-    "frame_size_": lambda v, f: _integer(v, 1),
-    "window_": lambda v, f: _integer(v, 1),
-    "n_outputs_": lambda v, f: _integer(v, 1),
-    "max_target_length_": lambda v, f: _integer(v, 1),
-    "n_covariates_": lambda v, f: _integer(v, 0),
-    "n_unknown_": lambda v, f: _integer(v, 0),
-    "early_stopping_": lambda v, f: _boolean(v),
-    "single_output_": lambda v, f: _boolean(v),
-    "targets_are_text_": lambda v, f: _boolean(v),
-    "many_series_": lambda v, f: _boolean(v),
-    "classes_": lambda v, f: _labels(v),
-    "class_weight_": lambda v, f: (
-        _vector(v, len(f["classes_"]) if isinstance(f.get("classes_"), np.ndarray) else None)
-        or (None if (v >= 0).all() else "holds negative weights")
-    ),
-    "input_scaling_": lambda v, f: (
-        None
-        if v in (None, "per_series", "global")
-        else f"is {v!r}; it must be 'per_series', 'global' or None"
-    ),
-    "input_mean_": lambda v, f: _input_scaling(f),
-    "target_mean_": lambda v, f: _vector(v, _per_target(f)),
-    "target_scale_": lambda v, f: _vector(v, _per_target(f), positive=True),
-    "shrinkage_": lambda v, f: (
-        _vector(v, f.get("n_outputs_"))
-        or (None if ((v >= 0) & (v <= 1)).all() else "holds factors outside [0, 1]")
-    ),
-    "vectorizer_": _vectorizer,
-    "target_vectorizer_": lambda v, f: _vectorizer(v, f, optional=False),
-    "vocabulary_": _vocabulary,
-    "affix_vocabularies_": _affix_vocabularies,
-    "character_vocabulary_": lambda v, f: None if v is None else _ids(v, 4, "characters"),
-    "series_": _series,
-    "series_ids_": _series_ids,
-    "covariate_mean_": _covariates("covariate_mean_"),
-    "covariate_scale_": _covariates("covariate_scale_"),
-    "interval_errors_": _nonnegative_errors,
-    "index_ends_": _index_ends,
+# -- the checks, as classes declare them -----------------------------------------------------
+
+
+def integer(minimum: int):
+    return lambda value, fitted: _integer(value, minimum)
+
+
+def boolean(value, fitted) -> str | None:
+    return _boolean(value)
+
+
+def labels(value, fitted) -> str | None:
+    return _labels(value)
+
+
+def class_weights(value, fitted) -> str | None:
+    classes = fitted.get("classes_")
+    return _vector(value, len(classes) if isinstance(classes, np.ndarray) else None) or (
+        None if (value >= 0).all() else "holds negative weights"
+    )
+
+
+def input_scaling(value, fitted) -> str | None:
+    if value in (None, "per_series", "global"):
+        return None
+    return f"is {value!r}; it must be 'per_series', 'global' or None"
+
+
+def input_statistics(value, fitted) -> str | None:
+    return _input_scaling(fitted)
+
+
+def per_target_vector(*, positive: bool = False):
+    return lambda value, fitted: _vector(value, _per_target(fitted), positive=positive)
+
+
+def shrinkage(value, fitted) -> str | None:
+    return _vector(value, fitted.get("n_outputs_")) or (
+        None if ((value >= 0) & (value <= 1)).all() else "holds factors outside [0, 1]"
+    )
+
+
+def optional_vectorizer(value, fitted) -> str | None:
+    return _vectorizer(value, fitted)
+
+
+def fitted_vectorizer(value, fitted) -> str | None:
+    return _vectorizer(value, fitted, optional=False)
+
+
+vocabulary = _vocabulary
+affix_vocabularies = _affix_vocabularies
+series_tables = _series
+series_ids = _series_ids
+nonnegative_errors = _nonnegative_errors
+index_ends = _index_ends
+covariate_statistics = _covariates
+
+
+def character_vocabulary(value, fitted) -> str | None:
+    return None if value is None else _ids(value, 4, "characters")
+
+
+def auto_settings(value, fitted) -> str | None:
+    return _auto_settings(value, fitted.cls)
+
+
+# What every network estimator's input encoding writes (sk_rnn._mixins.inputs).
+INPUT_ENCODING_CONSTRAINTS = {
+    "n_features_in_": integer(1),
+    "frame_size_": integer(1),
+    "input_scaling_": input_scaling,
+    "input_mean_": input_statistics,  # with input_scale_: both or neither, per feature
+    "input_scale_": lambda value, fitted: None,
+    "vectorizer_": optional_vectorizer,
 }
+
+
+class _Fitted(dict):
+    """A file's decoded fitted attributes, and the class they are loaded into."""
+
+    def __init__(self, fitted: dict, cls):
+        super().__init__(fitted)
+        self.cls = cls
 
 
 def check_fitted(fitted: dict, cls) -> None:
     """Raise a ValueError naming the first fitted attribute of ``fitted`` (decoded from a
-    file of ``cls``) whose type, shape or values are not what the estimators write."""
-    checks = {**_CHECKS, "auto_settings_": lambda v, f: _auto_settings(v, cls)}
-    for name, check in checks.items():  # sizes first: later checks compare with them
+    file of ``cls``) that ``cls`` does not declare (``_fitted_constraints``), or whose
+    type, shape or values are not what the estimators write."""
+    constraints = cls._fitted_constraints
+    unknown = sorted(set(fitted) - set(constraints))
+    if unknown:
+        raise ValueError(f"{unknown[0]!r} is not a fitted attribute of {cls.__name__}")
+    context = _Fitted(fitted, cls)
+    for name, check in constraints.items():  # sizes first: later checks compare with them
         if name in fitted:
-            problem = check(fitted[name], fitted)
+            problem = check(fitted[name], context)
             if problem:
                 raise ValueError(f"the fitted attribute {name} {problem}")

@@ -3,24 +3,38 @@ device, run under ``inference_mode`` and autocast, and brought back as numpy."""
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from ._batching import BucketBatchIterator
-from ._datasets import make_dataset
-from ._prefetch import prefetched, to_device
-from ._validation import positional
+from .._batching import BucketBatchIterator
+from .._datasets import make_dataset
+from .._prefetch import prefetched, to_device
+from .._validation import positional
 
-__all__ = ["InferenceMixin", "module_outputs"]
+__all__ = ["InferenceMixin", "InferenceNeeds", "module_outputs"]
 
 # Prediction validates and encodes this many batches at a time, so that its memory grows
 # with batch_size, not with the number of samples.
 _PREDICT_CHUNK_BATCHES = 64
 
 
+class InferenceNeeds(Protocol):
+    """What :class:`InferenceMixin` needs from the estimator it is mixed into, besides
+    ``batch_size``: the fitted net, and the input and target encodings."""
+
+    net_: Any
+
+    def _encode_inputs(self, X, *, first_index: int = 0) -> Any: ...
+
+    def _encode_targets(self, y, sequences) -> Any: ...
+
+
 class InferenceMixin:
-    """Inference for an estimator with a fitted ``net_`` and ``_encode_inputs``."""
+    """Inference for an estimator with a fitted ``net_`` and ``_encode_inputs``
+    (:class:`InferenceNeeds`)."""
 
     def _inference_batches(self, X, y=None, *, dataset=None):
         """``X`` (and ``y``) validated, encoded and batched for inference.
@@ -41,9 +55,7 @@ class InferenceMixin:
             dataset = self._scoring_dataset
         chunk = self.batch_size * _PREDICT_CHUNK_BATCHES
         for start in range(0, max(len(X), 1), chunk):
-            sequences = self._encode_inputs(
-                X[start : start + chunk], reset=False, first_index=start
-            )
+            sequences = self._encode_inputs(X[start : start + chunk], first_index=start)
             data = dataset(sequences, None if y is None else y[start : start + chunk])
             for batch in BucketBatchIterator(data, self.batch_size).batches():
                 inputs, targets = data[batch]

@@ -10,7 +10,7 @@ vocabulary, scaling; a fitted estimator inside, like the vocabulary, as an entry
 same form) and, for networks, the training history and device.
 
 Loading parses JSON and raw tensors only, brings a file of an earlier format version up
-to date (``sk_rnn._migrations``), maps the class name through the registry of classes
+to date (``sk_rnn._saving.migrations``), maps the class name through the registry of classes
 that exist in this process (every subclass of :class:`SafeSaving` registers itself when
 it is defined), validates the parameters as ``fit`` does, sets only well-formed
 fitted-attribute names, and compares the weights' shapes with the network the header
@@ -29,7 +29,6 @@ import os
 import re
 import secrets
 import stat
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -38,9 +37,10 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import save as serialise
 from sklearn.utils.validation import check_is_fitted
 
-from ._fitted_schema import check_fitted
-from ._migrations import fill_absent, upgrade_header
-from ._version import __version__
+from .._version import __version__
+from .._warnings import warn_user
+from .fitted_schema import check_fitted
+from .migrations import fill_absent, upgrade_header
 
 __all__ = [
     "FORMAT_VERSION",
@@ -101,6 +101,9 @@ class SafeSaving:
     """
 
     _unsaved_attributes: tuple[str, ...] = ()
+    # Fitted attribute -> check of its saved value (sk_rnn._saving.fitted_schema); a file with
+    # an attribute its class does not declare is refused.
+    _fitted_constraints: dict = {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -470,11 +473,9 @@ def resolve_load_device(saved_device: str, device: str | None) -> str:
         or (kind == "mps" and torch.backends.mps.is_available())
     )
     if not available:
-        warnings.warn(
+        warn_user(
             f"The model was saved from device {saved_device!r}, which is not available here; "
-            "loading it on the CPU.",
-            UserWarning,
-            stacklevel=6,
+            "loading it on the CPU."
         )
         return "cpu"
     return saved_device

@@ -12,7 +12,9 @@ Three kinds of change are recorded here:
   written (:func:`fill_absent`): a file that lacks one gets the value that reproduces
   what the code that wrote it did (no convolution branch, no input scaling, one series);
 - what "auto" stood for (:func:`auto_settings_of_the_time`): files written before a model
-  recorded it (``auto_settings_``) resolve "auto" by the tables of their time.
+  recorded it (``auto_settings_``) resolve "auto" by the tables of their time;
+- the names of weights (:func:`renamed_weights`): a submodule renamed since a file was
+  written keeps loading its saved weights.
 """
 
 from __future__ import annotations
@@ -25,8 +27,25 @@ __all__ = [
     "PARAMETERS_ADDED",
     "auto_settings_of_the_time",
     "fill_absent",
+    "renamed_weights",
     "upgrade_header",
 ]
+
+# Old prefix of a module's weight names -> the prefix now. The tagger's per-token feature
+# encoder was named character_encoder, though it also held the affix encoder.
+WEIGHTS_RENAMED = {"encoder.character_encoder.": "encoder.token_feature_encoder."}
+
+
+def renamed_weights(weights: dict) -> dict:
+    """A module's saved weights (name -> tensor) under the names the modules have now."""
+    renamed = {}
+    for name, tensor in weights.items():
+        for old, new in WEIGHTS_RENAMED.items():
+            if name.startswith(old):
+                name = new + name[len(old) :]
+        renamed[name] = tensor
+    return renamed
+
 
 _SEQUENCE_LEVEL_ADDED = {
     "conv_channels": None,

@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 import numpy as np
 from sklearn.base import ClassNamePrefixFeaturesOutMixin
 from sklearn.utils import TransformerTags
 from sklearn.utils._available_if import available_if
 
-from ._output import TableOutputMixin
+from .._output import TableOutputMixin
 
-__all__ = ["SequenceFeaturesMixin"]
+__all__ = ["SequenceFeaturesMixin", "SequenceFeaturesNeeds"]
+
+
+class SequenceFeaturesNeeds(Protocol):
+    """What :class:`SequenceFeaturesMixin` needs from the estimator it is mixed into: the
+    fitted net and ``fit`` (for scikit-learn's ``fit_transform``), the inference runner's
+    row and step readers (:class:`~sk_rnn._mixins.inference.InferenceMixin`) and the output
+    container (``TableOutputMixin``)."""
+
+    net_: Any
+
+    def fit(self, X, y=None, **params) -> Any: ...
+
+    def _predict_rows(self, X, step) -> np.ndarray: ...
+
+    def _predict_steps(self, X, step) -> list: ...
 
 
 def _reads_one_vector_per_sequence(estimator) -> bool:

@@ -3,25 +3,43 @@ the parameters it was fitted with, its weights, history and device."""
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral
+from typing import Any, Protocol
 
 import torch
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as serialise
 from skorch.history import History
 
-from ._embeddings import pretrained_dimension
-from ._migrations import auto_settings_of_the_time
-from ._persistence import (
+from .._embeddings import pretrained_dimension
+from .._saving.migrations import auto_settings_of_the_time, renamed_weights
+from .._saving.persistence import (
     SafeSaving,
     history_to_json,
     module_state,
     resolve_load_device,
     saved_name,
 )
+from .._warnings import warn_user
 
-__all__ = ["NetStateMixin"]
+__all__ = ["NetStateMixin", "NetStateNeeds"]
+
+
+class NetStateNeeds(Protocol):
+    """What :class:`NetStateMixin` needs from the estimator it is mixed into: the fitted
+    net and the parameters it was fitted with, and the builders of
+    :class:`~sk_rnn._mixins.assembly.NetAssemblyMixin` to rebuild it around saved weights."""
+
+    net_: Any
+    history_: Any
+    device_: str
+    random_state: Any
+    _fitted_params_: dict
+
+    def _build_module(self) -> torch.nn.Module: ...
+
+    def _build_net(self, module: torch.nn.Module, device: torch.device, seed: int) -> Any: ...
+
 
 _NEEDED_ONLY_TO_FIT = {
     "callbacks": "are only needed to fit",
@@ -31,7 +49,7 @@ _NEEDED_ONLY_TO_FIT = {
 
 
 class NetStateMixin(SafeSaving):
-    """The safe format's hooks (:class:`~sk_rnn._persistence.SafeSaving`) for an
+    """The safe format's hooks (:class:`~sk_rnn._saving.persistence.SafeSaving`) for an
     estimator whose fitted network is ``net_``, and the same state for pickle and skops.
 
     Pickled (or dumped with skops), the network travels as it does in the safe format:
@@ -39,6 +57,8 @@ class NetStateMixin(SafeSaving):
     so that training continues where it was; no torch object is pickled. A model pickled
     on a GPU unpickles on a machine without one (on the CPU, with a warning), and skops
     needs to trust sk_rnn's classes and the optimizer class only.
+
+    Needs from the estimator: :class:`NetStateNeeds`.
     """
 
     # The net and its history go in the file as weights and a list, not as attributes.
@@ -55,11 +75,7 @@ class NetStateMixin(SafeSaving):
             params["embedding_dim"] = pretrained_dimension(params["embeddings"])
         for name, why in _NEEDED_ONLY_TO_FIT.items():
             if params.get(name) is not None:
-                warnings.warn(
-                    f"{name} {why} and not saved; the loaded model has {name}=None.",
-                    UserWarning,
-                    stacklevel=5,  # the caller of save()
-                )
+                warn_user(f"{name} {why} and not saved; the loaded model has {name}=None.")
                 params[name] = None
         if not isinstance(params.get("random_state"), Integral | None):
             params["random_state"] = None  # a RandomState's state only matters for fitting
@@ -70,17 +86,15 @@ class NetStateMixin(SafeSaving):
             tensors[f"{prefix}module.{name}"] = tensor.detach().to("cpu").contiguous().clone()
         history, as_strings = history_to_json(self.history_)
         if as_strings:
-            warnings.warn(
+            warn_user(
                 f"The training history holds values that are not numbers: "
-                f"{', '.join(sorted(as_strings))}; the safe format saves them as strings.",
-                UserWarning,
-                stacklevel=5,  # the caller of save()
+                f"{', '.join(sorted(as_strings))}; the safe format saves them as strings."
             )
         return {"device": self.device_, "history": history, "shuffle_seed": self.net_.shuffle_seed}
 
     def _restore_state(self, state: dict, tensors: dict, prefix: str, device) -> None:
         """Rebuild the net around saved weights, checking their shapes before building."""
-        weights = module_state(tensors, prefix)
+        weights = renamed_weights(module_state(tensors, prefix))
         with torch.device("meta"):  # shapes only, nothing allocated
             expected = {k: tuple(v.shape) for k, v in self._build_module().state_dict().items()}
         found = {k: tuple(v.shape) for k, v in weights.items()}

@@ -1,0 +1,262 @@
+"""Input encoding: from what the user passed as ``X`` to the model's input sequences.
+
+Encoding has two halves. *Learning* it (once per fresh fit) reads the training input and
+gives one :class:`InputEncoding`: for numeric sequences the number of features, the frame
+size and the scaling statistics; for text the fitted vectorizer (tokenizer and
+vocabulary). *Applying* it (to the training input, and at every prediction) validates
+``X`` against it and returns :class:`~sk_rnn._sequences.Sequences` of model steps:
+numeric sequences scaled and framed, or token ids. :class:`InputEncodingMixin` keeps the
+learned encoding as the estimator's fitted attributes (the names saved files hold), and
+tells the module builder the size of the input layer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+import torch
+from sklearn.utils.validation import check_is_fitted
+
+from .._embeddings import pretrained_dimension, pretrained_matrix
+from .._parameters import (
+    AUTO_EMBEDDING_DIM,
+    DEFAULT_EMBEDDING_DIM,
+    auto_frame_size,
+    parameter_value,
+)
+from .._scaling import input_mean_and_scale, scaled_sequences, scales_span_decades
+from .._sequences import Sequences, frame_sequences, truncate_sequences
+from .._text import SequenceVectorizer, is_text_input, tokenize
+from .._token_features import with_token_features
+from .._tokenizing import check_not_empty, resolved_tokenizer
+from .._validation import check_sequences, positional
+
+__all__ = ["InputEncoding", "InputEncodingMixin", "InputEncodingNeeds"]
+
+
+class InputEncodingNeeds(Protocol):
+    """What :class:`InputEncodingMixin` needs from the estimator it is mixed into,
+    besides the shared parameters: whether outputs are per step (no frames then), and
+    the token-feature hooks (``sk_rnn._base``)."""
+
+    _outputs_per_step: bool
+
+    def _fit_token_features(self, tokens: list[list[str]] | None) -> None: ...
+
+    def _token_features(self, tokens: list[list[str]]) -> np.ndarray | None: ...
+
+
+@dataclass(frozen=True)
+class InputEncoding:
+    """What a fit learned about its input, and all that applying the encoding needs.
+
+    Numeric input: ``n_features``, ``frame_size``, ``scaling`` ("per_series", "global" or
+    None) and, for "global", the per-feature ``mean`` and ``scale``; ``vectorizer`` is
+    None. Text: the fitted ``vectorizer``; ``n_features`` is None and ``frame_size`` 1.
+    """
+
+    n_features: int | None = None
+    frame_size: int = 1
+    scaling: str | None = None
+    mean: np.ndarray | None = None
+    scale: np.ndarray | None = None
+    vectorizer: SequenceVectorizer | None = None
+
+    @property
+    def is_text(self) -> bool:
+        return self.vectorizer is not None
+
+    def model_steps(self, sequences: Sequences) -> Sequences:
+        """Numeric sequences scaled as learned (each by its own statistics, or all by the
+        training statistics), then framed."""
+        scaled = scaled_sequences(sequences, self.scaling, self.mean, self.scale)
+        return frame_sequences(scaled, self.frame_size)
+
+    def tokens(self, X, first_index: int = 0) -> list[list[str]]:
+        """The token lists of texts ``X`` (tokenized as learned), each checked to hold a
+        token."""
+        return _checked_tokens(X, self.vectorizer.tokenizer, self.vectorizer.lowercase, first_index)
+
+
+class InputEncodingMixin:
+    """Learns and applies the input encoding of an estimator with the shared input
+    parameters.
+
+    Fitted attributes (the fields of :class:`InputEncoding`, under the names saved files
+    hold): ``n_features_in_`` (numeric input), ``frame_size_`` (1 for text),
+    ``input_scaling_``, ``input_mean_`` and ``input_scale_``, and ``vectorizer_`` (text
+    input; None for numeric input, so that ``vectorizer_`` tells which kind the model was
+    fitted on).
+
+    Token input may carry more than the word ids: the hooks ``_fit_token_features``,
+    ``_token_features`` and ``_build_token_feature_encoder`` (see ``sk_rnn._base``)
+    add per-token id columns and the module that reads them.
+
+    Needs from the estimator: :class:`InputEncodingNeeds`.
+    """
+
+    # -- learning ------------------------------------------------------------------------
+
+    def _fit_input_encoding(self, X, sample_weight=None) -> Sequences:
+        """Learn the input encoding from the training ``X`` (validated once), keep it as
+        fitted attributes, and return ``X`` encoded with it. ``sample_weight`` (one per
+        sequence, or None) weights the standardisation statistics; the vocabulary and the
+        frame size are learned from every sequence."""
+        X = positional(X)
+        if is_text_input(X):
+            tokenizer = resolved_tokenizer(self.tokenizer, X)
+            tokens = _checked_tokens(X, tokenizer, self.lowercase, 0)
+            vectorizer = SequenceVectorizer(
+                tokenizer=tokenizer,
+                lowercase=self.lowercase,
+                min_frequency=self.min_frequency,
+                max_vocabulary=self.max_vocabulary,
+            )
+            vectorizer._fit_tokens(tokens)
+            self._keep_input_encoding(InputEncoding(vectorizer=vectorizer))
+            self._fit_token_features(tokens)
+            return self._token_steps(tokens)
+        sequences = self._truncated(check_sequences(X))
+        encoding = self._learned_numeric_encoding(sequences, sample_weight)
+        self._keep_input_encoding(encoding)
+        self._fit_token_features(None)
+        return encoding.model_steps(sequences)
+
+    def _learned_numeric_encoding(self, sequences: Sequences, sample_weight) -> InputEncoding:
+        scaling = _scaling_of(parameter_value(self, "standardize"), sequences)
+        mean = scale = None
+        if scaling == "global":
+            step_weights = None
+            if sample_weight is not None:
+                step_weights = np.repeat(sample_weight, sequences.lengths)
+            mean, scale = input_mean_and_scale(sequences.values, step_weights)
+        return InputEncoding(
+            n_features=sequences.n_features,
+            frame_size=self._fitted_frame_size(sequences.lengths),
+            scaling=scaling,
+            mean=mean,
+            scale=scale,
+        )
+
+    def _keep_input_encoding(self, encoding: InputEncoding) -> None:
+        """The learned encoding as fitted attributes (the one place that writes them)."""
+        if encoding.n_features is not None:
+            self.n_features_in_ = encoding.n_features
+        self.frame_size_ = encoding.frame_size
+        self.input_scaling_ = encoding.scaling
+        self.input_mean_, self.input_scale_ = encoding.mean, encoding.scale
+        self.vectorizer_ = encoding.vectorizer
+
+    @property
+    def input_encoding_(self) -> InputEncoding:
+        """The input encoding this model learned in ``fit``."""
+        check_is_fitted(self)
+        if self.vectorizer_ is not None:
+            return InputEncoding(vectorizer=self.vectorizer_)
+        return InputEncoding(
+            n_features=self.n_features_in_,
+            frame_size=self.frame_size_,
+            scaling=self.input_scaling_,
+            mean=self.input_mean_,
+            scale=self.input_scale_,
+        )
+
+    def _fitted_frame_size(self, lengths: np.ndarray) -> int:
+        """``frame_size``, with "auto" resolved from the training lengths (1 for a model
+        whose outputs are per step: frames would merge steps that have targets)."""
+        frame_size = parameter_value(self, "frame_size")
+        if frame_size == "auto":
+            return 1 if self._outputs_per_step else auto_frame_size(lengths)
+        longest = int(lengths.max())
+        if frame_size > longest:  # refused before any frame is allocated
+            raise ValueError(
+                f"frame_size={frame_size} is longer than the longest training sequence "
+                f"({longest} steps): every sequence would be one zero-padded frame. Use "
+                f"frame_size <= {longest}, or 'auto'."
+            )
+        return int(frame_size)
+
+    # -- applying ------------------------------------------------------------------------
+
+    def _encode_inputs(self, X, *, first_index: int = 0) -> Sequences:
+        """``X`` validated against the fitted input encoding and encoded with it, as for
+        prediction and continued training; ``first_index`` is the position of ``X[0]``
+        in what the user passed (for errors that name a sample)."""
+        encoding = self.input_encoding_
+        X = positional(X)
+        text = is_text_input(X)
+        if not encoding.is_text:
+            if text:
+                raise TypeError("This model was fitted on numeric sequences, but X holds text.")
+            sequences = check_sequences(X, n_features=encoding.n_features, first_index=first_index)
+            return encoding.model_steps(self._truncated(sequences))
+        if not text and len(X) and not isinstance(X[0], list | tuple | str):
+            raise TypeError(
+                "This model was fitted on text, but X holds numeric sequences; pass strings "
+                "or token lists."
+            )
+        return self._token_steps(encoding.tokens(X, first_index))
+
+    def _truncated(self, sequences: Sequences) -> Sequences:
+        """Sequences cut to ``max_length`` input steps (tokens or time steps)."""
+        return truncate_sequences(
+            sequences, parameter_value(self, "max_length"), parameter_value(self, "keep")
+        )
+
+    def _token_steps(self, tokens: list[list[str]]) -> Sequences:
+        """Token lists as model input: the word ids from ``vectorizer_``, joined by the
+        estimator's per-token feature columns if it has any; cut to ``max_length``."""
+        words = self.vectorizer_.encode_tokens(tokens)
+        return self._truncated(with_token_features(words, self._token_features(tokens)))
+
+    # -- the input layer -----------------------------------------------------------------
+
+    @property
+    def vocabulary_(self) -> dict:
+        """Token to id, for models fitted on text."""
+        if getattr(self, "vectorizer_", None) is None:
+            raise AttributeError("vocabulary_ exists only for models fitted on text.")
+        return self.vectorizer_.vocabulary_
+
+    def _input_layer_sizes(self) -> tuple[int, int | None]:
+        """(encoder input size, vocabulary size or None for numeric input)."""
+        if self.vectorizer_ is None:
+            return self.n_features_in_ * self.frame_size_, None
+        return self._embedding_size(), len(self.vectorizer_.vocabulary_)
+
+    def _embedding_size(self) -> int:
+        if self.embedding_dim not in (None, "auto"):
+            return self.embedding_dim
+        if self.embeddings is not None:
+            return pretrained_dimension(self.embeddings)
+        return AUTO_EMBEDDING_DIM if self.embedding_dim == "auto" else DEFAULT_EMBEDDING_DIM
+
+    def _load_pretrained_embeddings(self, module: torch.nn.Module) -> None:
+        """Copy the ``embeddings`` vectors of vocabulary tokens into the module."""
+        if self.embeddings is None or self.vectorizer_ is None:
+            return
+        vectors = pretrained_matrix(
+            self.embeddings, self.vectorizer_.get_feature_names_out(), self._embedding_size()
+        )
+        with torch.no_grad():
+            known = ~torch.isnan(vectors[:, 0])
+            module.encoder.embedding.weight[known] = vectors[known]
+
+
+def _scaling_of(standardize, sequences: Sequences) -> str | None:
+    """The fitted scaling a ``standardize`` value means for the training ``sequences``
+    (True is "global", from before "per_series"; "auto" is decided by
+    :func:`scales_span_decades`)."""
+    if standardize == "auto":
+        return "per_series" if scales_span_decades(sequences) else "global"
+    if standardize is True or standardize == "global":
+        return "global"
+    return "per_series" if standardize == "per_series" else None
+
+
+def _checked_tokens(X, tokenizer, lowercase: bool, first_index: int) -> list[list[str]]:
+    """The token lists of texts ``X``, checked (before any vocabulary is learned) to hold
+    at least one token each."""
+    return check_not_empty(tokenize(X, tokenizer, lowercase), first_index)
