@@ -95,12 +95,13 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, _fit_context
 
+from ._batching import BucketBatchIterator
 from ._datasets import make_dataset
 from ._device import draw_seed, seeded
 from ._labels import check_declared_classes
 from ._mixins.assembly import NetAssemblyMixin
 from ._mixins.export import OnnxExportMixin
-from ._mixins.inference import InferenceMixin
+from ._mixins.inference import InferenceMixin, module_outputs
 from ._mixins.inputs import InputEncodingMixin
 from ._mixins.net_state import NetStateMixin
 from ._modules import RecurrentEncoder, set_dropout
@@ -298,9 +299,13 @@ class RNNBase(
         self.auto_settings_ = auto_settings(self._auto_by_input, self.vectorizer_ is not None)
         self.early_stopping_ = self._resolve_early_stopping(len(dataset))
         self._initialize_net()
-        self._train(dataset, epochs or self._resolve_max_epochs(dataset))
-        if epochs is None:
-            self._after_training(X, y, sample_weight)
+        try:
+            self._train(dataset, epochs or self._resolve_max_epochs(dataset))
+            if epochs is None:
+                self._after_training(X, y, sample_weight)
+        except ValueError:  # a diverged fit: the model stays unfitted, not half-fitted
+            self._forget_net()
+            raise
         return self
 
     def _continue_training(self, X, y, sample_weight, *, epochs: int | None):
@@ -386,10 +391,38 @@ class RNNBase(
         # Dropout draws from torch's global RNG: fork it, seeded per run, so fits are
         # reproducible and the caller's random state is left untouched.
         net.max_epochs = epochs  # the length of this run, which the lr schedule reads
-        with seeded(net.compute_device, net.shuffle_seed + len(net.history)):
-            net.partial_fit(dataset, epochs=epochs)
+        try:
+            with seeded(net.compute_device, net.shuffle_seed + len(net.history)):
+                net.partial_fit(dataset, epochs=epochs)
+        except FloatingPointError:  # a NaN loss: the last good epoch is kept, if it is good
+            self.history_ = net.history
+            self._check_outputs_are_finite(dataset)
+            raise
         self.history_ = net.history
+        self._check_outputs_are_finite(dataset)
         return self
+
+    def _check_outputs_are_finite(self, dataset) -> None:
+        """Refuse weights that give NaN or infinite outputs on a batch of training
+        sequences (a diverged fit, whose best epoch may already be lost): the model is
+        left unfitted rather than predicting nonsense."""
+        batch = next(iter(BucketBatchIterator(dataset, self.batch_size).batches()))
+        inputs, targets = dataset[batch]
+        inputs = {k: v for k, v in inputs.items() if k != "weight"}
+        outputs = [o for _, o in self._run([(batch, inputs, targets)], module_outputs)][0]
+        if all(torch.isfinite(t).all() for t in _tensors(outputs) if t.is_floating_point()):
+            return
+        lr = self.net_.lr
+        self._forget_net()
+        raise ValueError(
+            "Training diverged: the trained network gives NaN or infinite outputs on the "
+            f"training sequences, so it cannot predict. Fit again with a lower lr (now {lr}), "
+            "or with gradient clipping (clip_grad_norm)."
+        )
+
+    def _forget_net(self) -> None:
+        for name in ("net_", "history_"):
+            vars(self).pop(name, None)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -435,6 +468,15 @@ class DeclaredClassesMixin:
                 "to change them."
             )
         return self._partial_fit(X, y, sample_weight, classes)
+
+
+def _tensors(outputs):
+    """The tensors of a module's outputs (a tensor, or tuples of them, or None)."""
+    if isinstance(outputs, torch.Tensor):
+        yield outputs
+    elif isinstance(outputs, tuple | list):
+        for output in outputs:
+            yield from _tensors(output)
 
 
 def _same_labels(classes, fitted: np.ndarray) -> bool:

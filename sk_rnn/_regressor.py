@@ -207,7 +207,14 @@ class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
         if sample_weight is not None and self.per_step:  # each step carries its sequence's
             sample_weight = np.repeat(sample_weight, [len(t) for t in positional(y, "y")])
         self.n_outputs_ = values.shape[1]
-        self.target_mean_, self.target_scale_ = mean_and_nonzero_scale(values, sample_weight)
+        with np.errstate(over="ignore", invalid="ignore"):  # refused just below
+            self.target_mean_, self.target_scale_ = mean_and_nonzero_scale(values, sample_weight)
+        if not (np.isfinite(self.target_mean_).all() and np.isfinite(self.target_scale_).all()):
+            raise ValueError(
+                "y has values too large to standardise (their mean or standard deviation "
+                f"overflows float64; the largest is {np.abs(values).max():.3g}); divide y by "
+                "a constant before fitting."
+            )
         self.shrinkage_ = np.ones(self.n_outputs_)  # until fit cross-fits it
 
     def _target_values(self, y, lengths=None) -> tuple[np.ndarray, bool]:
@@ -217,6 +224,7 @@ class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
         ``y``, or 1-D ``y[i]``)."""
         if not self.per_step:
             _check_not_dates(y, "y")
+            _check_not_ragged(y)
             y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
             if lengths is not None:
                 check_same_length(len(lengths), len(y))
@@ -365,6 +373,21 @@ class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
+
+
+def _check_not_ragged(y) -> None:
+    """Refuse ``y`` whose rows have different lengths (sequences of targets, given to a
+    regressor that predicts one row per sequence) before numpy's own error would."""
+    if not isinstance(y, list | tuple):
+        return
+    lengths = [len(row) if hasattr(row, "__len__") else None for row in y]
+    i = next((i for i, n in enumerate(lengths) if n != lengths[0]), None)
+    if i is not None:
+        raise ValueError(
+            f"y holds rows of different lengths (sample {i} differs from sample 0): give "
+            "one target per sequence, or one row of n_outputs targets per sequence. For "
+            "one target per step of each sequence, use per_step=True."
+        )
 
 
 def _check_not_dates(y, what: str) -> None:

@@ -45,9 +45,11 @@ def mean_and_nonzero_scale(values: np.ndarray, weights=None) -> tuple[np.ndarray
 def input_mean_and_scale(values: np.ndarray, weights=None) -> tuple[np.ndarray, np.ndarray]:
     """Inputs' per-feature (weighted) mean and standard deviation over all steps (float64
     sums, float32 results); a feature that never varies keeps scale 1, as in
-    scikit-learn's StandardScaler."""
+    scikit-learn's StandardScaler. "Never varies" is relative to the feature's own
+    magnitude (a spread within float32 rounding of its mean), so a feature in tiny units
+    (a gain of 1e-7) is scaled like any other."""
     mean, scale = weighted_mean_and_std(values, weights)
-    scale[scale < 10 * np.finfo(np.float32).eps * np.maximum(np.abs(mean), 1)] = 1.0
+    scale[scale <= 10 * np.finfo(np.float32).eps * np.abs(mean)] = 1.0
     return mean.astype(np.float32), scale.astype(np.float32)
 
 

@@ -115,7 +115,7 @@ class RNNTagger(DeclaredClassesMixin, RNNBase):
         **RNNBase._fitted_constraints,
         "classes_": schema.labels,
         "class_weight_": schema.class_weights,
-        "affix_vocabularies_": schema.affix_vocabularies,
+        "affix_vocabularies_": schema.affix_vocabularies(tuple(AFFIXES)),
         "character_vocabulary_": schema.character_vocabulary,
     }
 

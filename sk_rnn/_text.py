@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._constraints import Count
+from ._output import TableOutputMixin
 from ._saving import fitted_schema as schema
 from ._saving.persistence import SafeSaving
 from ._sequences import Sequences
@@ -85,7 +86,13 @@ def tokenize(texts, tokenizer, lowercase: bool, name: str = "X") -> list[list[st
     return tokenize_texts(texts, tokenizer, lowercase, name)
 
 
-class SequenceVectorizer(SafeSaving, TransformerMixin, BaseEstimator):
+class SequenceVectorizer(
+    TableOutputMixin,
+    SafeSaving,
+    TransformerMixin,
+    BaseEstimator,
+    auto_wrap_output_keys=None,  # its output is sequences of ids, which no table holds
+):
     """Turn texts or token lists into sequences of integer token ids.
 
     The vocabulary learned in ``fit`` always starts with the reserved tokens

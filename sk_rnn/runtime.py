@@ -21,11 +21,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ._saving.onnx_format import FORMAT, FORMAT_VERSION, HEADER_KEY, decode_array
+from ._saving import onnx_format as schema
+from ._saving.onnx_format import FORMAT_VERSION, HEADER_KEY, check_header, decode_array
 from ._scaling import in_target_units, scaled_sequences
 from ._sequences import Sequences, frame_sequences, sequence_steps, truncate_sequences
-from ._token_features import token_feature_columns, with_token_features
-from ._tokenizing import check_not_empty, token_ids, tokenize_texts
+from ._token_features import AFFIXES, token_feature_columns, with_token_features
+from ._tokenizing import TOKENIZERS, check_not_empty, token_ids, tokenize_texts
+from ._tokens import SPECIAL_TOKENS
 from ._validation import check_sequences, positional
 from .forecasting._intervals import IntervalsMixin
 from .forecasting._layout import SeriesLayoutMixin
@@ -55,23 +57,60 @@ def load(path, *, providers=None):
         raise ImportError(
             "sk_rnn.runtime needs onnxruntime: pip install onnxruntime (or 'sk_rnn[onnx]')."
         ) from None
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"No exported model file at {path}.")
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3  # errors only: the graph's unused-initializer notes are not
-    session = onnxruntime.InferenceSession(
-        str(Path(path)), options, providers=providers or ["CPUExecutionProvider"]
-    )
+    try:
+        session = onnxruntime.InferenceSession(
+            str(Path(path)), options, providers=providers or ["CPUExecutionProvider"]
+        )
+    except Exception as exc:  # onnxruntime's own errors (InvalidProtobuf, NoSuchFile, Fail)
+        raise ValueError(f"{path} is not a readable ONNX file: {exc}") from None
     metadata = session.get_modelmeta().custom_metadata_map
     if HEADER_KEY not in metadata:
         raise ValueError(f"{path} is an ONNX file, but not one written by sk_rnn's to_onnx.")
-    header = json.loads(metadata[HEADER_KEY])
-    if header.get("format") != FORMAT or header.get("format_version", 0) > FORMAT_VERSION:
+    try:
+        header = json.loads(metadata[HEADER_KEY])
+    except ValueError as exc:
+        raise ValueError(f"{path} has a header that is not JSON: {exc}") from None
+    version = header.get("format_version") if isinstance(header, dict) else None
+    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
         raise ValueError(
-            f"{path} was written in format version {header.get('format_version')} (by sk_rnn "
+            f"{path} was written in format version {version} (by sk_rnn "
             f"{header.get('sk_rnn_version')}); this runtime reads versions up to "
             f"{FORMAT_VERSION}. Upgrade sk_rnn where the model runs."
         )
-    network = _Network(session, header)
-    return _RUNTIMES[header["estimator"]](network, header)
+    try:
+        graph = _graph_sizes(session)
+        check_header(
+            header,
+            graph,
+            estimators=tuple(_RUNTIMES),
+            tokenizers=TOKENIZERS,
+            reserved_tokens=SPECIAL_TOKENS,
+            affixes=tuple(AFFIXES),
+        )
+        runtime = _RUNTIMES[header["estimator"]]
+        runtime.check_header(header, graph)
+        return runtime(_Network(session, header, path), header)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise ValueError(f"{path} is not a valid sk_rnn ONNX file: {exc}") from None
+
+
+def _graph_sizes(session) -> dict:
+    """The graph's fixed sizes: the last dimension of its input ``x`` and of its output
+    (None where dynamic), which the header's sizes must match."""
+
+    def last(node):
+        size = node.shape[-1] if node.shape else None
+        return size if isinstance(size, int) else None
+
+    return {
+        "input": last(session.get_inputs()[0]),
+        "input_rank": len(session.get_inputs()[0].shape),
+        "output": last(session.get_outputs()[0]),
+    }
 
 
 # -- the network ---------------------------------------------------------------------------
@@ -82,8 +121,9 @@ class _Network:
     padded batches (as the estimator encodes them), and the graph's outputs back in the
     order of ``X``."""
 
-    def __init__(self, session, header: dict):
+    def __init__(self, session, header: dict, path=None):
         self.session = session
+        self.path = path
         # A unidirectional encoder without pooling never reads the lengths: the exporter
         # then leaves that input out of the graph.
         self.reads_lengths = "lengths" in {i.name for i in session.get_inputs()}
@@ -125,7 +165,13 @@ class _Network:
             samples = order[start : start + self.batch_size]
             x, lengths = _padded(sequences, samples)
             feed = {"x": x, "lengths": lengths} if self.reads_lengths else {"x": x}
-            (outputs,) = self.session.run(None, feed)
+            try:
+                (outputs,) = self.session.run(None, feed)
+            except Exception as exc:  # onnxruntime's errors: the header and graph disagree
+                raise ValueError(
+                    f"The network of {self.path} refused its input ({exc}); the file's "
+                    "header does not describe its graph."
+                ) from None
             yield samples, outputs, lengths
 
     def rows(self, X) -> np.ndarray:
@@ -178,6 +224,12 @@ class _Runtime:
         if cls.reads is not None:
             _RUNTIMES[cls.reads] = cls
 
+    @classmethod
+    def check_header(cls, header: dict, graph: dict) -> None:
+        """Check the header's entries of this kind of model (after the common ones,
+        ``check_header`` of ``sk_rnn._saving.onnx_format``); a ValueError names the
+        field."""
+
     def __init__(self, network: _Network, header: dict):
         self._network = network
         self.header = header
@@ -188,6 +240,17 @@ class _Runtime:
 
 class _Labelling(_Runtime):
     """A runtime model that predicts labels (``classes_``)."""
+
+    @classmethod
+    def check_header(cls, header, graph):
+        classes = schema.field_array(header, "classes", kinds="biufU")
+        if len(classes) < 2 or not np.array_equal(np.unique(classes), classes):
+            raise ValueError("header field 'classes' must be 2 or more distinct sorted labels")
+        if graph["output"] not in (None, len(classes)):
+            raise ValueError(
+                f"header field 'classes' has {len(classes)} labels for the graph's "
+                f"{graph['output']} outputs"
+            )
 
     def __init__(self, network, header):
         super().__init__(network, header)
@@ -232,6 +295,20 @@ class Regressor(_Runtime):
 
     reads = "RNNRegressor"
 
+    @classmethod
+    def check_header(cls, header, graph):
+        schema.field_bool(header, "per_step")
+        single = schema.field_bool(header, "single_output")
+        n = graph["output"]
+        mean = schema.field_array(header, "target_mean", shape=(n,))
+        shape = (len(mean),)
+        schema.field_array(header, "target_scale", shape=shape, positive=True)
+        shrinkage = schema.field_array(header, "shrinkage", shape=shape)
+        if ((shrinkage < 0) | (shrinkage > 1)).any():
+            raise ValueError("header field 'shrinkage' holds factors outside [0, 1]")
+        if single and len(mean) != 1:
+            raise ValueError("header field 'single_output' is true for several outputs")
+
     def __init__(self, network, header):
         super().__init__(network, header)
         self.per_step = header["per_step"]
@@ -262,6 +339,15 @@ class Tagger(_Labelling):
     """
 
     reads = "RNNTagger"
+
+    @classmethod
+    def check_header(cls, header, graph):
+        super().check_header(header, graph)
+        crf = schema.field_dict(header, "crf", optional=True)
+        if crf is not None:
+            n = len(decode_array(header["classes"]))
+            for part, shape in (("start", (n,)), ("transitions", (n, n)), ("end", (n,))):
+                schema.field_array(crf, part, "crf.", ndim=len(shape), shape=shape)
 
     def __init__(self, network, header):
         super().__init__(network, header)
@@ -306,6 +392,54 @@ class Forecaster(
     """
 
     reads = "RNNForecaster"
+
+    @classmethod
+    def check_header(cls, header, graph):
+        Regressor.check_header(header, graph)
+        spec = schema.field_dict(header, "forecaster")
+        where = "forecaster."
+        horizon = schema.field_int(spec, "horizon", where, minimum=1)
+        if graph["output"] not in (None, horizon) or header["per_step"]:
+            raise ValueError("header field 'forecaster.horizon' does not fit the graph's outputs")
+        schema.field_int(spec, "window", where, minimum=1)
+        schema.field_choice(spec, "scaling", ("window", "series"), where)
+        schema.field_bool(spec, "log", where)
+        schema.field_int(spec, "difference", where, minimum=1, optional=True)
+        if not (spec["series_id"] is None or isinstance(spec["series_id"], str)):
+            raise ValueError("header field 'forecaster.series_id' must be null or a string")
+        ids = schema.field_array(spec, "series_ids", where, kinds="biuU")
+        many = schema.field_bool(spec, "many_series", where)
+        if len(ids) == 0 or len(np.unique(ids)) != len(ids) or (not many and len(ids) != 1):
+            raise ValueError("header field 'forecaster.series_ids' must be distinct ids")
+        width = schema.field_int(spec, "n_features_in", where, minimum=1)
+        n_covariates = schema.field_int(spec, "n_covariates", where, minimum=0)
+        if n_covariates != width - 1:
+            raise ValueError("header field 'forecaster.n_covariates' is not n_features_in - 1")
+        n = len(ids)
+        schema.field_array(spec, "target_mean", where, shape=(n,))
+        schema.field_array(spec, "target_scale", where, shape=(n,), positive=True)
+        for name in ("covariate_mean", "covariate_scale"):
+            covariates = schema.field_array(
+                spec, name, where, ndim=2, shape=(n, n_covariates), positive=name.endswith(
+                    "scale"
+                ), optional=True,
+            )  # fmt: skip
+            if (covariates is None) != (n_covariates == 0):
+                raise ValueError(f"header field 'forecaster.{name}' does not fit n_covariates")
+        errors = schema.field_array(
+            spec, "interval_errors", where, ndim=3 if many else 2, optional=True
+        )
+        if errors is not None and (errors < 0).any():
+            raise ValueError("header field 'forecaster.interval_errors' holds negative errors")
+        series = spec["series"]
+        if not isinstance(series, list) or len(series) != n:
+            raise ValueError(f"header field 'forecaster.series' must hold {n} series")
+        for i in range(n):
+            table = schema.field_array(dict(enumerate(series)), i, where + "series.", ndim=2)
+            if table.shape[1] != width or len(table) == 0:
+                raise ValueError(
+                    f"header field 'forecaster.series' {i} must have {width} columns and steps"
+                )
 
     def __init__(self, network, header):
         super().__init__(network, header)

@@ -160,7 +160,9 @@ def test_tagger_on_text_matches(tmp_path, cell, crf):
     X, y = typed_entities(N_SEQUENCES, np.random.default_rng(2))
     # Affix features are on by default; characters are the one optional extra.
     model = RNNTagger(cell=cell, crf=crf, character_features=True, **TINY).fit(X, y)
-    assert_same_steps(exported(model, tmp_path), model, X)
+    # Real words too: the character columns are as wide as a batch's longest word.
+    words = [["Anna", "met", "Bartholomew"], ["in", "Copenhagen", "yesterday", "x"]]
+    assert_same_steps(exported(model, tmp_path), model, X + words)
 
 
 def test_tagger_on_numbers_matches(tmp_path):

@@ -161,11 +161,17 @@ def _traced_graph(model) -> bytes:
     if not text:
         x = torch.zeros(2, 3, model.n_features_in_ * model.frame_size_)
     else:
-        features = model._token_features([["a", "b", "c"]])
+        # Words of several lengths: the character columns, as wide as the longest word of
+        # a batch, stay a dynamic dimension of the graph.
+        features = model._token_features([["Anna", "saw", "it"]])
         width = 0 if features is None else features.shape[1]
         x = torch.ones((2, 3, 1 + width) if width else (2, 3), dtype=torch.int64)
+        if width:
+            x[:, :, 1:] = torch.as_tensor(features, dtype=torch.int64)
     per_step = model._outputs_per_step
     dynamic = {"x": {0: "batch", 1: "steps"}, "lengths": {0: "batch"}}
+    if text and getattr(model, "character_vocabulary_", None) is not None:
+        dynamic["x"][2] = "token_columns"
     dynamic["outputs"] = {0: "batch", 1: "steps"} if per_step else {0: "batch"}
     buffer = io.BytesIO()
     with warnings.catch_warnings():

@@ -64,13 +64,15 @@ class NetStateMixin(SafeSaving):
     # The net and its history go in the file as weights and a list, not as attributes.
     _unsaved_attributes = ("net_", "history_")
     # Read at prediction time: saved as they are now, not as they were at fit.
-    _prediction_parameters: tuple[str, ...] = ("batch_size", "verbose")
+    _prediction_parameters: tuple[str, ...] = ("batch_size", "verbose", "max_length", "keep")
 
     def _saved_parameters(self) -> dict:
         """The parameters the network was fitted with, and the prediction parameters as
         they are now: what the file needs to rebuild and to predict as this model does."""
         params = dict(self._fitted_params_)
-        params.update({name: getattr(self, name) for name in self._prediction_parameters})
+        params.update(
+            {name: getattr(self, name) for name in self._prediction_parameters if name in params}
+        )
         if params.get("embeddings") is not None and params.get("embedding_dim") in (None, "auto"):
             params["embedding_dim"] = pretrained_dimension(params["embeddings"])
         for name, why in _NEEDED_ONLY_TO_FIT.items():
@@ -95,6 +97,17 @@ class NetStateMixin(SafeSaving):
     def _restore_state(self, state: dict, tensors: dict, prefix: str, device) -> None:
         """Rebuild the net around saved weights, checking their shapes before building."""
         weights = renamed_weights(module_state(tensors, prefix))
+        # Every recurrent layer holds weights of its own: a header asking for more layers
+        # than the file has tensors is refused before a module is built (building even on
+        # the meta device takes minutes for 100,000 layers).
+        if self.num_layers > len(weights):
+            raise ValueError(
+                f"the header asks for num_layers={self.num_layers}, but the file holds "
+                f"{len(weights)} weight tensors"
+            )
+        history = state.get("history")
+        if not isinstance(history, list) or not all(isinstance(e, dict) for e in history):
+            raise ValueError("the training history is not a list of epochs")
         with torch.device("meta"):  # shapes only, nothing allocated
             expected = {k: tuple(v.shape) for k, v in self._build_module().state_dict().items()}
         found = {k: tuple(v.shape) for k, v in weights.items()}

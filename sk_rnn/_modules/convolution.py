@@ -41,5 +41,15 @@ class ConvolutionBranch(nn.Module):
         inside = length_mask(lengths, x.size(1))[:, None, :].to(x.dtype)
         h = x.transpose(1, 2)
         for convolution, norm in zip(self.convolutions, self.norms, strict=True):
-            h = torch.relu(norm(convolution(h * inside)))
+            h = torch.relu(_normalised(norm, convolution(h * inside)))
         return (h * inside).sum(2) / lengths[:, None].to(h.dtype)
+
+
+def _normalised(norm: nn.BatchNorm1d, h: torch.Tensor) -> torch.Tensor:
+    """``norm(h)``; a training batch of one value per channel (one sequence of one step)
+    has no batch statistics, so it is normalised with the running ones."""
+    if norm.training and h.size(0) * h.size(2) == 1:
+        return nn.functional.batch_norm(
+            h, norm.running_mean, norm.running_var, norm.weight, norm.bias, False, 0.0, norm.eps
+        )
+    return norm(h)

@@ -28,6 +28,7 @@ __all__ = [
     "integer",
     "labels",
     "nonnegative_errors",
+    "optional",
     "optional_vectorizer",
     "per_target_vector",
     "series_ids",
@@ -106,6 +107,8 @@ def _ids(mapping, first_id: int, what: str) -> str | None:
         return f"must map {what} (strings) to ids of at least {first_id}"
     if len(set(ids)) != len(ids):
         return "gives two entries the same id"
+    if ids and max(ids) >= first_id + len(ids):  # the module has an embedding per entry
+        return f"gives an id beyond its {len(ids)} entries"
     return None
 
 
@@ -132,6 +135,8 @@ def _input_scaling(fitted) -> str | None:
     mean, scale = fitted.get("input_mean_"), fitted.get("input_scale_")
     if (mean is None) != (scale is None):
         return "input_mean_ and input_scale_ must both be given or both be None"
+    if (mean is not None) != (fitted.get("input_scaling_") == "global"):
+        return "input_mean_ and input_scale_ are given exactly with input_scaling_='global'"
     width = fitted.get("n_features_in_")
     return _vector(mean, width, optional=True) or _vector(
         scale, width, positive=True, optional=True
@@ -146,11 +151,13 @@ def _per_target(fitted) -> int | None:
     return len(ids) if isinstance(ids, np.ndarray) else None
 
 
-def _affix_vocabularies(value, fitted) -> str | None:
+def _affix_vocabularies(value, fitted, names) -> str | None:
     if value is None:
         return None
     if not isinstance(value, dict):
         return f"is {type(value).__name__}; it must map affix names to vocabularies"
+    if set(value) != set(names):
+        return f"must name the affixes {list(names)}"
     for name, vocabulary in value.items():
         problem = _ids(vocabulary, 2, f"the values of affix {name!r}")
         if problem:
@@ -261,7 +268,24 @@ def fitted_vectorizer(value, fitted) -> str | None:
 
 
 vocabulary = _vocabulary
-affix_vocabularies = _affix_vocabularies
+
+
+def affix_vocabularies(names):
+    """A check of the affix vocabularies of a model whose affixes are ``names``."""
+    return lambda value, fitted: _affix_vocabularies(value, fitted, names)
+
+
+def optional(check):
+    """``check`` of an attribute a fitted model may lack (``n_features_in_`` of a text
+    model, the covariate scaling of a forecaster without covariates)."""
+
+    def checked(value, fitted):
+        return check(value, fitted)
+
+    checked.optional = True
+    return checked
+
+
 series_tables = _series
 series_ids = _series_ids
 nonnegative_errors = _nonnegative_errors
@@ -279,13 +303,17 @@ def auto_settings(value, fitted) -> str | None:
 
 # What every network estimator's input encoding writes (sk_rnn._mixins.inputs).
 INPUT_ENCODING_CONSTRAINTS = {
-    "n_features_in_": integer(1),
+    "n_features_in_": optional(integer(1)),  # numeric input only
     "frame_size_": integer(1),
     "input_scaling_": input_scaling,
     "input_mean_": input_statistics,  # with input_scale_: both or neither, per feature
-    "input_scale_": lambda value, fitted: None,
+    "input_scale_": input_statistics,
     "vectorizer_": optional_vectorizer,
 }
+
+
+def _is_optional(check) -> bool:
+    return getattr(check, "optional", False)
 
 
 class _Fitted(dict):
@@ -304,6 +332,9 @@ def check_fitted(fitted: dict, cls) -> None:
     unknown = sorted(set(fitted) - set(constraints))
     if unknown:
         raise ValueError(f"{unknown[0]!r} is not a fitted attribute of {cls.__name__}")
+    missing = [n for n, c in constraints.items() if n not in fitted and not _is_optional(c)]
+    if missing:
+        raise ValueError(f"the fitted attribute {missing[0]} is missing")
     context = _Fitted(fitted, cls)
     for name, check in constraints.items():  # sizes first: later checks compare with them
         if name in fitted:

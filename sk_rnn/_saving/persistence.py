@@ -41,6 +41,7 @@ from .._version import __version__
 from .._warnings import warn_user
 from .fitted_schema import check_fitted
 from .migrations import fill_absent, upgrade_header
+from .onnx_format import array_from_json
 
 __all__ = [
     "FORMAT_VERSION",
@@ -210,12 +211,7 @@ def _from_json(value, tensors: dict, device):
         cls = _registered_class(value["__estimator__"])
         return cls(**{k: _from_json(v, tensors, device) for k, v in _dict(value, "params").items()})
     if "__ndarray__" in value:
-        dtype = np.dtype(value["dtype"])
-        if dtype.kind in "mM":
-            return np.asarray(value["__ndarray__"], dtype=np.int64).view(dtype)
-        if dtype.kind not in "biufU":
-            raise ValueError(f"an array has dtype {dtype}, which the format does not use")
-        return np.asarray(value["__ndarray__"], dtype=dtype)
+        return array_from_json(value["__ndarray__"], value.get("dtype"), "biufUmM")
     if "__device__" in value:
         return torch.device(value["__device__"])
     if "__tuple__" in value:
@@ -413,14 +409,28 @@ def load(path, *, device: str | None = None):
 def _restore_estimator(state, tensors: dict, device):
     if not isinstance(state, dict):
         raise ValueError("an estimator's entry is not a JSON object")
+    missing = [key for key in ("estimator", "params", "fitted") if key not in state]
+    if missing:
+        raise ValueError(f"an estimator's entry has no {missing[0]!r}")
     cls = _registered_class(state["estimator"])
-    params = {k: _from_json(v, tensors, device) for k, v in _dict(state, "params").items()}
     fitted = _dict(state, "fitted")
+    for name in fitted:  # before anything is decoded: an unknown entry allocates nothing
+        if (
+            not _FITTED_NAME.fullmatch(name)
+            or hasattr(cls, name)
+            or name not in cls._fitted_constraints
+        ):
+            raise ValueError(f"{name!r} is not a fitted attribute of {cls.__name__}")
+    params = {k: _from_json(v, tensors, device) for k, v in _dict(state, "params").items()}
     for name in fitted:
-        if not _FITTED_NAME.fullmatch(name) or hasattr(cls, name) or name in params:
+        if name in params:
             raise ValueError(f"{name!r} is not a fitted attribute")
     fitted = {name: _from_json(value, tensors, device) for name, value in fitted.items()}
     fill_absent(cls, saved_name, params, fitted)
+    # A parameter left out would take the class's default: another model than the saved one.
+    missing = [name for name in cls._get_param_names() if name not in params]
+    if missing:
+        raise ValueError(f"the parameter {missing[0]!r} is missing")
     check_fitted(fitted, cls)
     estimator = cls(**params)
     estimator._validate_params()  # the checks fit runs: batch_size=0 is refused here

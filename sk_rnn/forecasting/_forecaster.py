@@ -21,7 +21,7 @@ from .._validation import check_sample_weight
 from ._intervals import IntervalsMixin
 from ._layout import SeriesLayoutMixin, index_ends
 from ._recursion import ForecastingMixin
-from ._windows import WindowEncodingMixin, mean_step
+from ._windows import WindowEncodingMixin, typical_step
 
 __all__ = ["RNNForecaster"]
 
@@ -172,14 +172,21 @@ class RNNForecaster(
     _fitted_constraints: dict = {
         "n_features_in_": schema.integer(1),
         "window_": schema.integer(1),
-        "n_covariates_": schema.integer(0),
+        "n_covariates_": lambda value, fitted: (
+            schema.integer(0)(value, fitted)
+            or (
+                None
+                if value == fitted.get("n_features_in_", 1) - 1
+                else "must be n_features_in_ - 1 (the columns after the target)"
+            )
+        ),
         "many_series_": schema.boolean,
         "series_ids_": schema.series_ids,
         "series_": schema.series_tables,
         "target_mean_": schema.per_target_vector(),
         "target_scale_": schema.per_target_vector(positive=True),
-        "covariate_mean_": schema.covariate_statistics("covariate_mean_"),
-        "covariate_scale_": schema.covariate_statistics("covariate_scale_"),
+        "covariate_mean_": schema.optional(schema.covariate_statistics("covariate_mean_")),
+        "covariate_scale_": schema.optional(schema.covariate_statistics("covariate_scale_")),
         "interval_errors_": schema.nonnegative_errors,
         "index_ends_": schema.index_ends,
         "regressor_": lambda value, fitted: (
@@ -278,12 +285,14 @@ a list of them; or a long DataFrame with a ``series_id`` column
         self.series_ = tables if self.many_series_ else tables[0]
         targets = [self._transformed(t[:, 0]) for t in tables]
         if self.scaling == "series":
-            self.target_mean_, self.target_scale_ = np.array(
-                [mean_and_nonzero_scale(target) for target in targets]
-            ).T
-        else:  # a window's own scale; the series' mean step for windows that do not move
+            with np.errstate(over="ignore", invalid="ignore"):  # refused just below
+                self.target_mean_, self.target_scale_ = np.array(
+                    [mean_and_nonzero_scale(target) for target in targets]
+                ).T
+        else:  # a window's own scale; the series' typical step for windows that do not move
             self.target_mean_ = np.zeros(len(targets))
-            self.target_scale_ = np.array([mean_step(target) for target in targets])
+            self.target_scale_ = np.array([typical_step(target) for target in targets])
+        _check_finite_scaling(self.target_mean_, self.target_scale_, self._names())
         covariates = [
             table[len(table) - len(target) :, 1:]
             for table, target in zip(tables, targets, strict=True)
@@ -366,6 +375,16 @@ a list of them; or a long DataFrame with a ``series_id`` column
         tables = self._tables()
         ends = None if self.index_ends_ is None else self.index_ends_.copy()
         for i, new, index in self._future_tables(X, allow_nan_target=False, with_index=True):
+            if ends is not None and index is not None and index.dtype != ends.dtype:
+                known = not np.isnat(ends[i]) if ends.dtype.kind == "M" else np.isfinite(ends[i])
+                if known:
+                    kinds = {"M": "dates", "f": "numbers"}
+                    raise ValueError(
+                        f"{self._names()[i]}: the new steps are indexed by "
+                        f"{kinds.get(index.dtype.kind, index.dtype)}, but the series was "
+                        f"fitted on an index of {kinds.get(ends.dtype.kind, ends.dtype)} "
+                        f"(last step {ends[i]}); give the new steps an index of the same kind."
+                    )
             if ends is not None and index is not None and index.dtype == ends.dtype:
                 if index[0] <= ends[i]:  # NaN and NaT (an end not known) compare False
                     raise ValueError(
@@ -430,6 +449,15 @@ a list of them; or a long DataFrame with a ``series_id`` column
         truth = np.concatenate([table[:, 0] for _, table in pairs])
         return -float(np.mean(np.abs((np.concatenate(forecasts) - truth) / truth)))
 
+    def _restore_state(self, state, tensors, prefix, device) -> None:
+        """A loaded forecaster's parameters must fit its network (a file's header could
+        pair a horizon with a network that predicts another)."""
+        if self.regressor_.n_outputs_ != self.horizon:
+            raise ValueError(
+                f"horizon={self.horizon}, but the network predicts "
+                f"{self.regressor_.n_outputs_} steps"
+            )
+
     # -- ONNX export hooks (sk_rnn._mixins.export) ---------------------------------------------
 
     def _onnx_network(self) -> RNNRegressor:
@@ -458,3 +486,14 @@ a list of them; or a long DataFrame with a ``series_id`` column
             series=[encode_array(t) for t in self._tables()],
         )
         return {**self.regressor_._onnx_header(), "forecaster": forecaster}
+
+
+def _check_finite_scaling(mean, scale, names) -> None:
+    """Refuse series whose scaling overflows (values near the float64 limit): every
+    forecast of theirs would be infinite."""
+    bad = ~(np.isfinite(mean) & np.isfinite(scale))
+    if bad.any():
+        raise ValueError(
+            f"{names[np.argmax(bad)]} has values too large to scale (its mean "
+            "or spread overflows float64); divide it by a constant before fitting."
+        )

@@ -68,6 +68,7 @@ def _float_array(X, name) -> np.ndarray:
             "'.toarray()' to convert to a dense numpy array."
         )
     if hasattr(X, "to_numpy"):  # pandas, nullable dtypes included
+        _check_numeric_columns(X, name)
         X = X.to_numpy(dtype=np.float64, na_value=np.nan)
     X = as_float_array(np.asarray(X), np.float64, name)
     if X.ndim == 0 or len(X) == 0:
@@ -75,6 +76,36 @@ def _float_array(X, name) -> np.ndarray:
             f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required."
         )
     return X
+
+
+def _check_numeric_columns(X, name) -> None:
+    """Refuse a pandas column of dates (the time belongs in the index, or the forecaster
+    would fit nanoseconds since 1970 as values) or of anything else that is not numbers,
+    naming the column."""
+    columns = X.items() if hasattr(X, "columns") else [(getattr(X, "name", None), X)]
+    for column, values in columns:
+        what = f"{name}: column {column!r}" if hasattr(X, "columns") else name
+        if getattr(values.dtype, "kind", "") in "mM":
+            raise ValueError(
+                f"{what} holds dates or durations. The forecaster reads each step's time from "
+                f"the index: make the column the index (X.set_index({column!r})), or drop it."
+            )
+        try:
+            values.to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError):
+            bad = next(v for v in values if not _is_number(v))
+            raise ValueError(
+                f"{what} holds values that are not numbers ({bad!r}); the target and the "
+                "covariates must be numeric."
+            ) from None
+
+
+def _is_number(value) -> bool:
+    try:
+        float(value)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def check_series(X, name, *, allow_nan_target=False) -> np.ndarray:

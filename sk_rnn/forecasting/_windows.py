@@ -9,6 +9,7 @@ __all__ = [
     "WindowEncodingMixin",
     "make_windows",
     "mean_step",
+    "typical_step",
     "window_inputs",
 ]
 
@@ -118,9 +119,18 @@ class WindowEncodingMixin:
         return x, level, scale
 
     def _scaled_future(self, z, cut, fallback_scale):
-        """The ``horizon`` steps of ``z`` from ``cut`` on, as the network predicts them."""
-        level, scale = self._window_scaling(z[max(0, cut - self.window_) : cut], fallback_scale)
-        return (z[cut : cut + self.horizon] - level) / scale
+        """The ``horizon`` steps of ``z`` from ``cut`` on, as the network learns them.
+
+        After a window that does not move (scaled by the series' typical step), the
+        future is kept within ``horizon`` typical steps of the window: one outlier after
+        a flat stretch would otherwise teach every flat window to expect a share of it.
+        """
+        window = z[max(0, cut - self.window_) : cut]
+        level, scale = self._window_scaling(window, fallback_scale)
+        future = (z[cut : cut + self.horizon] - level) / scale
+        if self.scaling == "window" and len(window) > 1 and mean_step(window, 0.0) == 0.0:
+            future = np.clip(future, -self.horizon, self.horizon)
+        return future
 
     def _window_scaling(self, window, fallback_scale) -> tuple[float, float]:
         """The level and scale a window is read in: none with ``scaling="series"`` (the
@@ -128,6 +138,19 @@ class WindowEncodingMixin:
         if self.scaling == "series":
             return 0.0, 1.0
         return float(window[-1]), mean_step(window, fallback_scale)
+
+
+def typical_step(values, fallback=1.0) -> float:
+    """A series' typical absolute change between consecutive values: the mean of its
+    steps without the outlying ones (beyond the upper quartile plus three interquartile
+    ranges), so that a spike cannot set the scale of the windows that do not move;
+    ``fallback`` where there is none or it is 0."""
+    steps = np.abs(np.diff(values))
+    if not len(steps):
+        return float(fallback)
+    lower, upper = np.quantile(steps, [0.25, 0.75])
+    step = float(np.mean(steps[steps <= upper + 3 * (upper - lower)]))
+    return step if step > 1e-12 * max(float(np.max(np.abs(values))), 1e-300) else float(fallback)
 
 
 def mean_step(values, fallback=1.0) -> float:
