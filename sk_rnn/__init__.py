@@ -15,6 +15,7 @@ _EXPORTS = {
     "RNNSeq2Seq": "._seq2seq",
     "RNNTagger": "._tagger",
     "SequenceScaler": "._preprocessing",
+    "SequenceTable": "._tables",
     "SequenceVectorizer": "._text",
     "TokenIds": "._text",
     "load": "._saving.persistence",

@@ -57,6 +57,7 @@ class RNNClassifier(SequenceFeaturesMixin, DeclaredClassesMixin, ClassifierMixin
         What "auto" stood for at fit, for this kind of input: ``cell``, ``pooling``,
         ``dropout`` and ``conv_channels``. Saved with the model, so that a model keeps
         its network when a later version changes a default.
+    %(shared_attributes)s
     net_ : skorch.NeuralNet
         The trained skorch net holding the torch module (``net_.module_``).
     history_ : skorch.History

@@ -43,10 +43,14 @@ def check_labels(y, name: str = "y") -> np.ndarray:
 
 
 def _with_numpy_missing(y):
-    """pandas' nullable and categorical values, with missing entries as NaN/None."""
+    """pandas' nullable and categorical values (and polars' Series and one-column
+    frames), with missing entries as NaN/None."""
     to_numpy = getattr(y, "to_numpy", None)
     if to_numpy is None:
         return y
+    if type(y).__module__.startswith("polars"):  # polars' to_numpy takes no dtype
+        values = to_numpy()
+        return values.astype(object) if values.dtype.kind in "OUS" else values
     return to_numpy(dtype=object) if str(getattr(y, "dtype", "")) != "category" else to_numpy()
 
 

@@ -69,6 +69,10 @@ class RNNLanguageModel(RNNBase):
     ----------
     vectorizer_ : SequenceVectorizer
         The tokenizer and vocabulary (``vocabulary_``).
+    %(shared_attributes)s
+    auto_settings_ : dict
+        Empty: none of this estimator's settings means something else for numeric input
+        and for text (the entry keeps every estimator's files alike).
     net_ : skorch.NeuralNet
         The trained skorch net holding the torch module.
     history_ : skorch.History

@@ -356,6 +356,24 @@ SHARED_DOCS: dict[str, tuple[str, str]] = {
 }
 
 PLACEHOLDER = "%(shared_parameters)s"
+# The fitted attributes every network estimator's fit writes, rendered in place of this
+# placeholder in its Attributes section.
+FITTED_PLACEHOLDER = "%(shared_attributes)s"
+SHARED_ATTRIBUTE_DOCS = """\
+    frame_size_ : int
+        Input steps per model step: ``frame_size``, "auto" resolved from the training
+        lengths (1 for text, and for outputs per step).
+    input_scaling_ : {"global", "per_series"} or None
+        How numeric input is scaled: ``standardize``, "auto" resolved at fit (None for
+        text, or without scaling).
+    input_mean_ : ndarray of shape (n_features_in_,) or None
+        Per-feature training mean that "global" scaling subtracts (else None).
+    input_scale_ : ndarray of shape (n_features_in_,) or None
+        Per-feature training standard deviation that "global" scaling divides by (else
+        None).
+    early_stopping_ : bool
+        Whether this fit held out ``validation_fraction`` of the sequences to stop early
+        (``early_stopping``, "auto" resolved from the number of sequences)."""
 
 
 def document_parameters(cls):
@@ -384,6 +402,7 @@ def document_parameters(cls):
     if placeholder not in (cls.__doc__ or ""):
         raise ValueError(f"{cls.__name__}'s docstring has no {PLACEHOLDER} placeholder.")
     cls.__doc__ = cls.__doc__.replace(placeholder, "\n".join(lines))
+    cls.__doc__ = cls.__doc__.replace("    " + FITTED_PLACEHOLDER, SHARED_ATTRIBUTE_DOCS)
     return cls
 
 

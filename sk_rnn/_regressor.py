@@ -75,6 +75,11 @@ class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
     ----------
     n_outputs_ : int
         Number of targets per sequence (per step with ``per_step``).
+    target_mean_ : ndarray of shape (n_outputs_,)
+        The (weighted) training mean of each target, which the network's outputs are
+        standardised around and ``shrinkage_`` pulls predictions towards.
+    target_scale_ : ndarray of shape (n_outputs_,)
+        The training standard deviation of each target (1 for a constant one).
     n_features_in_ : int
         Features per time step seen in fit (1 for 2-D input, one sequence per row);
         numeric input only.
@@ -93,6 +98,7 @@ class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
     single_output_ : bool
         Whether ``y`` was 1-D (per step: each ``y[i]`` was), so that ``predict``
         returns shape (n_samples,) (per step: ``(n_steps_i,)`` arrays).
+    %(shared_attributes)s
     net_ : skorch.NeuralNet
         The trained skorch net holding the torch module (``net_.module_``).
     history_ : skorch.History

@@ -74,8 +74,15 @@ default="auto"
         The target tokenizer and vocabulary (with ``<bos>`` and ``<eos>``).
     max_target_length_ : int
         Tokens in the longest training target.
+    targets_are_text_ : bool
+        Whether the targets were texts (``predict`` returns strings) rather than token
+        lists (it returns lists of tokens).
     n_features_in_ : int
         Features per step of numeric sources.
+    %(shared_attributes)s
+    auto_settings_ : dict
+        Empty: none of this estimator's settings means something else for numeric input
+        and for text (the entry keeps every estimator's files alike).
     net_ : skorch.NeuralNet
         The trained skorch net holding the torch module.
     history_ : skorch.History

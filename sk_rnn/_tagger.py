@@ -86,6 +86,10 @@ class RNNTagger(DeclaredClassesMixin, RNNBase):
         Features per time step seen in fit; numeric input only.
     vectorizer_ : SequenceVectorizer or None
         The tokenizer and vocabulary learned from text input (None for numeric input).
+    %(shared_attributes)s
+    auto_settings_ : dict
+        Empty: none of this estimator's settings means something else for numeric input
+        and for text (the entry keeps every estimator's files alike).
     net_ : skorch.NeuralNet
         The trained skorch net holding the torch module (``net_.module_``).
     history_ : skorch.History

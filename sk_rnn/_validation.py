@@ -53,6 +53,9 @@ def positional(X, name: str = "X"):
             f"{name} is a sparse matrix; sk_rnn needs dense sequences. "
             "Convert it with X.toarray() if it fits in memory."
         )
+    read_table = getattr(X, "__sk_rnn_sequences__", None)
+    if read_table is not None:  # a SequenceTable: its sequences, read from its rows
+        return read_table()
     if isinstance(X, np.ndarray) and X.dtype == object and X.ndim == 2 and X.shape[1] == 1:
         # A column of sequences, as meta-estimators hand on a DataFrame column.
         return list(X[:, 0])

@@ -5,6 +5,7 @@ import ast
 import inspect
 import re
 
+import numpy as np
 import pytest
 
 import sk_rnn
@@ -147,3 +148,55 @@ def test_a_stated_default_that_drifted_is_caught():
     problems = default_problems("tagging.rst", text)
     assert len(problems) == 2 and "crf=False" in problems[0]
     assert default_problems("tagging.rst", "``crf=True`` (the default)\n    CRF.") == []
+
+
+# -- every fitted attribute in its class's Attributes section ---------------------------------
+
+
+def documented_attributes(cls) -> set[str]:
+    """The names listed in ``cls``'s numpydoc Attributes section (``a, b : type`` lines
+    count for both)."""
+    doc = inspect.cleandoc(cls.__doc__ or "")
+    if "\nAttributes\n----------\n" not in doc:
+        return set()
+    section = doc.split("\nAttributes\n----------\n", 1)[1]
+    section = re.split(r"\n[A-Z][A-Za-z ]+\n-+\n", section)[0]
+    names = set()
+    for line in re.findall(r"^(\w[\w, ]*) :", section, re.M):
+        names.update(name.strip() for name in line.split(","))
+    return names
+
+
+def undocumented_fitted_attributes(model) -> list[str]:
+    """The fitted attributes ``model`` holds that its class's docstring does not list."""
+    fitted = {n for n in vars(model) if re.fullmatch(r"[a-z][a-z0-9_]*_", n)}
+    return sorted(fitted - documented_attributes(type(model)))
+
+
+def _fitted_models():
+    from test_extending import _fitted_models as models
+
+    return models()
+
+
+@pytest.mark.parametrize("name", list(_fitted_models()))
+def test_every_fitted_attribute_is_in_its_class_attributes_section(name):
+    model = _fitted_models()[name]()
+    if type(model).__module__.startswith("sk_rnn"):
+        assert undocumented_fitted_attributes(model) == []
+
+
+def test_the_attributes_check_catches_an_undocumented_attribute():
+    from sk_rnn import RNNClassifier
+
+    class Undocumented(RNNClassifier):
+        """A classifier.
+
+        Attributes
+        ----------
+        classes_ : ndarray
+        """
+
+    model = Undocumented(hidden_size=4, max_epochs=1).fit([np.ones((3, 1))] * 4, [0, 1] * 2)
+    missing = undocumented_fitted_attributes(model)
+    assert "classes_" not in missing and "input_scaling_" in missing

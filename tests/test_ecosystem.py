@@ -313,3 +313,15 @@ def test_scaling_every_weight_by_a_constant_does_not_change_training(recall, wei
         warnings.simplefilter("error")  # nothing overflows, underflows or diverges
         weighted = model.fit(X, y, sample_weight=np.full(60, weight)).predict_proba(X)
     np.testing.assert_allclose(weighted, unweighted, atol=1e-6)
+
+
+@pytest.mark.parametrize("container", ["Series", "DataFrame"])
+def test_polars_labels_work_where_pandas_labels_do(recall, container):
+    pl = pytest.importorskip("polars")
+    X, y = recall
+    labels = np.where(np.asarray(y) == y[0], "yes", "no")
+    polars_y = pl.Series("y", labels) if container == "Series" else pl.DataFrame({"y": labels})
+    ours = RNNClassifier(**TINY).fit(X, polars_y)
+    theirs = RNNClassifier(**TINY).fit(X, pd.Series(labels))
+    np.testing.assert_array_equal(ours.classes_, ["no", "yes"])
+    np.testing.assert_array_equal(ours.predict_proba(X), theirs.predict_proba(X))

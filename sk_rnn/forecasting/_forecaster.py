@@ -136,6 +136,15 @@ class RNNForecaster(
         Calibration errors of each origin at each step ahead (absolute, or relative to
         the forecast with ``log=True``); with many series, shape
         ``(n_series, interval_windows, horizon)``.
+    target_mean_, target_scale_ : ndarray of shape (n_series,)
+        Each series' scaling: its mean and standard deviation with ``scaling="series"``;
+        with ``scaling="window"`` zeros and its typical step (the mean absolute change
+        without outlying steps), the scale of windows that do not move.
+    covariate_mean_, covariate_scale_ : ndarray of shape (n_series, n_covariates_)
+        Each series' covariate standardisation (absent without covariates).
+    index_ends_ : ndarray of shape (n_series,) or None
+        The last time (date or number) of each series' index, which ``update`` checks
+        new steps against; None when the series had no index.
 
     Examples
     --------

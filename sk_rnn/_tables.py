@@ -1,0 +1,348 @@
+"""Sequences as users store them: a long table (one row per sequence id and time step) read
+as a collection of sequences, from pandas, polars or Parquet files.
+
+:class:`SequenceTable` is what every estimator, ``Pipeline``, ``cross_val_score``,
+``GridSearchCV`` and ``train_test_split`` take where they take a list of sequences: its
+length is the number of sequences and indexing with integers selects sequences, so
+scikit-learn's splitters split by sequence, never by row. A Parquet-backed table reads
+only its id and time columns when made; a sequence's rows are read when it is used, and a
+pickled table (what a joblib or Dask worker receives) holds the path and the selection,
+never the data.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["SequenceTable"]
+
+
+class SequenceTable:
+    """A long table (one row per sequence id and time step) as a collection of sequences.
+
+    Parameters
+    ----------
+    data : pandas or polars DataFrame
+        One row per (id, time step). A pandas frame may instead carry (id, time) as a
+        two-level MultiIndex (sktime's layout), whose levels then give the id and the
+        time. For a Parquet file or folder of files, use :meth:`from_parquet`.
+    id_column : str, default=None
+        The column naming each row's sequence; None takes the first level of a
+        MultiIndex.
+    time_column : str, default=None
+        The column that orders the rows of a sequence (numbers or dates); rows are sorted
+        by it within each sequence. None keeps the rows' order (the second level of a
+        MultiIndex, if there is one).
+    feature_columns : list of str, default=None
+        The columns that make a step: numbers (one feature each), or one column of
+        strings (one token per row, as in CoNLL files). None: every column but the id,
+        time and target columns.
+    target_column : str, default=None
+        A column of targets: constant within a sequence (one target per sequence, as
+        :attr:`y` gives it) or one per step (for the tagger and ``per_step``).
+
+    Attributes
+    ----------
+    ids : ndarray of shape (n_sequences,)
+        Each sequence's id, in the order of the sequences (that of first appearance).
+    lengths : ndarray of shape (n_sequences,)
+        Steps per sequence.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sk_rnn import SequenceTable
+    >>> log = pd.DataFrame({"patient": [7, 7, 9, 7], "hour": [0, 1, 0, 2],
+    ...                     "pulse": [80.0, 84.0, 60.0, 90.0], "label": [1, 1, 0, 1]})
+    >>> table = SequenceTable(log, id_column="patient", time_column="hour",
+    ...                       target_column="label")
+    >>> len(table), table.ids.tolist(), table.lengths.tolist()
+    (2, [7, 9], [3, 1])
+    >>> table[0].ravel().tolist(), table.y.tolist()
+    ([80.0, 84.0, 90.0], [1, 0])
+    """
+
+    def __init__(
+        self, data, *, id_column=None, time_column=None, feature_columns=None, target_column=None
+    ):
+        self._source = _Frame(data, id_column, time_column)
+        self._columns = (feature_columns, target_column)
+        self._selection = None
+        self._build()
+
+    @classmethod
+    def from_parquet(
+        cls, path, *, id_column, time_column=None, feature_columns=None, target_column=None
+    ) -> SequenceTable:
+        """A table over a Parquet file or a folder of them (read with pyarrow).
+
+        Only the id and time columns are read now; the steps of a sequence are read when
+        it is used, and pickling sends the path and the selection, never the data.
+        """
+        table = cls.__new__(cls)
+        table._source = _Parquet(path, id_column, time_column)
+        table._columns = (feature_columns, target_column)
+        table._selection = None
+        table._build()
+        return table
+
+    # -- the index: which rows make which sequence ----------------------------------------
+
+    def _build(self) -> None:
+        features, target = self._columns
+        source = self._source
+        names = source.column_names()
+        for role, column in (("id_column", source.id_column), ("time_column", source.time)):
+            if column is not None and column not in names:
+                raise ValueError(f"{role}={column!r} is not a column of the table ({names}).")
+        if target is not None and target not in names:
+            raise ValueError(f"target_column={target!r} is not a column of the table ({names}).")
+        if features is None:
+            features = [c for c in names if c not in (source.id_column, source.time, target)]
+        missing = [c for c in features if c not in names]
+        if missing:
+            raise ValueError(f"feature_columns {missing} are not columns of the table ({names}).")
+        if not features:
+            raise ValueError("The table has no feature columns besides the id and time columns.")
+        self.feature_columns = list(features)
+        self.target_column = target
+        ids, times = source.ids_and_times()
+        self._order, self._offsets, self._all_ids = _sequence_index(ids, times)
+
+    @property
+    def _positions(self) -> np.ndarray:
+        n = len(self._all_ids)
+        return np.arange(n) if self._selection is None else self._selection
+
+    @property
+    def ids(self) -> np.ndarray:
+        return self._all_ids[self._positions]
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self._offsets)[self._positions]
+
+    # -- a collection of sequences --------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+    @property
+    def shape(self) -> tuple[int]:
+        """``(n_sequences,)``: scikit-learn's splitters count and index sequences."""
+        return (len(self),)
+
+    def __getitem__(self, key):
+        if isinstance(key, tuple):  # scikit-learn indexes arrays as X[indices, ...]
+            key = key[0]
+        if isinstance(key, int | np.integer):
+            return self._sequences([self._positions[key]], self.feature_columns)[0]
+        selected = self._positions[np.arange(len(self))[key]]
+        view = self.__class__.__new__(self.__class__)
+        view.__dict__.update(self.__dict__)
+        view._selection = selected
+        return view
+
+    def __iter__(self):
+        return iter(self.sequences())
+
+    def __repr__(self) -> str:
+        return (
+            f"SequenceTable({len(self)} sequences of {len(self.feature_columns)} column(s), "
+            f"from {self._source.description})"
+        )
+
+    def sequences(self) -> list:
+        """Every selected sequence: a float32 array ``(n_steps, n_features)`` each, or a
+        list of tokens for a column of strings."""
+        return self._sequences(self._positions, self.feature_columns)
+
+    @property
+    def y(self):
+        """The target column: one value per sequence (an array) where it is constant
+        within each sequence, else one array of values per sequence (per step)."""
+        if self.target_column is None:
+            raise AttributeError("This table has no target_column.")
+        per_step = self._sequences(self._positions, [self.target_column], as_values=True)
+        if all(len(v) and (v == v[0]).all() for v in per_step):
+            return np.array([v[0] for v in per_step])
+        return per_step
+
+    def align(self, targets) -> np.ndarray:
+        """``targets`` keyed by id (a pandas Series or a dict) in the order of the
+        sequences; ids of the table that ``targets`` lacks are refused, naming a few."""
+        lookup = targets.to_dict() if hasattr(targets, "to_dict") else dict(targets)
+        missing = [i for i in self.ids.tolist() if i not in lookup]
+        if missing:
+            raise ValueError(
+                f"targets lack {len(missing)} of the table's ids, for example {missing[:5]}."
+            )
+        return np.array([lookup[i] for i in self.ids.tolist()])
+
+    def _sequences(self, positions, columns, as_values=False) -> list:
+        rows = [self._order[self._offsets[p] : self._offsets[p + 1]] for p in positions]
+        values = self._source.rows(np.concatenate(rows) if rows else np.array([], int), columns)
+        out, start = [], 0
+        for r in rows:
+            out.append(values[start : start + len(r)])
+            start += len(r)
+        if as_values:
+            return [v[:, 0] for v in out]
+        if values.dtype.kind in "OUS":
+            if len(columns) > 1:
+                raise ValueError(
+                    f"The feature columns {list(columns)} mix strings and numbers: a sequence "
+                    "is numbers (any number of columns) or tokens (one column of strings); "
+                    "choose them with feature_columns."
+                )
+            return [list(v[:, 0]) for v in out]
+        return [v.astype(np.float32, copy=False) for v in out]
+
+    def __sk_rnn_sequences__(self) -> list:
+        """What estimators read from the table (``sk_rnn._validation.positional``)."""
+        return self.sequences()
+
+    # -- pickling: a file-backed table travels as its path and selection -------------------
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        if isinstance(self._source, _Parquet):
+            for name in ("_order", "_offsets", "_all_ids"):
+                state.pop(name, None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        if "_order" not in state:
+            ids, times = self._source.ids_and_times()
+            self._order, self._offsets, self._all_ids = _sequence_index(ids, times)
+
+
+def _sequence_index(ids: np.ndarray, times: np.ndarray | None):
+    """The rows of each sequence, in time order: (row order, offsets, ids in order of
+    first appearance); duplicate (id, time) pairs are refused, naming a few."""
+    distinct, first, codes = np.unique(ids, return_index=True, return_inverse=True)
+    rank = np.empty(len(distinct), dtype=np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(len(distinct))
+    sequence = rank[codes.ravel()]
+    if times is None:
+        order = np.argsort(sequence, kind="stable")
+    else:
+        order = np.lexsort((times, sequence))
+        same = (np.diff(sequence[order]) == 0) & (times[order][1:] == times[order][:-1])
+        if same.any():
+            rows = order[1:][same][:3]
+            pairs = [(_plain(ids[r]), _plain(times[r])) for r in rows]
+            raise ValueError(
+                f"The table has {int(same.sum())} duplicate (id, time) pairs, for example "
+                f"{pairs}: each time step of a sequence needs one row."
+            )
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(sequence, minlength=len(distinct)))])
+    return order, offsets, distinct[np.argsort(first, kind="stable")]
+
+
+def _plain(value):
+    """A numpy scalar as the Python value it holds (for messages)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _column_values(values: np.ndarray, name: str) -> np.ndarray:
+    """A column as numbers, or as strings (tokens); a column mixing the two is refused."""
+    if values.dtype.kind in "biuf":
+        return values.astype(np.float64)
+    if values.dtype.kind in "mM":
+        raise ValueError(f"Column {name!r} holds dates; use it as time_column, or drop it.")
+    kinds = {type(v).__name__ for v in values.tolist()}
+    if kinds <= {"str"}:
+        return values.astype(object)
+    numeric = {"int", "float", "bool"}
+    if kinds <= numeric | {"NoneType"}:
+        return np.array([np.nan if v is None else v for v in values.tolist()], dtype=np.float64)
+    raise ValueError(
+        f"Column {name!r} mixes types ({', '.join(sorted(kinds))}): a feature column holds "
+        "numbers, or strings (one token per row)."
+    )
+
+
+class _Frame:
+    """An in-memory pandas or polars long table."""
+
+    def __init__(self, data, id_column, time_column):
+        if hasattr(data, "index") and getattr(data.index, "nlevels", 1) == 2 and id_column is None:
+            id_column, level_time = data.index.names
+            time_column = time_column or level_time
+            data = data.reset_index()
+        if type(data).__module__.startswith("polars"):
+            data = data.to_pandas()
+        if not (hasattr(data, "columns") and hasattr(data, "iloc")):
+            raise TypeError(
+                "SequenceTable takes a pandas or polars DataFrame (use "
+                "SequenceTable.from_parquet for Parquet files)."
+            )
+        if id_column is None:
+            raise ValueError("id_column is required (or a frame with an (id, time) MultiIndex).")
+        self.data, self.id_column, self.time = data, id_column, time_column
+        self.description = f"a {type(data).__name__} of {len(data)} rows"
+
+    def column_names(self) -> list:
+        return [str(c) for c in self.data.columns]
+
+    def ids_and_times(self):
+        ids = self.data[self.id_column].to_numpy()
+        times = None if self.time is None else self.data[self.time].to_numpy()
+        return ids, times
+
+    def rows(self, rows: np.ndarray, columns) -> np.ndarray:
+        frame = self.data.iloc[rows]
+        return np.stack([_column_values(frame[c].to_numpy(), c) for c in columns], axis=1)
+
+
+class _Parquet:
+    """A Parquet file or folder of files, read with pyarrow: the id and time columns to
+    index the sequences, the rows of the sequences used when they are used."""
+
+    def __init__(self, path, id_column, time_column):
+        try:
+            import pyarrow.parquet  # noqa: F401
+        except ImportError:
+            raise ImportError(
+                "Reading Parquet needs pyarrow: pip install 'sk_rnn[tables]'."
+            ) from None
+        self.path, self.id_column, self.time = os.fspath(path), id_column, time_column
+        self.description = f"Parquet {self.path}"
+        self._schema = tuple(self.column_names())
+
+    def _dataset(self):
+        import pyarrow.dataset as ds
+
+        if not Path(self.path).exists():
+            raise ValueError(f"The Parquet data {self.path} no longer exists.")
+        return ds.dataset(self.path, format="parquet")
+
+    def column_names(self) -> list:
+        # pandas writes its index as a column; it is not a feature
+        names = [n for n in self._dataset().schema.names if not n.startswith("__index_level_")]
+        known = getattr(self, "_schema", None)
+        if known is not None and tuple(names) != known:
+            raise ValueError(
+                f"The Parquet data {self.path} changed schema since the table was made: "
+                f"columns {list(known)} then, {names} now."
+            )
+        return names
+
+    def ids_and_times(self):
+        columns = [self.id_column] + ([self.time] if self.time else [])
+        table = self._dataset().to_table(columns=columns)
+        ids = table.column(self.id_column).to_numpy()
+        times = None if self.time is None else table.column(self.time).to_numpy()
+        return ids, times
+
+    def rows(self, rows: np.ndarray, columns) -> np.ndarray:
+        self.column_names()  # a file replaced since: refused, not misread
+        table = self._dataset().to_table(columns=list(columns))
+        return np.stack(
+            [_column_values(table.column(c).take(rows).to_numpy(), c) for c in columns], axis=1
+        )
