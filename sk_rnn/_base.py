@@ -428,6 +428,7 @@ class RNNBase(
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True  # (n_samples, n_steps, n_features)
         tags.input_tags.string = True  # texts, read with the tokenizer
+        tags.input_tags.allow_nan = parameter_value(self, "missing") != "error"  # gaps
         return tags
 
     @property

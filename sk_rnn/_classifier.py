@@ -118,6 +118,7 @@ class RNNClassifier(SequenceFeaturesMixin, DeclaredClassesMixin, ClassifierMixin
         freeze_embeddings=False,
         token_dropout=0.2,
         standardize="auto",
+        missing="auto",
         frame_size="auto",
         max_length=None,
         keep="first",

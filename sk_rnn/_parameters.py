@@ -19,6 +19,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 
 from ._constraints import Count
 from ._device import PRECISIONS
+from ._gaps import IMPUTATIONS
 from ._modules import CELLS, POOLINGS
 from ._tokenizing import TOKENIZERS
 
@@ -90,6 +91,7 @@ ABSENT_PARAMETER_VALUES: dict = {
     "keep": "first",
     "lr_schedule": "constant",
     "max_length": None,
+    "missing": "error",
     "standardize": False,
 }
 
@@ -126,6 +128,7 @@ SHARED_CONSTRAINTS: dict = {
     "standardize": ["boolean", StrOptions({"auto", "per_series", "global"})],
     "frame_size": [Count(1), StrOptions({"auto"})],
     "max_length": [Count(1), None],
+    "missing": [StrOptions({"auto", "error", *IMPUTATIONS})],
     "keep": [StrOptions({"first", "last"})],
     "max_epochs": [Count(1), StrOptions({"auto"})],
     "batch_size": [Count(1)],
@@ -250,6 +253,19 @@ SHARED_DOCS: dict[str, tuple[str, str]] = {
         f"training sequence has at most {AUTO_FRAME_STEPS} model steps (1 for sequences up "
         f"to {AUTO_FRAME_STEPS} steps); the fitted value is ``frame_size_``.",
     ),
+    "missing": (
+        '{"auto", "last", "mean", "zero", "error"}',
+        "How numeric input with gaps (NaN) is read. A missing value is imputed, and the "
+        "network also sees, per feature, whether it was observed at each step and the "
+        "steps since it last was (``log1p``), so it learns from which channels went "
+        'silent and for how long. "last": the last observed value of the feature in its '
+        'sequence; "mean": its mean over the sequence; "zero": its training mean (zero '
+        'once standardised). "auto": "last" when the training input has gaps, and no '
+        'gap channels when it has none (the model then refuses NaN). "error": NaN is '
+        "refused. Infinity, and a sequence with no observed value at all, are always "
+        "refused. The choice is saved as ``input_gaps_`` and applied the same way in "
+        "``predict``, ``transform``, ``partial_fit`` and after ``load``.",
+    ),
     "max_length": (
         "int or None",
         "Read at most this many steps of each sequence: tokens of a text, or time steps "
@@ -371,6 +387,12 @@ SHARED_ATTRIBUTE_DOCS = """\
     input_scale_ : ndarray of shape (n_features_in_,) or None
         Per-feature training standard deviation that "global" scaling divides by (else
         None).
+    input_gaps_ : {"last", "mean", "zero"} or None
+        How gaps (NaN) in numeric input are imputed, ``missing`` resolved at fit; None: the
+        model has no gap channels and refuses NaN.
+    input_fill_ : ndarray of shape (n_features_in_,) or None
+        With gaps, each feature's training mean over its observed values: the value of a
+        feature never observed in a sequence, and the "zero" imputation.
     early_stopping_ : bool
         Whether this fit held out ``validation_fraction`` of the sequences to stop early
         (``early_stopping``, "auto" resolved from the number of sequences)."""

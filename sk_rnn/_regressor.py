@@ -172,6 +172,7 @@ class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
         freeze_embeddings=False,
         token_dropout=0.2,
         standardize="auto",
+        missing="auto",
         frame_size="auto",
         max_length=None,
         keep="first",

@@ -25,10 +25,10 @@ class SequenceTable:
 
     Parameters
     ----------
-    data : pandas or polars DataFrame
-        One row per (id, time step). A pandas frame may instead carry (id, time) as a
-        two-level MultiIndex (sktime's layout), whose levels then give the id and the
-        time. For a Parquet file or folder of files, use :meth:`from_parquet`.
+    data : pandas or polars DataFrame, default=None
+        One row per (id, time step); required. A pandas frame may instead carry (id,
+        time) as a two-level MultiIndex (sktime's layout), whose levels then give the id
+        and the time. For a Parquet file or folder of files, use :meth:`from_parquet`.
     id_column : str, default=None
         The column naming each row's sequence; None takes the first level of a
         MultiIndex.
@@ -66,7 +66,13 @@ class SequenceTable:
     """
 
     def __init__(
-        self, data, *, id_column=None, time_column=None, feature_columns=None, target_column=None
+        self,
+        data=None,
+        *,
+        id_column=None,
+        time_column=None,
+        feature_columns=None,
+        target_column=None,
     ):
         self._source = _Frame(data, id_column, time_column)
         self._columns = (feature_columns, target_column)

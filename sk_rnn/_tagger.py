@@ -144,6 +144,7 @@ class RNNTagger(DeclaredClassesMixin, RNNBase):
         freeze_embeddings=False,
         token_dropout=0.5,
         standardize=True,
+        missing="auto",
         max_epochs="auto",
         batch_size=32,
         lr=3e-3,

@@ -106,7 +106,12 @@ def _frame_samples(frame, name: str):
 
 
 def check_sequences(
-    X, *, n_features: int | None = None, name: str = "X", first_index: int = 0
+    X,
+    *,
+    n_features: int | None = None,
+    name: str = "X",
+    first_index: int = 0,
+    allow_nan: bool = False,
 ) -> Sequences:
     """Validate numeric sequence input and return it as float32 :class:`Sequences`.
 
@@ -127,6 +132,9 @@ def check_sequences(
         Name of the argument, used in error messages.
     first_index : int
         Index of ``X[0]`` in the user's data, when ``X`` is a chunk of it (for messages).
+    allow_nan : bool
+        Accept NaN (gaps, which the model learns from); infinity and a sequence with no
+        observed value at all are still refused.
 
     Raises
     ------
@@ -143,9 +151,9 @@ def check_sequences(
             "first (for example seconds since a reference time)."
         )
     if isinstance(X, np.ndarray) and (X.dtype != object or X.ndim == 2):
-        sequences = _check_array_input(X, name)
+        sequences = _check_array_input(X, name, allow_nan)
     elif isinstance(X, list | tuple | np.ndarray):
-        sequences = _check_list_input(X, name, first_index)
+        sequences = _check_list_input(X, name, first_index, allow_nan)
     else:
         raise TypeError(f"{name} must be a list of sequences or an array, got {type(X).__name__}.")
     if n_features is not None and sequences.n_features != n_features:
@@ -156,9 +164,12 @@ def check_sequences(
     return sequences
 
 
-def _check_array_input(X: np.ndarray, name: str) -> Sequences:
+def _check_array_input(X: np.ndarray, name: str, allow_nan: bool = False) -> Sequences:
     if X.ndim == 2:
-        return Sequences.from_padded(_check_table(X, name)[:, :, None])
+        sequences = Sequences.from_padded(_check_table(X, name, allow_nan)[:, :, None])
+        if allow_nan:
+            _check_finite(sequences.values, name, sequences, allow_nan=True)
+        return sequences
     if X.ndim == 3:
         if X.shape[0] == 0:
             raise ValueError(f"{name} contains 0 sequences; at least one is required.")
@@ -167,8 +178,12 @@ def _check_array_input(X: np.ndarray, name: str) -> Sequences:
         if X.shape[2] == 0:
             raise ValueError(f"{name} has 0 features per step; at least one is required.")
         values = _as_float32(X, name)
-        _check_finite(values, name)
-        return Sequences.from_padded(values)
+        if not allow_nan:
+            _check_finite(values, name)
+            return Sequences.from_padded(values)
+        sequences = Sequences.from_padded(values)
+        _check_finite(sequences.values, name, sequences, allow_nan=True)
+        return sequences
     if X.ndim < 2:
         raise ValueError(
             f"Expected a 2-D array (one univariate sequence per row), a 3-D array "
@@ -182,7 +197,7 @@ def _check_array_input(X: np.ndarray, name: str) -> Sequences:
     )
 
 
-def _check_table(X: np.ndarray, name: str) -> np.ndarray:
+def _check_table(X: np.ndarray, name: str, allow_nan: bool = False) -> np.ndarray:
     """A 2-D array of univariate rows as float32, with scikit-learn's messages for 2-D
     input (its estimator checks match them)."""
     X = as_float_array(X, np.float32, name)
@@ -191,7 +206,7 @@ def _check_table(X: np.ndarray, name: str) -> np.ndarray:
             raise ValueError(
                 f"Found array with 0 {what} (shape={X.shape}) while a minimum of 1 is required."
             )
-    if not np.isfinite(X).all():
+    if not allow_nan and not np.isfinite(X).all():
         what = "NaN" if np.isnan(X).any() else "infinity or a value too large for dtype('float32')"
         raise ValueError(f"Input {name} contains {what}.")
     return X
@@ -208,7 +223,7 @@ def as_float_array(X: np.ndarray, dtype, name: str) -> np.ndarray:
         raise type(exc)(f"{name} contains non-numeric values: {exc}") from None
 
 
-def _check_list_input(X, name: str, first_index: int = 0) -> Sequences:
+def _check_list_input(X, name: str, first_index: int = 0, allow_nan: bool = False) -> Sequences:
     if len(X) == 0:
         raise ValueError(f"{name} contains 0 sequences; at least one is required.")
     if all(_is_scalar_number(x) for x in X):
@@ -249,7 +264,7 @@ def _check_list_input(X, name: str, first_index: int = 0) -> Sequences:
             )
         arrays.append(array)
     sequences = Sequences.from_list(arrays)
-    _check_finite(sequences.values, name, sequences, first_index)
+    _check_finite(sequences.values, name, sequences, first_index, allow_nan)
     return sequences
 
 
@@ -273,8 +288,15 @@ def _as_float32(array: np.ndarray, what: str) -> np.ndarray:
 
 
 def _check_finite(
-    values: np.ndarray, name: str, sequences: Sequences | None = None, first_index: int = 0
+    values: np.ndarray,
+    name: str,
+    sequences: Sequences | None = None,
+    first_index: int = 0,
+    allow_nan: bool = False,
 ) -> None:
+    if allow_nan:  # gaps are learned from; infinity, and a sequence with no value, are not
+        _check_gaps(values, name, sequences, first_index)
+        return
     bad = ~np.isfinite(values).all(axis=tuple(range(1, values.ndim)))
     if not bad.any():
         return
@@ -284,8 +306,27 @@ def _check_finite(
     sample = int(np.searchsorted(sequences.offsets, step, side="right") - 1)
     raise ValueError(
         f"Sample {first_index + sample} of {name} contains NaN or infinity (step "
-        f"{step - sequences.offsets[sample]}); clean or impute it first."
+        f"{step - sequences.offsets[sample]}); clean or impute it first (a model learns "
+        "from NaN gaps when its training input has them and missing='auto')."
     )
+
+
+def _check_gaps(values, name: str, sequences: Sequences, first_index: int) -> None:
+    infinite = np.isinf(values).any(axis=1)
+    if infinite.any():
+        step = int(np.argmax(infinite))
+        sample = int(np.searchsorted(sequences.offsets, step, side="right") - 1)
+        raise ValueError(
+            f"Sample {first_index + sample} of {name} contains infinity (step "
+            f"{step - sequences.offsets[sample]}); gaps are NaN, and infinity is no gap."
+        )
+    observed = np.add.reduceat((~np.isnan(values)).any(axis=1), sequences.offsets)
+    if not observed.all():
+        sample = int(np.argmin(observed))
+        raise ValueError(
+            f"Sample {first_index + sample} of {name} has no observed value at all (every "
+            "value is NaN); there is nothing in it to learn from or predict with."
+        )
 
 
 def check_same_length(n_sequences: int, n_targets: int, targets: str = "targets") -> None:

@@ -74,7 +74,7 @@ def _one_token_targets(y):
 def _label_every_step(X, y):
     if y is None:
         return None
-    lengths = check_sequences(X).lengths
+    lengths = check_sequences(X, allow_nan=True).lengths
     return [[label] * n for label, n in zip(np.asarray(y), lengths, strict=False)]
 
 

@@ -22,7 +22,12 @@ def targets(estimator_class, n=4):
 
 
 BAD_X = [
-    ("NaN", [np.zeros((3, 2)), np.array([[0.0, np.nan]])] * 2, ValueError, "Sample 1 .*NaN"),
+    (
+        "nothing observed",
+        [np.zeros((3, 2)), np.array([[np.nan, np.nan]])] * 2,
+        ValueError,
+        "Sample 1 .*(no observed value|NaN)",  # seq2seq has no gap channels
+    ),
     ("inf", [np.zeros((3, 2)), np.array([[np.inf, 0.0]])] * 2, ValueError, "Sample 1 .*infinity"),
     ("empty X", [], ValueError, "0 sequences"),
     ("zero-length", [np.zeros((3, 2)), np.zeros((0, 2))] * 2, ValueError, "Sample 1 .*0 steps"),
@@ -41,6 +46,15 @@ BAD_X = [
 def test_bad_X(estimator_class, case, X, error, match):
     with pytest.raises(error, match=match):
         estimator_class(max_epochs=1).fit(X, targets(estimator_class, max(len(X), 4)))
+
+
+@pytest.mark.parametrize(
+    "estimator_class", [e for e in ESTIMATORS if "missing" in e._get_param_names()]
+)
+def test_nan_is_refused_with_missing_error(estimator_class):
+    X = [np.zeros((3, 2)), np.array([[0.0, np.nan]])] * 2
+    with pytest.raises(ValueError, match="Sample 1 .*NaN"):
+        estimator_class(max_epochs=1, missing="error").fit(X, targets(estimator_class, 4))
 
 
 @pytest.mark.parametrize("estimator_class", ESTIMATORS)

@@ -121,6 +121,12 @@ def _input_header(model) -> dict:
         "keep": parameter_value(model, "keep"),
     }
     vectorizer = model.vectorizer_
+    if vectorizer is None and getattr(model, "input_gaps_", None) is not None:
+        raise ValueError(
+            "This model learned from gaps in its input (input_gaps_="
+            f"{model.input_gaps_!r}); the runtime does not reproduce the gap channels yet, "
+            "so it cannot be exported. Predict with the estimator, or save it with save()."
+        )
     if vectorizer is None:
         return {
             "kind": "numeric",

@@ -20,6 +20,7 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from .._embeddings import pretrained_dimension, pretrained_matrix
+from .._gaps import gap_channels, observed_means
 from .._parameters import (
     AUTO_EMBEDDING_DIM,
     DEFAULT_EMBEDDING_DIM,
@@ -53,8 +54,10 @@ class InputEncoding:
     """What a fit learned about its input, and all that applying the encoding needs.
 
     Numeric input: ``n_features``, ``frame_size``, ``scaling`` ("per_series", "global" or
-    None) and, for "global", the per-feature ``mean`` and ``scale``; ``vectorizer`` is
-    None. Text: the fitted ``vectorizer``; ``n_features`` is None and ``frame_size`` 1.
+    None) and, for "global", the per-feature ``mean`` and ``scale``; with gaps, the
+    imputation (``gaps``: "last", "mean" or "zero"; None: no gaps) and the per-feature
+    ``fill`` of last resort; ``vectorizer`` is None. Text: the fitted ``vectorizer``;
+    ``n_features`` is None and ``frame_size`` 1.
     """
 
     n_features: int | None = None
@@ -63,16 +66,30 @@ class InputEncoding:
     mean: np.ndarray | None = None
     scale: np.ndarray | None = None
     vectorizer: SequenceVectorizer | None = None
+    gaps: str | None = None
+    fill: np.ndarray | None = None
 
     @property
     def is_text(self) -> bool:
         return self.vectorizer is not None
 
+    @property
+    def step_width(self) -> int:
+        """Values per input step the network reads: the features, and with gaps each
+        one's observed flag and time since it was observed."""
+        return self.n_features * (3 if self.gaps else 1)
+
     def model_steps(self, sequences: Sequences) -> Sequences:
         """Numeric sequences scaled as learned (each by its own statistics, or all by the
-        training statistics), then framed."""
-        scaled = scaled_sequences(sequences, self.scaling, self.mean, self.scale)
-        return frame_sequences(scaled, self.frame_size)
+        training statistics), with gaps imputed first and their channels joined after,
+        then framed."""
+        if self.gaps is None:
+            scaled = scaled_sequences(sequences, self.scaling, self.mean, self.scale)
+            return frame_sequences(scaled, self.frame_size)
+        imputed, observed, since = gap_channels(sequences, self.gaps, self.fill)
+        scaled = scaled_sequences(imputed, self.scaling, self.mean, self.scale)
+        values = np.concatenate([scaled.values, observed, since], axis=1)
+        return frame_sequences(Sequences(values, scaled.lengths, scaled.offsets), self.frame_size)
 
     def tokens(self, X, first_index: int = 0) -> list[list[str]]:
         """The token lists of texts ``X`` (tokenized as learned), each checked to hold a
@@ -118,13 +135,19 @@ class InputEncodingMixin:
             self._keep_input_encoding(InputEncoding(vectorizer=vectorizer))
             self._fit_token_features(tokens)
             return self._token_steps(tokens)
-        sequences = self._truncated(check_sequences(X))
+        missing = parameter_value(self, "missing")
+        sequences = self._truncated(check_sequences(X, allow_nan=missing != "error"))
         encoding = self._learned_numeric_encoding(sequences, sample_weight)
         self._keep_input_encoding(encoding)
         self._fit_token_features(None)
         return encoding.model_steps(sequences)
 
     def _learned_numeric_encoding(self, sequences: Sequences, sample_weight) -> InputEncoding:
+        gaps = _imputation_of(parameter_value(self, "missing"), sequences)
+        fill = None
+        if gaps is not None:  # statistics are learned on the imputed values
+            fill = observed_means(sequences)
+            sequences = gap_channels(sequences, gaps, fill)[0]
         scaling = _scaling_of(parameter_value(self, "standardize"), sequences)
         mean = scale = None
         if scaling == "global":
@@ -138,6 +161,8 @@ class InputEncodingMixin:
             scaling=scaling,
             mean=mean,
             scale=scale,
+            gaps=gaps,
+            fill=fill,
         )
 
     def _keep_input_encoding(self, encoding: InputEncoding) -> None:
@@ -147,6 +172,7 @@ class InputEncodingMixin:
         self.frame_size_ = encoding.frame_size
         self.input_scaling_ = encoding.scaling
         self.input_mean_, self.input_scale_ = encoding.mean, encoding.scale
+        self.input_gaps_, self.input_fill_ = encoding.gaps, encoding.fill
         self.vectorizer_ = encoding.vectorizer
 
     @property
@@ -161,6 +187,8 @@ class InputEncodingMixin:
             scaling=self.input_scaling_,
             mean=self.input_mean_,
             scale=self.input_scale_,
+            gaps=self.input_gaps_,
+            fill=self.input_fill_,
         )
 
     def _fitted_frame_size(self, lengths: np.ndarray) -> int:
@@ -190,7 +218,12 @@ class InputEncodingMixin:
         if not encoding.is_text:
             if text:
                 raise TypeError("This model was fitted on numeric sequences, but X holds text.")
-            sequences = check_sequences(X, n_features=encoding.n_features, first_index=first_index)
+            sequences = check_sequences(
+                X,
+                n_features=encoding.n_features,
+                first_index=first_index,
+                allow_nan=encoding.gaps is not None,
+            )
             return encoding.model_steps(self._truncated(sequences))
         if not text and len(X) and not isinstance(X[0], list | tuple | str):
             raise TypeError(
@@ -223,7 +256,7 @@ class InputEncodingMixin:
     def _input_layer_sizes(self) -> tuple[int, int | None]:
         """(encoder input size, vocabulary size or None for numeric input)."""
         if self.vectorizer_ is None:
-            return self.n_features_in_ * self.frame_size_, None
+            return self.input_encoding_.step_width * self.frame_size_, None
         return self._embedding_size(), len(self.vectorizer_.vocabulary_)
 
     def _embedding_size(self) -> int:
@@ -254,6 +287,16 @@ def _scaling_of(standardize, sequences: Sequences) -> str | None:
     if standardize is True or standardize == "global":
         return "global"
     return "per_series" if standardize == "per_series" else None
+
+
+def _imputation_of(missing: str, sequences: Sequences) -> str | None:
+    """How the gaps of training ``sequences`` are imputed (None: no gap channels), for a
+    ``missing`` value."""
+    if missing == "error":
+        return None
+    if missing == "auto":
+        return "last" if np.isnan(sequences.values).any() else None
+    return missing
 
 
 def _checked_tokens(X, tokenizer, lowercase: bool, first_index: int) -> list[list[str]]:

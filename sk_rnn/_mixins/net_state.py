@@ -12,7 +12,7 @@ from safetensors.torch import save as serialise
 from skorch.history import History
 
 from .._embeddings import pretrained_dimension
-from .._saving.migrations import auto_settings_of_the_time, renamed_weights
+from .._saving.migrations import fill_absent, renamed_weights
 from .._saving.persistence import (
     SafeSaving,
     history_to_json,
@@ -140,8 +140,15 @@ class NetStateMixin(SafeSaving):
 
     def __setstate__(self, state):
         net = state.pop("net_", None)
-        if net is not None and "auto_settings_" not in state:  # pickled before it existed
-            state["auto_settings_"] = auto_settings_of_the_time(type(self), saved_name, state)
+        if net is not None:  # a pickle from before a parameter or fitted attribute existed
+            names = set(type(self)._get_param_names())
+            params = {k: v for k, v in state.items() if k in names}
+            fitted = {k: v for k, v in state.items() if k not in names}
+            fill_absent(type(self), saved_name, params, fitted)
+            recorded = fitted.get("_fitted_params_")
+            if isinstance(recorded, dict):  # what it was fitted with, the new ones included
+                fitted["_fitted_params_"] = {**params, **recorded}
+            state = {**fitted, **params}
         super().__setstate__(state)
         if net is None:
             return

@@ -308,6 +308,17 @@ INPUT_ENCODING_CONSTRAINTS = {
     "input_scaling_": input_scaling,
     "input_mean_": input_statistics,  # with input_scale_: both or neither, per feature
     "input_scale_": input_statistics,
+    "input_gaps_": lambda value, fitted: (
+        None
+        if value in (None, "last", "mean", "zero")
+        else f"is {value!r}; it must be 'last', 'mean', 'zero' or None"
+    ),
+    "input_fill_": lambda value, fitted: (
+        None
+        if (value is None) == (fitted.get("input_gaps_") is None)
+        and (value is None or _vector(value, fitted.get("n_features_in_")) is None)
+        else "must be one finite value per feature exactly when input_gaps_ is set"
+    ),
     "vectorizer_": optional_vectorizer,
 }
 

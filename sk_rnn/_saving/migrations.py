@@ -48,6 +48,7 @@ def renamed_weights(weights: dict) -> dict:
 
 
 _SEQUENCE_LEVEL_ADDED = {
+    "missing": "auto",  # a fitted model without gap channels refuses NaN whatever it says
     "conv_channels": None,
     "standardize": False,
     "lr_schedule": "constant",
@@ -61,6 +62,7 @@ PARAMETERS_ADDED: dict[str, dict] = {
     "sk_rnn.RNNTagger": {
         "affix_features": False,
         "class_weight": None,
+        "missing": "auto",
         "standardize": False,
         "lr_schedule": "constant",
     },
@@ -92,6 +94,8 @@ FITTED_ADDED: dict[str, dict] = {
         "input_scaling_": lambda fitted, params: fitted.update(
             input_scaling_=None if fitted.get("input_mean_") is None else "global"
         ),
+        # Files from before gaps were learned from: no gap channels (NaN refused).
+        "input_gaps_": lambda fitted, params: fitted.update(input_gaps_=None, input_fill_=None),
         # Files from before early_stopping="auto" hold a bool.
         "early_stopping_": lambda fitted, params: fitted.update(
             early_stopping_=params.get("early_stopping") is True
