@@ -190,7 +190,9 @@ class SequenceTable:
 
     def _sequences(self, positions, columns, as_values=False) -> list:
         rows = [self._order[self._offsets[p] : self._offsets[p + 1]] for p in positions]
-        values = self._source.rows(np.concatenate(rows) if rows else np.array([], int), columns)
+        values = self._source.rows(
+            np.concatenate(rows) if rows else np.array([], int), columns, as_values
+        )
         out, start = [], 0
         for r in rows:
             out.append(values[start : start + len(r)])
@@ -301,9 +303,12 @@ class _Frame:
         times = None if self.time is None else self.data[self.time].to_numpy()
         return ids, times
 
-    def rows(self, rows: np.ndarray, columns) -> np.ndarray:
+    def rows(self, rows: np.ndarray, columns, raw=False) -> np.ndarray:
+        """The ``rows`` of ``columns``: steps (numbers or tokens), or the values as they
+        are (``raw``: targets keep their type)."""
         frame = self.data.iloc[rows]
-        return np.stack([_column_values(frame[c].to_numpy(), c) for c in columns], axis=1)
+        read = (lambda v, c: v) if raw else _column_values
+        return np.stack([read(frame[c].to_numpy(), c) for c in columns], axis=1)
 
 
 class _Parquet:
@@ -346,9 +351,8 @@ class _Parquet:
         times = None if self.time is None else table.column(self.time).to_numpy()
         return ids, times
 
-    def rows(self, rows: np.ndarray, columns) -> np.ndarray:
+    def rows(self, rows: np.ndarray, columns, raw=False) -> np.ndarray:
         self.column_names()  # a file replaced since: refused, not misread
         table = self._dataset().to_table(columns=list(columns))
-        return np.stack(
-            [_column_values(table.column(c).take(rows).to_numpy(), c) for c in columns], axis=1
-        )
+        read = (lambda v, c: v) if raw else _column_values
+        return np.stack([read(table.column(c).take(rows).to_numpy(), c) for c in columns], axis=1)

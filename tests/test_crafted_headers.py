@@ -180,9 +180,18 @@ def outputs(model, X):
 
 def exported(tmp_path, kind):
     """``kind`` fitted and exported to ONNX: its path and the input to compare on."""
+    return _written(tmp_path, kind, ".onnx", lambda model, path: model.to_onnx(path))
+
+
+def saved(tmp_path, kind):
+    """``kind`` fitted and saved in the safe format: its path and the input to compare on."""
+    return _written(tmp_path, kind, ".safetensors", lambda model, path: model.save(path))
+
+
+def _written(tmp_path, kind, suffix, write):
     model, X = fitted(kind)
-    path = Path(tmp_path) / f"{kind}.onnx"
-    model.to_onnx(path)
+    path = Path(tmp_path) / f"{kind}{suffix}"
+    write(model, path)
     return path, X
 
 
@@ -212,13 +221,6 @@ def load_mutated_runtime(path, edit, out):
     header = edit(header) or header
     write_onnx_header(path, header, out)
     return runtime.load(out)
-
-
-def saved(tmp_path, kind):
-    model, X = fitted(kind)
-    path = Path(tmp_path) / f"{kind}.safetensors"
-    model.save(path)
-    return path, X
 
 
 def safetensors_header(path) -> dict:

@@ -1,15 +1,14 @@
 """The fourteen problems a third red team found (issue 47), each reproduced as it was
 reported, with tiny models: each test failed before its fix."""
 
-import json
 import pickle
-import struct
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from skorch.callbacks import Callback
+from test_persistence import _rewrite_header
 
 import sk_rnn
 from sk_rnn import (
@@ -21,19 +20,6 @@ from sk_rnn import (
 )
 
 TINY = dict(hidden_size=8, max_epochs=2, random_state=0)
-
-
-def _rewrite_header(path, edit):
-    """Edit the JSON header of a safe-format file in place."""
-    raw = path.read_bytes()
-    n = struct.unpack("<Q", raw[:8])[0]
-    header = json.loads(raw[8 : 8 + n])
-    meta = json.loads(header["__metadata__"]["sk_rnn"])
-    edit(meta)
-    header["__metadata__"]["sk_rnn"] = json.dumps(meta)
-    new = json.dumps(header).encode()
-    new += b" " * (-len(new) % 8)
-    path.write_bytes(struct.pack("<Q", len(new)) + new + raw[8 + n :])
 
 
 def _series(n=40, seed=0):
