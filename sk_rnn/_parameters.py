@@ -382,15 +382,15 @@ SHARED_ATTRIBUTE_DOCS = """\
     input_scaling_ : {"global", "per_series"} or None
         How numeric input is scaled: ``standardize``, "auto" resolved at fit (None for
         text, or without scaling).
-    input_mean_ : ndarray of shape (n_features_in_,) or None
+    input_mean_ : ndarray of shape (n_features,) or None
         Per-feature training mean that "global" scaling subtracts (else None).
-    input_scale_ : ndarray of shape (n_features_in_,) or None
+    input_scale_ : ndarray of shape (n_features,) or None
         Per-feature training standard deviation that "global" scaling divides by (else
         None).
     input_gaps_ : {"last", "mean", "zero"} or None
         How gaps (NaN) in numeric input are imputed, ``missing`` resolved at fit; None: the
         model has no gap channels and refuses NaN.
-    input_fill_ : ndarray of shape (n_features_in_,) or None
+    input_fill_ : ndarray of shape (n_features,) or None
         With gaps, each feature's training mean over its observed values: the value of a
         feature never observed in a sequence, and the "zero" imputation.
     early_stopping_ : bool

@@ -75,10 +75,10 @@ class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
     ----------
     n_outputs_ : int
         Number of targets per sequence (per step with ``per_step``).
-    target_mean_ : ndarray of shape (n_outputs_,)
+    target_mean_ : ndarray of shape (n_outputs,)
         The (weighted) training mean of each target, which the network's outputs are
         standardised around and ``shrinkage_`` pulls predictions towards.
-    target_scale_ : ndarray of shape (n_outputs_,)
+    target_scale_ : ndarray of shape (n_outputs,)
         The training standard deviation of each target (1 for a constant one).
     n_features_in_ : int
         Features per time step seen in fit (1 for 2-D input, one sequence per row);

@@ -140,7 +140,7 @@ class RNNForecaster(
         Each series' scaling: its mean and standard deviation with ``scaling="series"``;
         with ``scaling="window"`` zeros and its typical step (the mean absolute change
         without outlying steps), the scale of windows that do not move.
-    covariate_mean_, covariate_scale_ : ndarray of shape (n_series, n_covariates_)
+    covariate_mean_, covariate_scale_ : ndarray of shape (n_series, n_covariates)
         Each series' covariate standardisation (absent without covariates).
     index_ends_ : ndarray of shape (n_series,) or None
         The last time (date or number) of each series' index, which ``update`` checks
