@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._sequences import Sequences
+from ._scaling import scaled_sequences
+from ._sequences import Sequences, frame_sequences
 
-__all__ = ["IMPUTATIONS", "gap_channels", "observed_means"]
+__all__ = ["IMPUTATIONS", "gap_channels", "numeric_model_steps", "observed_means"]
 
 # How a missing value is filled: the feature's last observed value in its sequence (its
 # mean there before the first observation), its mean over the sequence, or the training
@@ -66,3 +67,17 @@ def gap_channels(
         observed.astype(np.float32),
         np.log1p(since).astype(np.float32),
     )
+
+
+def numeric_model_steps(
+    sequences: Sequences, *, scaling, mean, scale, frame_size: int, gaps=None, fill=None
+) -> Sequences:
+    """Numeric sequences as the network reads them: gaps imputed (with ``gaps``), scaled
+    as fitted (``scaling``, ``mean``, ``scale``), the gap channels joined after the
+    values, then framed. The estimators and the torch-free runtime both encode with it."""
+    if gaps is None:
+        return frame_sequences(scaled_sequences(sequences, scaling, mean, scale), frame_size)
+    imputed, observed, since = gap_channels(sequences, gaps, fill)
+    scaled = scaled_sequences(imputed, scaling, mean, scale)
+    values = np.concatenate([scaled.values, observed, since], axis=1)
+    return frame_sequences(Sequences(values, scaled.lengths, scaled.offsets), frame_size)

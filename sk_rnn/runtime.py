@@ -21,10 +21,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ._gaps import numeric_model_steps
 from ._saving import onnx_format as schema
 from ._saving.onnx_format import FORMAT_VERSION, HEADER_KEY, check_header, decode_array
-from ._scaling import in_target_units, scaled_sequences
-from ._sequences import Sequences, frame_sequences, sequence_steps, truncate_sequences
+from ._scaling import in_target_units
+from ._sequences import Sequences, sequence_steps, truncate_sequences
 from ._token_features import AFFIXES, token_feature_columns, with_token_features
 from ._tokenizing import TOKENIZERS, check_not_empty, token_ids, tokenize_texts
 from ._tokens import SPECIAL_TOKENS
@@ -129,7 +130,7 @@ class _Network:
         self.reads_lengths = "lengths" in {i.name for i in session.get_inputs()}
         self.batch_size = header["batch_size"]
         self.input = dict(header["input"])
-        for name in ("mean", "scale"):
+        for name in ("mean", "scale", "fill"):
             if name in self.input:
                 self.input[name] = decode_array(self.input[name])
         if self.input["kind"] == "text":
@@ -140,10 +141,20 @@ class _Network:
         spec = self.input
         X = positional(X)
         if spec["kind"] == "numeric":
-            sequences = check_sequences(X, n_features=spec["n_features"])
+            gaps = spec.get("gaps")  # files of format version 1 have none
+            sequences = check_sequences(
+                X, n_features=spec["n_features"], allow_nan=gaps is not None
+            )
             sequences = truncate_sequences(sequences, spec["max_length"], spec["keep"])
-            sequences = scaled_sequences(sequences, spec["scaling"], spec["mean"], spec["scale"])
-            return frame_sequences(sequences, spec["frame_size"])
+            return numeric_model_steps(
+                sequences,
+                scaling=spec["scaling"],
+                mean=spec["mean"],
+                scale=spec["scale"],
+                frame_size=spec["frame_size"],
+                gaps=gaps,
+                fill=spec.get("fill"),
+            )
         if not len(X) or not all(isinstance(x, str | list | tuple) for x in X):
             raise TypeError(
                 "This model was fitted on text: pass a list of strings or of token lists."

@@ -107,10 +107,17 @@ def test_what_cannot_be_learned_from_is_refused():
         complete.predict(X)
 
 
-def test_a_model_with_gaps_is_not_exported(tmp_path):
+@pytest.mark.parametrize("missing", ["last", "mean", "zero"])
+def test_the_onnx_runtime_reads_gaps_as_the_estimator_does(tmp_path, missing):
     pytest.importorskip("onnx")
-    X, y = silent_channel(10, np.random.default_rng(5))
-    model = RNNClassifier(hidden_size=4, max_epochs=1).fit(X, y)
-    with pytest.raises(ValueError, match="learned from gaps"):
-        model.to_onnx(tmp_path / "m.onnx")
-    assert list(tmp_path.iterdir()) == []
+    pytest.importorskip("onnxruntime")
+    from sk_rnn import runtime
+
+    X, y = silent_channel(40, np.random.default_rng(5))
+    model = RNNClassifier(hidden_size=4, max_epochs=2, random_state=0, missing=missing)
+    model.fit(X, y)
+    exported = runtime.load(model.to_onnx(tmp_path / "m.onnx"))
+    np.testing.assert_array_equal(exported.predict(X), model.predict(X))
+    np.testing.assert_allclose(exported.predict_proba(X), model.predict_proba(X), atol=1e-4)
+    with pytest.raises(ValueError, match="Sample 0 of X has no observed value"):
+        exported.predict([np.full((3, 2), np.nan)])

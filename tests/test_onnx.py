@@ -346,3 +346,22 @@ def test_the_runtime_checks_its_input_and_its_file(ragged, texts, tmp_path):
     onnx.save(proto, tmp_path / "future.onnx")
     with pytest.raises(ValueError, match="format version 99"):
         runtime.load(tmp_path / "future.onnx")
+
+
+def test_a_file_of_format_version_1_loads_and_predicts_as_before(ragged, tmp_path):
+    """Version 1 files (before gap channels) have no 'gaps' or 'fill' in their input."""
+    import onnx
+
+    X, labels, _ = ragged
+    model = RNNClassifier(**TINY).fit(X, labels)
+    proto = onnx.load(model.to_onnx(tmp_path / "model.onnx"))
+    entry = next(p for p in proto.metadata_props if p.key == "sk_rnn")
+    header = json.loads(entry.value)
+    assert header["format_version"] == 2 and header["input"]["gaps"] is None
+    header["format_version"] = 1
+    del header["input"]["gaps"], header["input"]["fill"]
+    entry.value = json.dumps(header)
+    onnx.save(proto, tmp_path / "v1.onnx")
+    assert_same_rows(runtime.load(tmp_path / "v1.onnx"), model, X)
+    with pytest.raises(ValueError, match="contains NaN"):
+        runtime.load(tmp_path / "v1.onnx").predict([np.full((2, 3), np.nan)])

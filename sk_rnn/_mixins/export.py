@@ -121,12 +121,6 @@ def _input_header(model) -> dict:
         "keep": parameter_value(model, "keep"),
     }
     vectorizer = model.vectorizer_
-    if vectorizer is None and getattr(model, "input_gaps_", None) is not None:
-        raise ValueError(
-            "This model learned from gaps in its input (input_gaps_="
-            f"{model.input_gaps_!r}); the runtime does not reproduce the gap channels yet, "
-            "so it cannot be exported. Predict with the estimator, or save it with save()."
-        )
     if vectorizer is None:
         return {
             "kind": "numeric",
@@ -135,6 +129,8 @@ def _input_header(model) -> dict:
             "mean": encode_array(model.input_mean_),
             "scale": encode_array(model.input_scale_),
             "frame_size": int(model.frame_size_),
+            "gaps": model.input_gaps_,
+            "fill": encode_array(model.input_fill_),
             **truncation,
         }
     if callable(vectorizer.tokenizer):
@@ -165,7 +161,7 @@ def _traced_graph(model) -> bytes:
     text = model.vectorizer_ is not None
     lengths = torch.tensor([3, 2])
     if not text:
-        x = torch.zeros(2, 3, model.n_features_in_ * model.frame_size_)
+        x = torch.zeros(2, 3, model._input_layer_sizes()[0])
     else:
         # Words of several lengths: the character columns, as wide as the longest word of
         # a batch, stay a dynamic dimension of the graph.

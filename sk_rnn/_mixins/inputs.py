@@ -20,15 +20,15 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from .._embeddings import pretrained_dimension, pretrained_matrix
-from .._gaps import gap_channels, observed_means
+from .._gaps import gap_channels, numeric_model_steps, observed_means
 from .._parameters import (
     AUTO_EMBEDDING_DIM,
     DEFAULT_EMBEDDING_DIM,
     auto_frame_size,
     parameter_value,
 )
-from .._scaling import input_mean_and_scale, scaled_sequences, scales_span_decades
-from .._sequences import Sequences, frame_sequences, truncate_sequences
+from .._scaling import input_mean_and_scale, scales_span_decades
+from .._sequences import Sequences, truncate_sequences
 from .._text import SequenceVectorizer, is_text_input, tokenize
 from .._token_features import with_token_features
 from .._tokenizing import check_not_empty, resolved_tokenizer
@@ -83,13 +83,15 @@ class InputEncoding:
         """Numeric sequences scaled as learned (each by its own statistics, or all by the
         training statistics), with gaps imputed first and their channels joined after,
         then framed."""
-        if self.gaps is None:
-            scaled = scaled_sequences(sequences, self.scaling, self.mean, self.scale)
-            return frame_sequences(scaled, self.frame_size)
-        imputed, observed, since = gap_channels(sequences, self.gaps, self.fill)
-        scaled = scaled_sequences(imputed, self.scaling, self.mean, self.scale)
-        values = np.concatenate([scaled.values, observed, since], axis=1)
-        return frame_sequences(Sequences(values, scaled.lengths, scaled.offsets), self.frame_size)
+        return numeric_model_steps(
+            sequences,
+            scaling=self.scaling,
+            mean=self.mean,
+            scale=self.scale,
+            frame_size=self.frame_size,
+            gaps=self.gaps,
+            fill=self.fill,
+        )
 
     def tokens(self, X, first_index: int = 0) -> list[list[str]]:
         """The token lists of texts ``X`` (tokenized as learned), each checked to hold a

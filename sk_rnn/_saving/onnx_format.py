@@ -26,7 +26,7 @@ __all__ = [
 
 HEADER_KEY = "sk_rnn"  # the metadata entry holding the header
 FORMAT = "sk_rnn.onnx"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: numeric input may have gap channels ("gaps", "fill")
 
 
 def encode_array(array) -> dict | None:
@@ -211,10 +211,17 @@ def check_header(header, graph: dict, *, estimators, tokenizers, reserved_tokens
             )
             if scaling != "global" and array is not None:
                 raise ValueError(f"header field 'input.{name}' is given without global scaling")
-        if graph["input_rank"] != 3 or graph["input"] not in (None, n_features * frame_size):
+        gaps = None
+        if header["format_version"] >= 2:  # version 1 files have no gap channels
+            gaps = field_choice(spec, "gaps", (None, "last", "mean", "zero"), "input.")
+            field_array(spec, "fill", "input.", shape=(n_features,), optional=gaps is None)
+            if gaps is None and spec["fill"] is not None:
+                raise ValueError("header field 'input.fill' is given without gaps")
+        width = n_features * (3 if gaps else 1) * frame_size
+        if graph["input_rank"] != 3 or graph["input"] not in (None, width):
             raise ValueError(
-                f"the header's input (n_features={n_features}, frame_size={frame_size}) does "
-                f"not fit the graph's input width {graph['input']}"
+                f"the header's input (n_features={n_features}, frame_size={frame_size}, "
+                f"gaps={gaps}) does not fit the graph's input width {graph['input']}"
             )
         return
     field_choice(spec, "tokenizer", tokenizers, "input.")
