@@ -314,7 +314,7 @@ class RNNBase(
         parameters are refused before any data is encoded."""
         X, weights = self._checked_training_input(X, y, sample_weight)
         changed = self._check_parameter_changes()
-        sequences = self._encode_inputs(X)
+        sequences = self._training_steps(X)
         dataset = make_dataset(sequences, self._encode_targets(y, sequences), weights)
         self._apply_parameter_changes(changed, len(dataset))
         self._train(dataset, epochs or self._resolve_max_epochs(dataset))

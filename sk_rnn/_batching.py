@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import torch
 
 from ._prefetch import prefetched
 
-__all__ = ["BucketBatchIterator", "length_order"]
+__all__ = ["BlockBatchIterator", "BucketBatchIterator", "length_order", "read_ahead"]
 
 
 def length_order(lengths: np.ndarray) -> np.ndarray:
@@ -88,3 +90,71 @@ class BucketBatchIterator:
         # The order is drawn here, in the caller's thread, where the epoch seed is current.
         gathered = (self.dataset[positions] for positions in self.batches())
         return prefetched(gathered, self.device)
+
+
+class BlockBatchIterator:
+    """Length-bucketed batches over a :class:`~sk_rnn._datasets.StreamedDataset`, read
+    from its table a pool of blocks at a time.
+
+    Training (``shuffle=True``): each pass shuffles the table's blocks and reads
+    ``pool_blocks`` of them at a time, each pool batched as :class:`BucketBatchIterator`
+    batches a dataset (shuffled, sorted by length in pools, batches shuffled); a
+    background thread reads and encodes the next pool while the current one trains.
+    Memory depends on the block and pool sizes, not on the size of the table. Inference
+    and validation (``shuffle=False``): the blocks in order, batched by length.
+    """
+
+    def __init__(
+        self, dataset, batch_size, shuffle=False, epoch_seed=None, pool_blocks=4, device=None
+    ):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.epoch_seed = epoch_seed
+        self.pool_blocks = pool_blocks
+        self.device = device
+
+    def __len__(self) -> int:
+        return -(-len(self.dataset) // self.batch_size)
+
+    def pools(self) -> tuple[int, list[np.ndarray]]:
+        """The pass's seed and the positions of each pool, in the order they are read."""
+        blocks = self.dataset.blocks()
+        seed = self.epoch_seed() if self.shuffle and self.epoch_seed else 0
+        order = np.arange(len(blocks))
+        if self.shuffle:
+            generator = torch.Generator().manual_seed(seed)
+            order = torch.randperm(len(blocks), generator=generator).numpy()
+        step = self.pool_blocks
+        pools = [
+            np.concatenate([blocks[i] for i in order[k : k + step]])
+            for k in range(0, len(order), step)
+        ]
+        return seed, pools
+
+    def __iter__(self):
+        # The order is drawn here, in the caller's thread, where the epoch seed is current.
+        seed, pools = self.pools()
+
+        def batches():
+            for number, data in enumerate(read_ahead(self.dataset.load, pools)):
+                pool_seed = (seed * 1_000_003 + number) % 2**62
+                inner = BucketBatchIterator(
+                    data, self.batch_size, shuffle=self.shuffle, epoch_seed=lambda s=pool_seed: s
+                )
+                for positions in inner.batches():
+                    yield data[positions]
+
+        return prefetched(batches(), self.device)
+
+
+def read_ahead(load, items):
+    """``load(item)`` of each item in turn, the next one loaded by a background thread
+    while the caller works on the current one (reading a file overlaps training)."""
+    with ThreadPoolExecutor(max_workers=1) as reader:
+        pending = reader.submit(load, items[0]) if len(items) else None
+        for number in range(len(items)):
+            loaded = pending.result()
+            if number + 1 < len(items):
+                pending = reader.submit(load, items[number + 1])
+            yield loaded

@@ -11,7 +11,14 @@ import torch
 from ._sequences import Sequences
 from ._tokens import BOS_ID, EOS_ID, IGNORE_INDEX, PAD_ID
 
-__all__ = ["SequenceDataset", "SequencePairDataset", "StepTargets", "make_dataset"]
+__all__ = [
+    "SequenceDataset",
+    "SequencePairDataset",
+    "StepTargets",
+    "StreamedDataset",
+    "StreamedSequences",
+    "make_dataset",
+]
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,8 @@ def make_dataset(sequences: Sequences, targets=None, weights=None) -> SequenceDa
     :class:`Sequences` of target token ids (sequence to sequence); ``weights`` is None or
     one weight per sequence.
     """
+    if isinstance(sequences, StreamedSequences):
+        return StreamedDataset(sequences, targets, weights=weights)
     if isinstance(targets, Sequences):
         return SequencePairDataset(sequences, targets, weights=weights)
     if isinstance(targets, StepTargets):
@@ -160,6 +169,82 @@ class SequencePairDataset(SequenceDataset):
         target_out = torch.where(steps == lengths, EOS_ID, target_out)
         target_out = torch.where(steps > lengths, IGNORE_INDEX, target_out)
         return {**inputs, "target_in": target_in}, target_out
+
+
+@dataclass(frozen=True)
+class StreamedSequences:
+    """Training sequences left in a streamed :class:`~sk_rnn.SequenceTable`: ``encode``
+    turns a selection of the table (a view) into the model's :class:`Sequences`;
+    ``lengths`` are the sequences' lengths in input steps (for batching by length)."""
+
+    table: object
+    encode: object
+    lengths: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+
+class StreamedDataset(torch.utils.data.Dataset):
+    """A training dataset read from a streamed table a selection at a time.
+
+    The sequences stay in the table's file; :meth:`load` reads and encodes a selection
+    into a :class:`SequenceDataset`, and :meth:`blocks` tells which sequences are read
+    together cheaply (``sk_rnn._batching.BlockBatchIterator`` trains from them). Targets
+    and weights, one per sequence, are held in memory.
+    """
+
+    def __init__(self, sequences: StreamedSequences, targets=None, *, weights=None):
+        if isinstance(targets, StepTargets | Sequences):
+            raise ValueError("A streamed table trains with one target per sequence.")
+        self.source = sequences
+        self.targets = None if targets is None else np.asarray(targets)
+        self.weights = None if weights is None else np.asarray(weights, dtype=np.float32)
+        self.indices = np.arange(len(sequences))
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def subset(self, positions) -> StreamedDataset:
+        subset = object.__new__(type(self))
+        subset.__dict__.update(self.__dict__)
+        subset.indices = self.indices[np.asarray(positions)]
+        return subset
+
+    def sample_lengths(self) -> np.ndarray:
+        return self.source.lengths[self.indices]
+
+    def sample_targets(self) -> np.ndarray | None:
+        return None if self.targets is None else self.targets[self.indices]
+
+    def blocks(self) -> list[np.ndarray]:
+        """Positions of this dataset's sequences, in blocks of the table's rows."""
+        return self.source.table[self.indices].blocks()
+
+    def load(self, positions) -> SequenceDataset:
+        """The sequences at ``positions``, read, encoded and held in memory."""
+        rows = self.indices[np.asarray(positions)]
+        sequences = self.source.encode(self.source.table[rows])
+        targets = None if self.targets is None else self.targets[rows]
+        weights = None if self.weights is None else self.weights[rows]
+        return SequenceDataset(sequences, targets, weights=weights)
+
+    def __getitem__(self, positions):
+        data = self.load(positions)
+        return data[np.arange(len(data))]
+
+    def holdout(self, fraction: float, seed: int):
+        """(training, validation) subsets that keep blocks whole, so a validation pass
+        reads its own blocks only; None when there are too few blocks to hold some out
+        (the caller then holds out single sequences)."""
+        blocks = self.blocks()
+        n_valid = int(np.ceil(fraction * len(blocks)))
+        if len(blocks) < 10 or n_valid >= len(blocks):
+            return None
+        chosen = np.random.default_rng(seed).permutation(len(blocks))
+        valid = np.concatenate([blocks[i] for i in chosen[:n_valid]])
+        train = np.concatenate([blocks[i] for i in chosen[n_valid:]])
+        return self.subset(np.sort(train)), self.subset(np.sort(valid))
 
 
 def _with_padding_row(values: np.ndarray, fill) -> torch.Tensor:

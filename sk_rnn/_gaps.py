@@ -10,7 +10,13 @@ import numpy as np
 from ._scaling import scaled_sequences
 from ._sequences import Sequences, frame_sequences
 
-__all__ = ["IMPUTATIONS", "gap_channels", "numeric_model_steps", "observed_means"]
+__all__ = [
+    "IMPUTATIONS",
+    "gap_channels",
+    "numeric_model_steps",
+    "observed_means",
+    "observed_sums",
+]
 
 # How a missing value is filled: the feature's last observed value in its sequence (its
 # mean there before the first observation), its mean over the sequence, or the training
@@ -18,14 +24,18 @@ __all__ = ["IMPUTATIONS", "gap_channels", "numeric_model_steps", "observed_means
 IMPUTATIONS = ("last", "mean", "zero")
 
 
-def observed_means(sequences: Sequences) -> np.ndarray:
-    """Each feature's mean over its observed values in all ``sequences`` (float64; 0 for a
-    feature never observed): the fill of last resort, and the "zero" imputation."""
+def observed_sums(sequences: Sequences) -> tuple[np.ndarray, np.ndarray]:
+    """Each feature's sum and count of observed values in ``sequences`` (float64; blocks
+    of sequences add up)."""
     values = sequences.values.astype(np.float64)
     observed = ~np.isnan(values)
-    counts = observed.sum(axis=0)
-    sums = np.where(observed, values, 0.0).sum(axis=0)
-    return np.divide(sums, counts, out=np.zeros(values.shape[1]), where=counts > 0)
+    return np.where(observed, values, 0.0).sum(axis=0), observed.sum(axis=0)
+
+
+def observed_means(sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Each feature's mean over its observed values (0 for a feature never observed),
+    from :func:`observed_sums`: the fill of last resort, and the "zero" imputation."""
+    return np.divide(sums, counts, out=np.zeros(len(sums)), where=counts > 0)
 
 
 def gap_channels(

@@ -20,8 +20,9 @@ from skorch import NeuralNet
 from skorch.hf import AccelerateMixin
 from skorch.utils import TeeGenerator
 
-from ._batching import BucketBatchIterator
+from ._batching import BlockBatchIterator, BucketBatchIterator
 from ._callbacks import PlainPrintLog
+from ._datasets import StreamedDataset
 from ._device import autocast
 
 __all__ = [
@@ -170,6 +171,14 @@ class SequenceNet(NeuralNet):
         self.history.record(prefix + "_batch_count", len(values))
 
     def get_iterator(self, dataset, training=False):
+        if isinstance(dataset, StreamedDataset):
+            return BlockBatchIterator(
+                dataset,
+                self.batch_size,
+                shuffle=training,
+                epoch_seed=self._epoch_seed,
+                device=self.compute_device,
+            )
         return BucketBatchIterator(
             dataset,
             self.batch_size,
@@ -229,6 +238,10 @@ class HoldoutSplit:
     def __call__(self, dataset, y=None):
         from sklearn.model_selection import train_test_split
 
+        holdout = getattr(dataset, "holdout", None)  # a streamed dataset keeps blocks whole
+        split = None if holdout is None else holdout(self.fraction, self.seed)
+        if split is not None:
+            return split
         positions = np.arange(len(dataset))
         stratify = dataset.sample_targets() if self.stratified else None
         try:

@@ -18,6 +18,8 @@ __all__ = [
     "input_mean_and_scale",
     "mean_and_nonzero_scale",
     "per_sequence_standardised",
+    "RunningMoments",
+    "sequence_moments",
     "scales_span_decades",
     "weighted_mean_and_std",
 ]
@@ -42,15 +44,45 @@ def mean_and_nonzero_scale(values: np.ndarray, weights=None) -> tuple[np.ndarray
     return mean, np.where(scale > 0, scale, 1.0)
 
 
-def input_mean_and_scale(values: np.ndarray, weights=None) -> tuple[np.ndarray, np.ndarray]:
-    """Inputs' per-feature (weighted) mean and standard deviation over all steps (float64
-    sums, float32 results); a feature that never varies keeps scale 1, as in
-    scikit-learn's StandardScaler. "Never varies" is relative to the feature's own
-    magnitude (a spread within float32 rounding of its mean), so a feature in tiny units
-    (a gain of 1e-7) is scaled like any other."""
-    mean, scale = weighted_mean_and_std(values, weights)
+def input_mean_and_scale(mean: np.ndarray, std: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs' per-feature mean and scale (float32) from their (weighted) mean and
+    standard deviation over all steps (:class:`RunningMoments`); a feature that never
+    varies keeps scale 1, as in scikit-learn's StandardScaler. "Never varies" is relative
+    to the feature's own magnitude (a spread within float32 rounding of its mean), so a
+    feature in tiny units (a gain of 1e-7) is scaled like any other."""
+    scale = np.array(std, dtype=np.float64)
     scale[scale <= 10 * np.finfo(np.float32).eps * np.abs(mean)] = 1.0
     return mean.astype(np.float32), scale.astype(np.float32)
+
+
+class RunningMoments:
+    """Per-column (weighted) mean and standard deviation of rows that come in blocks,
+    merged as Chan et al. (1979) do; one block gives exactly
+    :func:`weighted_mean_and_std`'s figures."""
+
+    def __init__(self):
+        self.blocks = 0
+
+    def add(self, values: np.ndarray, weights=None) -> None:
+        total = len(values) if weights is None else float(np.sum(weights, dtype=np.float64))
+        if total <= 0:
+            return  # rows that all weigh nothing add nothing
+        mean, std = weighted_mean_and_std(values, weights)
+        if self.blocks == 0:
+            self.weight, self.mean, self.std = float(total), mean, std
+        else:
+            merged = self.weight + total
+            delta = mean - self.mean
+            m2 = (
+                self.std**2 * self.weight + std**2 * total + delta**2 * self.weight * total / merged
+            )
+            self.mean = self.mean + delta * (total / merged)
+            self.std = np.sqrt(m2 / merged)
+            self.weight = merged
+        self.blocks += 1
+
+    def mean_and_std(self) -> tuple[np.ndarray, np.ndarray]:
+        return self.mean, self.std
 
 
 def sequence_moments(sequences: Sequences) -> tuple[np.ndarray, np.ndarray]:
@@ -64,13 +96,12 @@ def sequence_moments(sequences: Sequences) -> tuple[np.ndarray, np.ndarray]:
     return mean, scale
 
 
-def scales_span_decades(sequences: Sequences, decades: float = AUTO_SCALE_DECADES) -> bool:
-    """Whether the sequences' scales (:func:`sequence_moments`, the constant ones left out)
-    span more than ``decades`` decades between their 10th and 90th percentiles: series
-    in raw units with gains that differ by orders of magnitude (currents, counts,
-    prices), which one global scale would flatten, rather than series in one unit whose
-    size may tell them apart."""
-    _, scales = sequence_moments(sequences)
+def scales_span_decades(scales: np.ndarray, decades: float = AUTO_SCALE_DECADES) -> bool:
+    """Whether the sequences' ``scales`` (from :func:`sequence_moments`; the constant ones
+    left out) span more than ``decades`` decades between their 10th and 90th
+    percentiles: series in raw units with gains that differ by orders of magnitude
+    (currents, counts, prices), which one global scale would flatten, rather than series
+    in one unit whose size may tell them apart."""
     logs = np.log10(scales[scales > 0])
     if len(logs) < 2:
         return False

@@ -17,7 +17,13 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["SequenceTable"]
+__all__ = ["BLOCK_ROWS", "STREAM_ABOVE_BYTES", "SequenceTable"]
+
+# A streamed table is read in blocks of about this many rows; Parquet writers' default row
+# group (pyarrow: 1Mi rows) is read whole, so blocks of that order waste little decoding.
+BLOCK_ROWS = 2**20
+# streamed="auto" streams a table whose feature values take more than this (as float32).
+STREAM_ABOVE_BYTES = 2**30
 
 
 class SequenceTable:
@@ -77,21 +83,46 @@ class SequenceTable:
         self._source = _Frame(data, id_column, time_column)
         self._columns = (feature_columns, target_column)
         self._selection = None
+        self._streamed = False
         self._build()
 
     @classmethod
     def from_parquet(
-        cls, path, *, id_column, time_column=None, feature_columns=None, target_column=None
+        cls,
+        path,
+        *,
+        id_column,
+        time_column=None,
+        feature_columns=None,
+        target_column=None,
+        streamed="auto",
     ) -> SequenceTable:
         """A table over a Parquet file or a folder of them (read with pyarrow).
 
-        Only the id and time columns are read now; the steps of a sequence are read when
-        it is used, and pickling sends the path and the selection, never the data.
+        Only the id and time columns are read now, a row group at a time; the steps of a
+        sequence are read when it is used, and pickling sends the path and the
+        selection, never the data.
+
+        Parameters
+        ----------
+        streamed : bool or "auto", default="auto"
+            Whether estimators read the table a block of rows at a time (fit, predict,
+            score and transform), so that memory depends on the batch and block sizes,
+            not on the size of the data. Streaming needs each id's rows together in the
+            file, in time order (as ``ORDER BY id, time`` writes them); "auto" streams
+            such a file when its feature values take more than
+            ``STREAM_ABOVE_BYTES`` (1 GiB as float32), and reads smaller ones into
+            memory. A streamed fit shuffles blocks of the file and the sequences within
+            a few blocks, not every sequence at once; see "Tables and files" in the user
+            guide.
         """
+        if streamed not in (True, False, "auto"):
+            raise ValueError(f"streamed must be True, False or 'auto'; got {streamed!r}.")
         table = cls.__new__(cls)
         table._source = _Parquet(path, id_column, time_column)
         table._columns = (feature_columns, target_column)
         table._selection = None
+        table._streamed = streamed
         table._build()
         return table
 
@@ -115,8 +146,34 @@ class SequenceTable:
             raise ValueError("The table has no feature columns besides the id and time columns.")
         self.feature_columns = list(features)
         self.target_column = target
-        ids, times = source.ids_and_times()
+        self._index()
+        requested = getattr(self, "_streamed", False)
+        if requested is True and self._order is not None:
+            raise ValueError(
+                f"streamed=True needs each id's rows together and in time order in "
+                f"{source.description}; sort it by ({source.id_column!r}, "
+                f"{source.time!r}) and write it again, or pass streamed='auto'."
+            )
+        size = int(self._offsets[-1]) * len(self.feature_columns) * 4
+        self.streamed = requested is True or (
+            requested == "auto" and self._order is None and size > STREAM_ABOVE_BYTES
+        )
+
+    def _index(self) -> None:
+        """Which rows make which sequence: row ranges when the source holds each id's
+        rows together in time order (read a row group at a time, so memory grows with
+        the number of sequences, not of rows), else a row order for every row."""
+        grouped = self._source.grouped_index()
+        if grouped is not None:
+            self._offsets, self._all_ids = grouped
+            self._order = None
+            return
+        ids, times = self._source.ids_and_times()
         self._order, self._offsets, self._all_ids = _sequence_index(ids, times)
+
+    def _rows_of(self, position) -> np.ndarray:
+        start, stop = self._offsets[position], self._offsets[position + 1]
+        return np.arange(start, stop) if self._order is None else self._order[start:stop]
 
     @property
     def _positions(self) -> np.ndarray:
@@ -172,10 +229,45 @@ class SequenceTable:
         within each sequence, else one array of values per sequence (per step)."""
         if self.target_column is None:
             raise AttributeError("This table has no target_column.")
-        per_step = self._sequences(self._positions, [self.target_column], as_values=True)
+        # Read a block at a time: a streamed table's target column may not fit in memory,
+        # so it keeps one value per sequence (its targets must be constant within each).
+        blocks = self.blocks()
+        read = []
+        for block in blocks:
+            part = self._sequences(self._positions[block], [self.target_column], as_values=True)
+            if self.streamed:
+                varying = [i for i, v in zip(block, part, strict=True) if (v != v[0]).any()]
+                if varying:
+                    raise ValueError(
+                        f"target_column={self.target_column!r} varies within sequence "
+                        f"{_plain(self.ids[varying[0]])!r}: a streamed table has one "
+                        "target per sequence (per-step targets need streamed=False)."
+                    )
+                part = [v[:1] for v in part]
+            read.extend(part)
+        if not blocks:
+            return np.array([])
+        per_step = [read[i] for i in np.argsort(np.concatenate(blocks))]
         if all(len(v) and (v == v[0]).all() for v in per_step):
             return np.array([v[0] for v in per_step])
         return per_step
+
+    def blocks(self, max_rows: int | None = None) -> list[np.ndarray]:
+        """The sequences, as positions into this table, in the order of their rows in
+        the source, cut into blocks of at most ``max_rows`` rows (default
+        ``BLOCK_ROWS``; a longer sequence is a block of its own): the units a streamed
+        table is read in."""
+        max_rows = BLOCK_ROWS if max_rows is None else max_rows
+        positions = self._positions
+        order = np.argsort(self._offsets[positions], kind="stable")
+        ends = np.cumsum(np.diff(self._offsets)[positions][order])
+        blocks, start, first = [], 0, 0
+        while start < len(order):
+            # the last sequence that still ends within max_rows of the block's first row
+            stop = max(start + 1, int(np.searchsorted(ends, first + max_rows, side="right")))
+            blocks.append(order[start:stop])
+            first, start = int(ends[stop - 1]), stop
+        return blocks
 
     def align(self, targets) -> np.ndarray:
         """``targets`` keyed by id (a pandas Series or a dict) in the order of the
@@ -189,7 +281,7 @@ class SequenceTable:
         return np.array([lookup[i] for i in self.ids.tolist()])
 
     def _sequences(self, positions, columns, as_values=False) -> list:
-        rows = [self._order[self._offsets[p] : self._offsets[p + 1]] for p in positions]
+        rows = [self._rows_of(p) for p in positions]
         values = self._source.rows(
             np.concatenate(rows) if rows else np.array([], int), columns, as_values
         )
@@ -209,9 +301,10 @@ class SequenceTable:
             return [list(v[:, 0]) for v in out]
         return [v.astype(np.float32, copy=False) for v in out]
 
-    def __sk_rnn_sequences__(self) -> list:
-        """What estimators read from the table (``sk_rnn._validation.positional``)."""
-        return self.sequences()
+    def __sk_rnn_sequences__(self):
+        """What estimators read from the table (``sk_rnn._validation.positional``): its
+        sequences, or the table itself when it is streamed (read a block at a time)."""
+        return self if self.streamed else self.sequences()
 
     # -- pickling: a file-backed table travels as its path and selection -------------------
 
@@ -225,8 +318,7 @@ class SequenceTable:
     def __setstate__(self, state):
         self.__dict__.update(state)
         if "_order" not in state:
-            ids, times = self._source.ids_and_times()
-            self._order, self._offsets, self._all_ids = _sequence_index(ids, times)
+            self._index()
 
 
 def _sequence_index(ids: np.ndarray, times: np.ndarray | None):
@@ -298,6 +390,9 @@ class _Frame:
     def column_names(self) -> list:
         return [str(c) for c in self.data.columns]
 
+    def grouped_index(self):
+        return None  # in memory: the row order of every row costs little beside the data
+
     def ids_and_times(self):
         ids = self.data[self.id_column].to_numpy()
         times = None if self.time is None else self.data[self.time].to_numpy()
@@ -312,8 +407,9 @@ class _Frame:
 
 
 class _Parquet:
-    """A Parquet file or folder of files, read with pyarrow: the id and time columns to
-    index the sequences, the rows of the sequences used when they are used."""
+    """A Parquet file or folder of files, read with pyarrow a row group at a time: the id
+    and time columns to index the sequences, the rows of the sequences used when they
+    are used."""
 
     def __init__(self, path, id_column, time_column):
         try:
@@ -325,6 +421,10 @@ class _Parquet:
         self.path, self.id_column, self.time = os.fspath(path), id_column, time_column
         self.description = f"Parquet {self.path}"
         self._schema = tuple(self.column_names())
+        self._layout = None
+
+    def __getstate__(self):
+        return {**self.__dict__, "_layout": None}  # read again where unpickled
 
     def _dataset(self):
         import pyarrow.dataset as ds
@@ -344,6 +444,79 @@ class _Parquet:
             )
         return names
 
+    def row_groups(self):
+        """The files, and the first row (counted across files) of each of their row
+        groups, with a final entry for the total; read from the files' footers, again
+        whenever a file's size or time stamp changed (a table whose number of rows
+        changed since it was indexed is refused, not misread)."""
+        import pyarrow.parquet as pq
+
+        files = self._dataset().files
+        stamp = [(f, os.stat(f).st_size, os.stat(f).st_mtime_ns) for f in files]
+        if self._layout is not None and self._layout[0] == stamp:
+            return self._layout[1]
+        starts, where = [0], []
+        for number, name in enumerate(files):
+            metadata = pq.ParquetFile(name).metadata
+            for group in range(metadata.num_row_groups):
+                starts.append(starts[-1] + metadata.row_group(group).num_rows)
+                where.append((number, group))
+        if self._layout is not None and starts[-1] != self._layout[1][1][-1]:
+            raise ValueError(
+                f"The Parquet data {self.path} changed since the table was made: "
+                f"{self._layout[1][1][-1]} rows then, {starts[-1]} now."
+            )
+        self._layout = (stamp, (files, np.array(starts), where))
+        return self._layout[1]
+
+    def _read_groups(self, groups, columns):
+        """The given row groups' ``columns``, one pyarrow table."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        files, _, where = self.row_groups()
+        opened, pieces = {}, []
+        for g in groups:
+            number, group = where[g]
+            if number not in opened:
+                opened[number] = pq.ParquetFile(files[number])
+            pieces.append(opened[number].read_row_group(group, columns=list(columns)))
+        return pa.concat_tables(pieces) if pieces else None
+
+    def grouped_index(self):
+        """(row offsets, ids) of the sequences when each id's rows are together and in
+        strictly increasing time order, read a row group at a time; None otherwise (the
+        table is then indexed row by row, which sorts and checks duplicates)."""
+        _, starts, _ = self.row_groups()
+        columns = [self.id_column] + ([self.time] if self.time else [])
+        seen, offsets, ids = set(), [], []
+        last_id = last_time = None
+        for g in range(len(starts) - 1):
+            table = self._read_groups([g], columns)
+            group_ids = table.column(self.id_column).to_numpy(zero_copy_only=False)
+            new = np.ones(len(group_ids), bool)
+            new[1:] = group_ids[1:] != group_ids[:-1]
+            if len(group_ids) and last_id is not None:
+                new[0] = group_ids[0] != last_id
+            if self.time:
+                times = table.column(self.time).to_numpy(zero_copy_only=False)
+                before = np.concatenate(
+                    [[times[0] if last_time is None else last_time], times[:-1]]
+                )
+                if len(times) and not (new | (times > before)).all():
+                    return None  # out of time order, or a duplicate time
+                last_time = times[-1] if len(times) else last_time
+            for row in np.flatnonzero(new).tolist():
+                key = _plain(group_ids[row])
+                if key in seen:
+                    return None  # an id whose rows are not together
+                seen.add(key)
+                offsets.append(starts[g] + row)
+                ids.append(group_ids[row])
+            last_id = group_ids[-1] if len(group_ids) else last_id
+        offsets.append(starts[-1])
+        return np.array(offsets, dtype=np.int64), np.array(ids)
+
     def ids_and_times(self):
         columns = [self.id_column] + ([self.time] if self.time else [])
         table = self._dataset().to_table(columns=columns)
@@ -352,7 +525,17 @@ class _Parquet:
         return ids, times
 
     def rows(self, rows: np.ndarray, columns, raw=False) -> np.ndarray:
+        """The ``rows`` of ``columns``, reading only the row groups that hold them."""
         self.column_names()  # a file replaced since: refused, not misread
-        table = self._dataset().to_table(columns=list(columns))
+        _, starts, _ = self.row_groups()
+        group_of = np.searchsorted(starts, rows, side="right") - 1
+        groups = np.unique(group_of)
+        table = self._read_groups(groups.tolist(), columns)
+        if table is None:
+            return np.empty((0, len(columns)))
+        # a row's place in the concatenated groups: its group's place, plus its own
+        sizes = starts[groups + 1] - starts[groups]
+        first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        local = first[np.searchsorted(groups, group_of)] + rows - starts[group_of]
         read = (lambda v, c: v) if raw else _column_values
-        return np.stack([read(table.column(c).take(rows).to_numpy(), c) for c in columns], axis=1)
+        return np.stack([read(table.column(c).take(local).to_numpy(), c) for c in columns], axis=1)

@@ -145,6 +145,8 @@ def check_sequences(
         arrays with more than 3 dimensions (naming the sample where there is one).
     """
     X = positional(X, name)
+    if hasattr(X, "__sk_rnn_sequences__"):  # a streamed table (a block of it): read here
+        X = X.sequences()
     if isinstance(X, np.ndarray) and X.dtype.kind in "mM":
         raise TypeError(
             f"{name} holds dates or durations (dtype {X.dtype}); convert them to numbers "

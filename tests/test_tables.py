@@ -178,3 +178,110 @@ def test_a_file_that_disappears_or_changes_schema_is_refused(tmp_path):
     with pytest.raises(ValueError, match="no longer exists"):
         model.predict(table)
     assert list(tmp_path.iterdir()) == []  # nothing written
+
+
+def grouped_parquet(tmp_path, n=200, seed=0, name="grouped.parquet", nan=False):
+    """A Parquet file holding each id's rows together in time order (as ``ORDER BY id,
+    time`` writes it), in row groups of 64 rows; the sequences as a list, and labels
+    that need the whole sequence (the sign of the first feature's sum)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(seed)
+    X = [rng.normal(size=(int(k), 2)).astype(np.float32) for k in rng.integers(5, 30, n)]
+    if nan:
+        for x in X[::4]:
+            x[1, 1] = np.nan
+    y = np.array(["up" if x[:, 0].sum() > 0 else "down" for x in X])
+    rows = [(i, t, *x[t], y[i]) for i, x in enumerate(X) for t in range(len(x))]
+    frame = pd.DataFrame(rows, columns=["id", "t", "a", "b", "label"])
+    pq.write_table(pa.Table.from_pandas(frame), tmp_path / name, row_group_size=64)
+    return tmp_path / name, X, y
+
+
+def streamed_table(path, streamed=True):
+    return SequenceTable.from_parquet(
+        path, id_column="id", time_column="t", target_column="label", streamed=streamed
+    )
+
+
+def test_a_grouped_parquet_file_is_indexed_without_a_row_order(tmp_path):
+    path, X, y = grouped_parquet(tmp_path)
+    table = streamed_table(path)
+    assert table.streamed and table._order is None  # row ranges, one per sequence
+    assert table.lengths.tolist() == [len(x) for x in X]
+    np.testing.assert_array_equal(table[7], X[7])
+    np.testing.assert_array_equal(table.y, y)
+    blocks = table.blocks(max_rows=100)
+    assert np.array_equal(np.concatenate(blocks), np.arange(len(X)))
+    assert all(table.lengths[b].sum() <= 100 or len(b) == 1 for b in blocks)
+    auto = SequenceTable.from_parquet(path, id_column="id", time_column="t")
+    assert not auto.streamed  # small: read into memory
+
+
+def test_a_streamed_fit_reads_blocks_and_learns(tmp_path, monkeypatch):
+    """Training reads the table a pool of blocks at a time, never the whole of it, and
+    learns what the in-memory fit learns from the same data."""
+    import sk_rnn._tables as tables
+
+    path, X, y = grouped_parquet(tmp_path, n=400)
+    monkeypatch.setattr(tables, "BLOCK_ROWS", 200)
+    largest = []
+    rows = tables._Parquet.rows
+
+    def counted(self, wanted, columns, raw=False):
+        largest.append(len(wanted))
+        return rows(self, wanted, columns, raw)
+
+    monkeypatch.setattr(tables._Parquet, "rows", counted)
+    table = streamed_table(path)
+    settings = dict(hidden_size=16, max_epochs=15, random_state=0, early_stopping=False)
+    model = RNNClassifier(**settings).fit(table, table.y)
+    total = int(table.lengths.sum())
+    assert 0 < max(largest) <= 4 * 200 + 30 < total  # a pool of 4 blocks at most
+    assert model.score(X, y) > 0.9  # learned from the blocks
+    listed = RNNClassifier(**settings).fit(X, y)
+    np.testing.assert_allclose(model.input_mean_, listed.input_mean_, rtol=1e-5)
+    np.testing.assert_allclose(model.input_scale_, listed.input_scale_, rtol=1e-5)
+    assert model.frame_size_ == listed.frame_size_
+    largest.clear()
+    np.testing.assert_array_equal(model.predict(table), model.predict(X))
+    assert max(largest) < total  # prediction reads a chunk at a time too
+    model.partial_fit(table, table.y)  # continued training streams as well
+    assert len(model.history_) == 16
+
+
+def test_a_streamed_fit_learns_gaps_and_holds_out_whole_blocks(tmp_path, monkeypatch):
+    import sk_rnn._tables as tables
+
+    path, X, y = grouped_parquet(tmp_path, n=300, nan=True)
+    monkeypatch.setattr(tables, "BLOCK_ROWS", 100)
+    table = streamed_table(path)
+    settings = dict(hidden_size=4, max_epochs=2, random_state=0, early_stopping=True)
+    model = RNNClassifier(**settings).fit(table, table.y)
+    listed = RNNClassifier(**settings).fit(X, y)
+    assert model.input_gaps_ == listed.input_gaps_ == "last"
+    np.testing.assert_allclose(model.input_fill_, listed.input_fill_, rtol=1e-6)
+    np.testing.assert_allclose(model.input_mean_, listed.input_mean_, rtol=1e-5, atol=1e-7)
+    from sk_rnn._datasets import StreamedDataset, StreamedSequences
+
+    dataset = StreamedDataset(StreamedSequences(table, model._encode_inputs, table.lengths))
+    train, valid = dataset.holdout(0.2, seed=0)
+    blocks = [set(b.tolist()) for b in dataset.blocks()]
+    held = set(valid.indices.tolist())
+    assert held and all(b <= held or not (b & held) for b in blocks)  # whole blocks
+    assert len(train) + len(valid) == len(table)
+
+
+def test_streaming_a_file_that_is_not_grouped_is_refused(tmp_path):
+    pytest.importorskip("pyarrow")
+    _, _, frame = long_table()  # rows shuffled
+    frame.to_parquet(tmp_path / "shuffled.parquet")
+    with pytest.raises(ValueError, match="sort it by"):
+        streamed_table(tmp_path / "shuffled.parquet")
+    with pytest.raises(ValueError, match="streamed must be"):
+        streamed_table(tmp_path / "shuffled.parquet", streamed="yes")
+    table = SequenceTable.from_parquet(
+        tmp_path / "shuffled.parquet", id_column="id", time_column="t"
+    )
+    assert not table.streamed  # read into memory, sorted there

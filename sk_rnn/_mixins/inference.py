@@ -53,13 +53,12 @@ class InferenceMixin:
         y = None if y is None else positional(y)
         if dataset is None:
             dataset = self._scoring_dataset
-        chunk = self.batch_size * _PREDICT_CHUNK_BATCHES
-        for start in range(0, max(len(X), 1), chunk):
-            sequences = self._encode_inputs(X[start : start + chunk], first_index=start)
-            data = dataset(sequences, None if y is None else y[start : start + chunk])
+        for positions, X_chunk, y_chunk in _chunks(X, y, self.batch_size * _PREDICT_CHUNK_BATCHES):
+            sequences = self._encode_inputs(X_chunk, first_index=int(positions[:1].sum()))
+            data = dataset(sequences, y_chunk)
             for batch in BucketBatchIterator(data, self.batch_size).batches():
                 inputs, targets = data[batch]
-                yield start + batch, inputs, targets
+                yield positions[batch], inputs, targets
 
     def _scoring_dataset(self, sequences, y):
         return make_dataset(sequences, None if y is None else self._encode_targets(y, sequences))
@@ -116,6 +115,19 @@ class InferenceMixin:
     def _forward(self, X) -> np.ndarray:
         """The module's outputs for ``X``, one row per sample, in the order of ``X``."""
         return self._predict_rows(X, module_outputs)
+
+
+def _chunks(X, y, size: int):
+    """``(positions, X chunk, y chunk)``: ``size`` samples at a time, or a streamed
+    table's blocks (so that a chunk's rows are read together)."""
+    if getattr(X, "streamed", False):
+        for block in X.blocks():
+            yield block, X[block], None if y is None else np.asarray(y)[block]
+        return
+    for start in range(0, max(len(X), 1), size):
+        stop = start + size
+        positions = np.arange(start, min(stop, len(X)))
+        yield positions, X[start:stop], None if y is None else y[start:stop]
 
 
 def module_outputs(module, inputs, targets):

@@ -20,14 +20,20 @@ import torch
 from sklearn.utils.validation import check_is_fitted
 
 from .._embeddings import pretrained_dimension, pretrained_matrix
-from .._gaps import gap_channels, numeric_model_steps, observed_means
+from .._datasets import StreamedSequences
+from .._gaps import gap_channels, numeric_model_steps, observed_means, observed_sums
 from .._parameters import (
     AUTO_EMBEDDING_DIM,
     DEFAULT_EMBEDDING_DIM,
     auto_frame_size,
     parameter_value,
 )
-from .._scaling import input_mean_and_scale, scales_span_decades
+from .._scaling import (
+    RunningMoments,
+    input_mean_and_scale,
+    scales_span_decades,
+    sequence_moments,
+)
 from .._sequences import Sequences, truncate_sequences
 from .._text import SequenceVectorizer, is_text_input, tokenize
 from .._token_features import with_token_features
@@ -137,35 +143,74 @@ class InputEncodingMixin:
             self._keep_input_encoding(InputEncoding(vectorizer=vectorizer))
             self._fit_token_features(tokens)
             return self._token_steps(tokens)
-        missing = parameter_value(self, "missing")
-        sequences = self._truncated(check_sequences(X, allow_nan=missing != "error"))
-        encoding = self._learned_numeric_encoding(sequences, sample_weight)
+        allow_nan = parameter_value(self, "missing") != "error"
+        if self._reads_in_blocks(X):
+            # A streamed table: learned from its blocks, read again as training goes.
+            def blocks():
+                for block in X.blocks():
+                    sequences = check_sequences(
+                        X[block], allow_nan=allow_nan, first_index=int(block[0])
+                    )
+                    yield self._truncated(sequences), _weights_of(sample_weight, block)
+
+            encoding = self._learned_numeric_encoding(blocks, self._truncated_lengths(X))
+            self._keep_input_encoding(encoding)
+            self._fit_token_features(None)
+            return StreamedSequences(X, self._encode_inputs, self._truncated_lengths(X))
+        sequences = self._truncated(check_sequences(X, allow_nan=allow_nan))
+        encoding = self._learned_numeric_encoding(
+            lambda: [(sequences, sample_weight)], sequences.lengths
+        )
         self._keep_input_encoding(encoding)
         self._fit_token_features(None)
         return encoding.model_steps(sequences)
 
-    def _learned_numeric_encoding(self, sequences: Sequences, sample_weight) -> InputEncoding:
-        gaps = _imputation_of(parameter_value(self, "missing"), sequences)
+    def _learned_numeric_encoding(self, blocks, lengths: np.ndarray) -> InputEncoding:
+        """The encoding of numeric training sequences that ``blocks()`` yields as
+        ``(sequences, sample weights or None)``: all in one block, or a streamed table's
+        blocks, read once (twice with gaps: their statistics are learned on the imputed
+        values). ``lengths`` are the training sequences' lengths."""
+        standardize = parameter_value(self, "standardize")
+        statistics = _InputStatistics(standardize)
+        for sequences, weights in blocks():
+            statistics.add(sequences, weights)
+        gaps = _imputation_of(parameter_value(self, "missing"), statistics.has_nan)
         fill = None
-        if gaps is not None:  # statistics are learned on the imputed values
-            fill = observed_means(sequences)
-            sequences = gap_channels(sequences, gaps, fill)[0]
-        scaling = _scaling_of(parameter_value(self, "standardize"), sequences)
+        if gaps is not None:
+            fill = observed_means(*statistics.observed)
+            statistics = _InputStatistics(standardize)
+            for sequences, weights in blocks():
+                statistics.add(gap_channels(sequences, gaps, fill)[0], weights)
+        scaling = _scaling_of(standardize, statistics)
         mean = scale = None
         if scaling == "global":
-            step_weights = None
-            if sample_weight is not None:
-                step_weights = np.repeat(sample_weight, sequences.lengths)
-            mean, scale = input_mean_and_scale(sequences.values, step_weights)
+            mean, scale = input_mean_and_scale(*statistics.moments.mean_and_std())
         return InputEncoding(
-            n_features=sequences.n_features,
-            frame_size=self._fitted_frame_size(sequences.lengths),
+            n_features=statistics.n_features,
+            frame_size=self._fitted_frame_size(lengths),
             scaling=scaling,
             mean=mean,
             scale=scale,
             gaps=gaps,
             fill=fill,
         )
+
+    def _reads_in_blocks(self, X) -> bool:
+        """Whether training reads ``X`` a block at a time: a streamed table of numeric
+        sequences, with one target per sequence."""
+        return bool(getattr(X, "streamed", False)) and not self._outputs_per_step
+
+    def _training_steps(self, X) -> Sequences | StreamedSequences:
+        """``X`` encoded with the fitted encoding for continued training; a streamed
+        table stays in its file, read as training goes."""
+        if self._reads_in_blocks(X) and self.vectorizer_ is None:
+            return StreamedSequences(X, self._encode_inputs, self._truncated_lengths(X))
+        return self._encode_inputs(X)
+
+    def _truncated_lengths(self, table) -> np.ndarray:
+        """A table's sequence lengths in input steps (cut to ``max_length``)."""
+        max_length = parameter_value(self, "max_length")
+        return table.lengths if max_length is None else np.minimum(table.lengths, max_length)
 
     def _keep_input_encoding(self, encoding: InputEncoding) -> None:
         """The learned encoding as fitted attributes (the one place that writes them)."""
@@ -280,24 +325,59 @@ class InputEncodingMixin:
             module.encoder.embedding.weight[known] = vectors[known]
 
 
-def _scaling_of(standardize, sequences: Sequences) -> str | None:
-    """The fitted scaling a ``standardize`` value means for the training ``sequences``
+class _InputStatistics:
+    """What the input encoding is learned from, gathered over blocks of training
+    sequences: NaN seen, each feature's observed sums and counts, and, as
+    ``standardize`` needs them, each sequence's scale and the features' moments."""
+
+    def __init__(self, standardize):
+        self.needs_scales = standardize == "auto"
+        self.needs_moments = standardize in ("auto", "global", True)
+        self.n_features = None
+        self.has_nan = False
+        self.observed = (0.0, 0)
+        self.scales = []
+        self.moments = RunningMoments()
+
+    def add(self, sequences: Sequences, weights) -> None:
+        if self.n_features is not None and sequences.n_features != self.n_features:
+            raise ValueError(
+                f"The training sequences have {self.n_features} features, then "
+                f"{sequences.n_features}: every sequence needs the same features."
+            )
+        self.n_features = sequences.n_features
+        self.has_nan = self.has_nan or bool(np.isnan(sequences.values).any())
+        sums, counts = observed_sums(sequences)
+        self.observed = (self.observed[0] + sums, self.observed[1] + counts)
+        if self.needs_scales:
+            self.scales.append(sequence_moments(sequences)[1])
+        if self.needs_moments:
+            step_weights = None if weights is None else np.repeat(weights, sequences.lengths)
+            self.moments.add(sequences.values, step_weights)
+
+
+def _weights_of(sample_weight, positions):
+    return None if sample_weight is None else sample_weight[positions]
+
+
+def _scaling_of(standardize, statistics: _InputStatistics) -> str | None:
+    """The fitted scaling a ``standardize`` value means for the training sequences
     (True is "global", from before "per_series"; "auto" is decided by
     :func:`scales_span_decades`)."""
     if standardize == "auto":
-        return "per_series" if scales_span_decades(sequences) else "global"
+        return "per_series" if scales_span_decades(np.concatenate(statistics.scales)) else "global"
     if standardize is True or standardize == "global":
         return "global"
     return "per_series" if standardize == "per_series" else None
 
 
-def _imputation_of(missing: str, sequences: Sequences) -> str | None:
-    """How the gaps of training ``sequences`` are imputed (None: no gap channels), for a
-    ``missing`` value."""
+def _imputation_of(missing: str, has_nan: bool) -> str | None:
+    """How the gaps of the training sequences are imputed (None: no gap channels), for a
+    ``missing`` value and whether they hold NaN."""
     if missing == "error":
         return None
     if missing == "auto":
-        return "last" if np.isnan(sequences.values).any() else None
+        return "last" if has_nan else None
     return missing
 
 
