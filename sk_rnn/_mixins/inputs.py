@@ -19,8 +19,8 @@ import numpy as np
 import torch
 from sklearn.utils.validation import check_is_fitted
 
-from .._embeddings import pretrained_dimension, pretrained_matrix
 from .._datasets import StreamedSequences
+from .._embeddings import pretrained_dimension, pretrained_matrix
 from .._gaps import gap_channels, numeric_model_steps, observed_means, observed_sums
 from .._parameters import (
     AUTO_EMBEDDING_DIM,
