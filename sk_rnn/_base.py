@@ -96,7 +96,7 @@ import torch
 from sklearn.base import BaseEstimator, _fit_context
 
 from ._batching import BucketBatchIterator
-from ._datasets import make_dataset
+from ._datasets import StreamedDataset, make_dataset
 from ._device import draw_seed, seeded
 from ._labels import check_declared_classes
 from ._mixins.assembly import NetAssemblyMixin
@@ -406,6 +406,8 @@ class RNNBase(
         """Refuse weights that give NaN or infinite outputs on a batch of training
         sequences (a diverged fit, whose best epoch may already be lost): the model is
         left unfitted rather than predicting nonsense."""
+        if isinstance(dataset, StreamedDataset):  # a batch of its first block, read alone
+            dataset = dataset.load(dataset.blocks()[0])
         batch = next(iter(BucketBatchIterator(dataset, self.batch_size).batches()))
         inputs, targets = dataset[batch]
         inputs = {k: v for k, v in inputs.items() if k != "weight"}

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -144,6 +147,7 @@ class BlockBatchIterator:
                 )
                 for positions in inner.batches():
                     yield data[positions]
+                del data, inner  # before the next pool is taken, so that it can be freed
 
         return prefetched(batches(), self.device)
 
@@ -151,10 +155,32 @@ class BlockBatchIterator:
 def read_ahead(load, items):
     """``load(item)`` of each item in turn, the next one loaded by a background thread
     while the caller works on the current one (reading a file overlaps training)."""
+
     with ThreadPoolExecutor(max_workers=1) as reader:
         pending = reader.submit(load, items[0]) if len(items) else None
         for number in range(len(items)):
-            loaded = pending.result()
+            result = pending.result()
             if number + 1 < len(items):
                 pending = reader.submit(load, items[number + 1])
-            yield loaded
+            yield result
+            del result  # the caller is done with it
+            release_freed_memory()
+
+
+@functools.cache
+def _malloc_trim():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc: nothing to trim
+        return None
+
+
+def release_freed_memory() -> None:
+    """Give freed heap memory back to the system (glibc's ``malloc_trim``; nothing
+    elsewhere). Pools of varying sizes, freed one after another, otherwise stay with the
+    process, and its resident memory creeps up with the number of pools read (glibc
+    raises its threshold for returning large blocks as they are freed; Dask's workers
+    trim for the same reason)."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)

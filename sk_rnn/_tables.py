@@ -19,9 +19,10 @@ import numpy as np
 
 __all__ = ["BLOCK_ROWS", "STREAM_ABOVE_BYTES", "SequenceTable"]
 
-# A streamed table is read in blocks of about this many rows; Parquet writers' default row
-# group (pyarrow: 1Mi rows) is read whole, so blocks of that order waste little decoding.
-BLOCK_ROWS = 2**20
+# A streamed table is read in blocks of about this many rows (training reads a pool of 4
+# at a time, and the next pool ahead): about a million rows in memory, whatever the size
+# of the table. A row group (pyarrow writes 1Mi rows) is decoded whole for each block.
+BLOCK_ROWS = 2**18
 # streamed="auto" streams a table whose feature values take more than this (as float32).
 STREAM_ABOVE_BYTES = 2**30
 
@@ -351,6 +352,8 @@ def _plain(value):
 
 def _column_values(values: np.ndarray, name: str) -> np.ndarray:
     """A column as numbers, or as strings (tokens); a column mixing the two is refused."""
+    if values.dtype == np.float32:
+        return values  # kept as stored: features become float32 anyway, at half the memory
     if values.dtype.kind in "biuf":
         return values.astype(np.float64)
     if values.dtype.kind in "mM":
@@ -526,16 +529,27 @@ class _Parquet:
 
     def rows(self, rows: np.ndarray, columns, raw=False) -> np.ndarray:
         """The ``rows`` of ``columns``, reading only the row groups that hold them."""
+        import pyarrow as pa
+
         self.column_names()  # a file replaced since: refused, not misread
         _, starts, _ = self.row_groups()
+        rows = np.asarray(rows, dtype=np.int64)
         group_of = np.searchsorted(starts, rows, side="right") - 1
-        groups = np.unique(group_of)
-        table = self._read_groups(groups.tolist(), columns)
-        if table is None:
-            return np.empty((0, len(columns)))
-        # a row's place in the concatenated groups: its group's place, plus its own
-        sizes = starts[groups + 1] - starts[groups]
-        first = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        local = first[np.searchsorted(groups, group_of)] + rows - starts[group_of]
         read = (lambda v, c: v) if raw else _column_values
-        return np.stack([read(table.column(c).take(local).to_numpy(), c) for c in columns], axis=1)
+        # One row group decoded at a time, and only its wanted rows kept: memory holds a
+        # row group and the result, not every group the rows touch.
+        pieces = []
+        for group in np.unique(group_of).tolist():
+            wanted = np.flatnonzero(group_of == group)
+            table = self._read_groups([group], columns)
+            local = rows[wanted] - starts[group]
+            values = [read(table.column(c).take(local).to_numpy(), c) for c in columns]
+            pieces.append((wanted, np.stack(values, axis=1)))
+            del table
+            pa.default_memory_pool().release_unused()
+        if not pieces:
+            return np.empty((0, len(columns)))
+        result = np.empty((len(rows), len(columns)), np.result_type(*(p.dtype for _, p in pieces)))
+        for wanted, values in pieces:
+            result[wanted] = values
+        return result
