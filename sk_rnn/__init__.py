@@ -16,6 +16,7 @@ _EXPORTS = {
     "RNNTagger": "._tagger",
     "SequenceScaler": "._preprocessing",
     "SequenceTable": "._tables",
+    "TimedSequences": "._tables",
     "SequenceVectorizer": "._text",
     "TokenIds": "._text",
     "load": "._saving.persistence",

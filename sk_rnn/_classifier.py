@@ -119,6 +119,7 @@ class RNNClassifier(SequenceFeaturesMixin, DeclaredClassesMixin, ClassifierMixin
         token_dropout=0.2,
         standardize="auto",
         missing="auto",
+        elapsed="auto",
         frame_size="auto",
         max_length=None,
         keep="first",

@@ -12,6 +12,7 @@ from ._sequences import Sequences, frame_sequences
 
 __all__ = [
     "IMPUTATIONS",
+    "elapsed_channel",
     "gap_channels",
     "numeric_model_steps",
     "observed_means",
@@ -79,15 +80,39 @@ def gap_channels(
     )
 
 
+def elapsed_channel(times: np.ndarray, sequences: Sequences, time_scale: float) -> np.ndarray:
+    """``log1p`` of the time since each step's previous step, in units of ``time_scale``
+    (the training's median step; 0 at a sequence's first step), one column."""
+    elapsed = np.diff(times, prepend=times[:1])
+    elapsed[sequences.offsets[sequences.lengths > 0]] = 0.0
+    return np.log1p(elapsed / time_scale).astype(np.float32)[:, None]
+
+
 def numeric_model_steps(
-    sequences: Sequences, *, scaling, mean, scale, frame_size: int, gaps=None, fill=None
+    sequences: Sequences,
+    *,
+    scaling,
+    mean,
+    scale,
+    frame_size: int,
+    gaps=None,
+    fill=None,
+    times=None,
+    time_scale=None,
 ) -> Sequences:
     """Numeric sequences as the network reads them: gaps imputed (with ``gaps``), scaled
     as fitted (``scaling``, ``mean``, ``scale``), the gap channels joined after the
-    values, then framed. The estimators and the torch-free runtime both encode with it."""
-    if gaps is None:
+    values and, with ``time_scale``, the time elapsed since the previous step (from
+    ``times``, one per step), then framed. The estimators and the torch-free runtime
+    both encode with it."""
+    if gaps is None and time_scale is None:
         return frame_sequences(scaled_sequences(sequences, scaling, mean, scale), frame_size)
-    imputed, observed, since = gap_channels(sequences, gaps, fill)
-    scaled = scaled_sequences(imputed, scaling, mean, scale)
-    values = np.concatenate([scaled.values, observed, since], axis=1)
+    columns = []
+    if gaps is not None:
+        sequences, observed, since = gap_channels(sequences, gaps, fill)
+        columns = [observed, since]
+    scaled = scaled_sequences(sequences, scaling, mean, scale)
+    if time_scale is not None:
+        columns.append(elapsed_channel(times, scaled, time_scale))
+    values = np.concatenate([scaled.values, *columns], axis=1)
     return frame_sequences(Sequences(values, scaled.lengths, scaled.offsets), frame_size)

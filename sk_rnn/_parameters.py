@@ -92,6 +92,7 @@ ABSENT_PARAMETER_VALUES: dict = {
     "lr_schedule": "constant",
     "max_length": None,
     "missing": "error",
+    "elapsed": False,
     "standardize": False,
 }
 
@@ -129,6 +130,7 @@ SHARED_CONSTRAINTS: dict = {
     "frame_size": [Count(1), StrOptions({"auto"})],
     "max_length": [Count(1), None],
     "missing": [StrOptions({"auto", "error", *IMPUTATIONS})],
+    "elapsed": ["boolean", StrOptions({"auto"})],
     "keep": [StrOptions({"first", "last"})],
     "max_epochs": [Count(1), StrOptions({"auto"})],
     "batch_size": [Count(1)],
@@ -266,6 +268,17 @@ SHARED_DOCS: dict[str, tuple[str, str]] = {
         "refused. The choice is saved as ``input_gaps_`` and applied the same way in "
         "``predict``, ``transform``, ``partial_fit`` and after ``load``.",
     ),
+    "elapsed": (
+        'bool or "auto"',
+        "Whether the network also reads the time elapsed since the previous step, for "
+        "steps that are not equally far apart. The times come with ``X``: a "
+        ":class:`~sk_rnn.TimedSequences`, or a :class:`~sk_rnn.SequenceTable` with a "
+        "``time_column``; numbers in any unit, dates in seconds. The network reads "
+        "``log1p`` of the elapsed time in units of the training's median step (saved as "
+        '``input_time_scale_``), so the unit does not matter. "auto": when the training '
+        "input carries times whose steps are not all equal. A model that reads them "
+        "needs them in ``predict`` too.",
+    ),
     "max_length": (
         "int or None",
         "Read at most this many steps of each sequence: tokens of a text, or time steps "
@@ -393,6 +406,10 @@ SHARED_ATTRIBUTE_DOCS = """\
     input_fill_ : ndarray of shape (n_features,) or None
         With gaps, each feature's training mean over its observed values: the value of a
         feature never observed in a sequence, and the "zero" imputation.
+    input_time_scale_ : float or None
+        With step times (``elapsed``), the training's median time between steps, in the
+        times' unit (seconds for dates): the unit of the elapsed-time channel; None: the
+        model reads no times.
     early_stopping_ : bool
         Whether this fit held out ``validation_fraction`` of the sequences to stop early
         (``early_stopping``, "auto" resolved from the number of sequences)."""

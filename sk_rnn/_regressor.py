@@ -173,6 +173,7 @@ class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
         token_dropout=0.2,
         standardize="auto",
         missing="auto",
+        elapsed="auto",
         frame_size="auto",
         max_length=None,
         keep="first",

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["BLOCK_ROWS", "STREAM_ABOVE_BYTES", "SequenceTable"]
+__all__ = ["BLOCK_ROWS", "STREAM_ABOVE_BYTES", "SequenceTable", "TimedSequences", "as_seconds"]
 
 # A streamed table is read in blocks of about this many rows (training reads a pool of 4
 # at a time, and the next pool ahead): about a million rows in memory, whatever the size
@@ -41,8 +41,9 @@ class SequenceTable:
         MultiIndex.
     time_column : str, default=None
         The column that orders the rows of a sequence (numbers or dates); rows are sorted
-        by it within each sequence. None keeps the rows' order (the second level of a
-        MultiIndex, if there is one).
+        by it within each sequence, and the estimators can read the time between steps
+        from it (their ``elapsed`` parameter; dates are read in seconds). None keeps the
+        rows' order (the second level of a MultiIndex, if there is one).
     feature_columns : list of str, default=None
         The columns that make a step: numbers (one feature each), or one column of
         strings (one token per row, as in CoNLL files). None: every column but the id,
@@ -304,8 +305,17 @@ class SequenceTable:
 
     def __sk_rnn_sequences__(self):
         """What estimators read from the table (``sk_rnn._validation.positional``): its
-        sequences, or the table itself when it is streamed (read a block at a time)."""
-        return self if self.streamed else self.sequences()
+        sequences, or the table itself when it is streamed (read a block at a time) or
+        has step times (read beside the sequences)."""
+        return self if self.streamed or self._source.time else self.sequences()
+
+    def __sk_rnn_times__(self) -> list | None:
+        """Each selected sequence's step times as float64 (dates in seconds), or None
+        without a time column."""
+        if self._source.time is None:
+            return None
+        times = self._sequences(self._positions, [self._source.time], as_values=True)
+        return [as_seconds(t, f"time_column={self._source.time!r}") for t in times]
 
     # -- pickling: a file-backed table travels as its path and selection -------------------
 
@@ -320,6 +330,97 @@ class SequenceTable:
         self.__dict__.update(state)
         if "_order" not in state:
             self._index()
+
+
+class TimedSequences:
+    """Sequences with the time of each of their steps, for steps that are not equally far
+    apart (a patient measured when a nurse comes by).
+
+    Every estimator takes it where it takes a list of arrays; its ``elapsed`` parameter
+    decides whether the network also reads the time since the previous step. Its
+    length is the number of sequences and integer indexing selects sequences, so
+    scikit-learn's splitters and searches split it by sequence.
+
+    Parameters
+    ----------
+    sequences : list of arrays of shape (n_steps_i, n_features) or (n_steps_i,)
+    times : list of arrays of shape (n_steps_i,)
+        Each step's time, increasing within a sequence: numbers (in any unit) or dates
+        (``datetime64`` or pandas timestamps, read in seconds).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_rnn import TimedSequences
+    >>> X = TimedSequences([np.ones((3, 2)), np.zeros((2, 2))], [[0, 1, 5], [0, 2]])
+    >>> len(X), X[1].shape, [t.tolist() for t in X.__sk_rnn_times__()]
+    (2, (2, 2), [[0.0, 1.0, 5.0], [0.0, 2.0]])
+    """
+
+    def __init__(self, sequences, times):
+        if len(sequences) != len(times):
+            raise ValueError(
+                f"TimedSequences got {len(sequences)} sequences but {len(times)} time arrays."
+            )
+        self._steps = list(sequences)
+        self._times = [as_seconds(t, f"times[{i}]") for i, t in enumerate(times)]
+        for i, (x, t) in enumerate(zip(self._steps, self._times, strict=True)):
+            if len(x) != len(t):
+                raise ValueError(
+                    f"Sample {i} has {len(x)} steps but {len(t)} times: each step needs one."
+                )
+
+    def __len__(self) -> int:
+        return len(self._steps)
+
+    @property
+    def shape(self) -> tuple[int]:
+        return (len(self),)
+
+    def __getitem__(self, key):
+        if isinstance(key, tuple):  # scikit-learn indexes arrays as X[indices, ...]
+            key = key[0]
+        if isinstance(key, int | np.integer):
+            return self._steps[key]
+        chosen = np.arange(len(self))[key]
+        view = self.__class__.__new__(self.__class__)
+        view._steps = [self._steps[i] for i in chosen]
+        view._times = [self._times[i] for i in chosen]
+        return view
+
+    def __iter__(self):
+        return iter(self._steps)
+
+    def __repr__(self) -> str:
+        return f"TimedSequences({len(self)} sequences)"
+
+    def sequences(self) -> list:
+        return self._steps
+
+    def __sk_rnn_sequences__(self):
+        return self
+
+    def __sk_rnn_times__(self) -> list:
+        return self._times
+
+
+def as_seconds(times, name: str) -> np.ndarray:
+    """Step times as float64: numbers as they are; dates and durations in seconds since
+    the sequence's first step (counted in whole nanoseconds first: seconds since 1970 as
+    float64 would round away the microseconds that separate quick steps)."""
+    values = np.asarray(times)
+    if values.dtype == object:
+        try:  # pandas Timestamps, datetime objects
+            values = values.astype("datetime64[ns]")
+        except (TypeError, ValueError):
+            pass
+    if values.dtype.kind in "mM":
+        unit = "datetime64[ns]" if values.dtype.kind == "M" else "timedelta64[ns]"
+        nanoseconds = values.astype(unit).astype(np.int64)
+        return (nanoseconds - nanoseconds[:1]) / 1e9
+    if values.dtype.kind not in "biuf":
+        raise TypeError(f"{name} holds {values.dtype} values; times are numbers or dates.")
+    return values.astype(np.float64)
 
 
 def _sequence_index(ids: np.ndarray, times: np.ndarray | None):

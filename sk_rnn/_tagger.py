@@ -145,6 +145,7 @@ class RNNTagger(DeclaredClassesMixin, RNNBase):
         token_dropout=0.5,
         standardize=True,
         missing="auto",
+        elapsed="auto",
         max_epochs="auto",
         batch_size=32,
         lr=3e-3,

@@ -53,6 +53,9 @@ def test_every_parameter_is_documented_with_its_real_default(cls):
     documented = documented_parameters(cls)
     assert list(documented) == list(signature), "documented parameters differ from __init__"
     for name, default in signature.items():
+        if default is inspect.Parameter.empty:  # required: no default to document
+            assert documented[name] is None, f"{cls.__name__}.{name} is required"
+            continue
         assert documented[name] is not None, f"{cls.__name__}.{name} documents no default"
         assert same_default(documented[name], default), (
             f"{cls.__name__}.{name}: documented default={documented[name]}, actual {default!r}"
@@ -124,16 +127,22 @@ def default_problems(page_name: str, text: str) -> list[str]:
     estimators = [getattr(sk_rnn, n) for n in sk_rnn.__all__ if n.startswith("RNN")]
     if page_name in PAGE_ESTIMATOR:
         estimators = [getattr(sk_rnn, PAGE_ESTIMATOR[page_name])]
+    defaults = {e.__name__: e().get_params() for e in estimators}
+    # the containers' options are stated the same way
+    for function in (sk_rnn.SequenceTable.from_parquet,):
+        parameters = inspect.signature(function).parameters.values()
+        defaults[function.__qualname__] = {
+            p.name: p.default for p in parameters if p.default is not inspect.Parameter.empty
+        }
     problems = []
     for name, value in stated_defaults(text):
         try:
             stated = ast.literal_eval(value)
         except (ValueError, SyntaxError):
             stated = value
-        having = [e for e in estimators if name in e().get_params()]
-        if not having or not any(e().get_params()[name] == stated for e in having):
-            actual = {e.__name__: e().get_params().get(name) for e in having}
-            problems.append(f"{page_name}: states {name}={value} as a default; code: {actual}")
+        having = {owner: params[name] for owner, params in defaults.items() if name in params}
+        if not having or not any(default == stated for default in having.values()):
+            problems.append(f"{page_name}: states {name}={value} as a default; code: {having}")
     return problems
 
 

@@ -121,3 +121,113 @@ def test_the_onnx_runtime_reads_gaps_as_the_estimator_does(tmp_path, missing):
     np.testing.assert_allclose(exported.predict_proba(X), model.predict_proba(X), atol=1e-4)
     with pytest.raises(ValueError, match="Sample 0 of X has no observed value"):
         exported.predict([np.full((3, 2), np.nan)])
+
+
+def irregular_times(n, rng):
+    """Noise whose label is only in the time between steps: bursts of quick steps come
+    early in class 1 and late in class 0, with the same values and step counts."""
+    X, times, y = [], [], []
+    for i in range(n):
+        steps = rng.exponential(1.0, 20)
+        burst = slice(2, 8) if i % 2 else slice(12, 18)
+        steps[burst] = 0.05
+        X.append(rng.normal(size=(20, 1)))
+        times.append(np.cumsum(steps))
+        y.append(i % 2)
+    return X, times, np.array(y)
+
+
+def test_the_classifier_learns_from_the_time_between_steps():
+    from sk_rnn import TimedSequences
+
+    X, times, y = irregular_times(200, np.random.default_rng(0))
+    settings = dict(hidden_size=16, max_epochs=20, random_state=0)
+    timed = RNNClassifier(**settings).fit(TimedSequences(X, times), y)
+    assert timed.input_time_scale_ == pytest.approx(np.median(np.diff(times, axis=1)))
+    X_test, times_test, y_test = irregular_times(100, np.random.default_rng(1))
+    assert timed.score(TimedSequences(X_test, times_test), y_test) > 0.9
+    blind = RNNClassifier(**settings).fit(X, y)  # the values alone carry no label
+    assert blind.input_time_scale_ is None and blind.score(X_test, y_test) < 0.7
+    with pytest.raises(ValueError, match="reads the time between steps"):
+        timed.predict(X_test)
+
+
+def test_times_as_dates_read_in_seconds_and_regular_steps_add_nothing(tmp_path):
+    from sk_rnn import TimedSequences
+
+    X, times, y = irregular_times(40, np.random.default_rng(2))
+    milliseconds = [np.round(t * 1000).astype(np.int64) for t in times]
+    times = [t / 1000 for t in milliseconds]
+    settings = dict(hidden_size=4, max_epochs=2, random_state=0)
+    seconds = RNNClassifier(**settings).fit(TimedSequences(X, times), y)
+    start = np.datetime64("2026-01-01T00:00:00")
+    dates = [start + t.astype("timedelta64[ms]") for t in milliseconds]
+    dated = RNNClassifier(**settings).fit(TimedSequences(X, dates), y)
+    assert dated.input_time_scale_ == pytest.approx(seconds.input_time_scale_)
+    np.testing.assert_allclose(
+        dated.predict_proba(TimedSequences(X, dates)),
+        seconds.predict_proba(TimedSequences(X, times)),
+        atol=1e-5,
+    )
+    dated.save(tmp_path / "timed.safetensors")
+    loaded = sk_rnn.load(tmp_path / "timed.safetensors")
+    np.testing.assert_array_equal(
+        loaded.predict_proba(TimedSequences(X, dates)),
+        dated.predict_proba(TimedSequences(X, dates)),
+    )
+    copy = pickle.loads(pickle.dumps(dated))
+    np.testing.assert_array_equal(
+        copy.predict(TimedSequences(X, dates)), dated.predict(TimedSequences(X, dates))
+    )
+    with pytest.raises(ValueError, match="cannot be exported"):
+        dated.to_onnx(tmp_path / "timed.onnx")
+    regular = [np.arange(len(x), dtype=float) for x in X]
+    plain = RNNClassifier(**settings).fit(X, y)
+    same = RNNClassifier(**settings).fit(TimedSequences(X, regular), y)
+    assert same.input_time_scale_ is None
+    np.testing.assert_array_equal(same.predict_proba(X), plain.predict_proba(X))
+
+
+def test_bad_times_are_refused_naming_the_sample():
+    from sk_rnn import TimedSequences
+
+    X = [np.ones((3, 1)), np.ones((2, 1))]
+    with pytest.raises(ValueError, match="Sample 1 has 2 steps but 3 times"):
+        TimedSequences(X, [[0, 1, 2], [0, 1, 2]])
+    model = RNNClassifier(hidden_size=4, max_epochs=1, elapsed=True)
+    with pytest.raises(ValueError, match="Sample 1 of X has times that do not increase"):
+        model.fit(TimedSequences(X, [[0, 1, 2], [3, 3]]), [0, 1])
+    with pytest.raises(ValueError, match="Sample 0 of X has a time that is NaN"):
+        model.fit(TimedSequences(X, [[0, np.nan, 2], [0, 1]]), [0, 1])
+    with pytest.raises(ValueError, match="elapsed=True needs each step's time"):
+        model.fit(X, [0, 1])
+    with pytest.raises(TypeError, match="times are numbers or dates"):
+        TimedSequences(X, [["a", "b", "c"], ["a", "b"]])
+
+
+def test_a_table_time_column_gives_the_times_to_every_numeric_estimator():
+    import pandas as pd
+
+    from sk_rnn import SequenceTable, TimedSequences
+
+    X, times, y = irregular_times(30, np.random.default_rng(3))
+    rows = [
+        (i, t, v[0], y[i])
+        for i, (x, ts) in enumerate(zip(X, times, strict=True))
+        for t, v in zip(ts, x, strict=True)
+    ]
+    frame = pd.DataFrame(rows, columns=["id", "t", "v", "label"])
+    table = SequenceTable(frame, id_column="id", time_column="t", target_column="label")
+    settings = dict(hidden_size=4, max_epochs=2, random_state=0)
+    tabled = RNNClassifier(**settings).fit(table, table.y)
+    listed = RNNClassifier(**settings).fit(TimedSequences(X, times), y)
+    assert tabled.input_time_scale_ == pytest.approx(listed.input_time_scale_)
+    np.testing.assert_allclose(
+        tabled.predict_proba(table), listed.predict_proba(TimedSequences(X, times)), atol=1e-6
+    )
+    steps = [(x[:, 0] > 0).astype(int) for x in X]
+    tagger = RNNTagger(**settings).fit(TimedSequences(X, times), steps)
+    assert tagger.input_time_scale_ is not None
+    assert [len(p) for p in tagger.predict(TimedSequences(X, times))] == [len(x) for x in X]
+    regressor = RNNRegressor(**settings).fit(TimedSequences(X, times), y.astype(float))
+    assert regressor.predict(TimedSequences(X, times)).shape == (30,)

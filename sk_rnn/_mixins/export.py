@@ -121,6 +121,13 @@ def _input_header(model) -> dict:
         "keep": parameter_value(model, "keep"),
     }
     vectorizer = model.vectorizer_
+    if getattr(model, "input_time_scale_", None) is not None:
+        raise ValueError(
+            "This model reads the time between steps (input_time_scale_="
+            f"{model.input_time_scale_!r}); the runtime takes sequences without their "
+            "times, so it cannot be exported. Predict with the estimator, or save it "
+            "with save()."
+        )
     if vectorizer is None:
         return {
             "kind": "numeric",

@@ -62,8 +62,9 @@ class InputEncoding:
     Numeric input: ``n_features``, ``frame_size``, ``scaling`` ("per_series", "global" or
     None) and, for "global", the per-feature ``mean`` and ``scale``; with gaps, the
     imputation (``gaps``: "last", "mean" or "zero"; None: no gaps) and the per-feature
-    ``fill`` of last resort; ``vectorizer`` is None. Text: the fitted ``vectorizer``;
-    ``n_features`` is None and ``frame_size`` 1.
+    ``fill`` of last resort; with step times, ``time_scale`` (the training's median
+    time between steps; None: no elapsed-time channel); ``vectorizer`` is None. Text: the
+    fitted ``vectorizer``; ``n_features`` is None and ``frame_size`` 1.
     """
 
     n_features: int | None = None
@@ -74,6 +75,7 @@ class InputEncoding:
     vectorizer: SequenceVectorizer | None = None
     gaps: str | None = None
     fill: np.ndarray | None = None
+    time_scale: float | None = None
 
     @property
     def is_text(self) -> bool:
@@ -81,14 +83,21 @@ class InputEncoding:
 
     @property
     def step_width(self) -> int:
-        """Values per input step the network reads: the features, and with gaps each
-        one's observed flag and time since it was observed."""
-        return self.n_features * (3 if self.gaps else 1)
+        """Values per input step the network reads: the features, with gaps each one's
+        observed flag and time since it was observed, and with times the time elapsed
+        since the previous step."""
+        return self.n_features * (3 if self.gaps else 1) + (self.time_scale is not None)
 
-    def model_steps(self, sequences: Sequences) -> Sequences:
+    def model_steps(self, sequences: Sequences, times: np.ndarray | None = None) -> Sequences:
         """Numeric sequences scaled as learned (each by its own statistics, or all by the
         training statistics), with gaps imputed first and their channels joined after,
-        then framed."""
+        and the elapsed-time channel (from ``times``, one per step), then framed."""
+        if self.time_scale is not None and times is None:
+            raise ValueError(
+                "This model reads the time between steps (it was fitted on sequences with "
+                "irregular step times): pass X with its times, as a TimedSequences or a "
+                "SequenceTable with its time_column."
+            )
         return numeric_model_steps(
             sequences,
             scaling=self.scaling,
@@ -97,6 +106,8 @@ class InputEncoding:
             frame_size=self.frame_size,
             gaps=self.gaps,
             fill=self.fill,
+            times=times,
+            time_scale=self.time_scale,
         )
 
     def tokens(self, X, first_index: int = 0) -> list[list[str]]:
@@ -144,8 +155,16 @@ class InputEncodingMixin:
             self._fit_token_features(tokens)
             return self._token_steps(tokens)
         allow_nan = parameter_value(self, "missing") != "error"
+        elapsed = parameter_value(self, "elapsed")
         if self._reads_in_blocks(X):
             # A streamed table: learned from its blocks, read again as training goes.
+            if elapsed is True:
+                raise ValueError(
+                    "elapsed=True reads the times of a table in memory; a streamed table's "
+                    "times only order its rows. Use elapsed='auto' or False, or "
+                    "streamed=False."
+                )
+
             def blocks():
                 for block in X.blocks():
                     sequences = check_sequences(
@@ -157,19 +176,26 @@ class InputEncodingMixin:
             self._keep_input_encoding(encoding)
             self._fit_token_features(None)
             return StreamedSequences(X, self._encode_inputs, self._truncated_lengths(X))
-        sequences = self._truncated(check_sequences(X, allow_nan=allow_nan))
+        checked = check_sequences(X, allow_nan=allow_nan)
+        times = self._truncated_times(_step_times(X, checked, 0), checked)
+        sequences = self._truncated(checked)
         encoding = self._learned_numeric_encoding(
-            lambda: [(sequences, sample_weight)], sequences.lengths
+            lambda: [(sequences, sample_weight)],
+            sequences.lengths,
+            time_scale=_time_scale_of(elapsed, times, sequences),
         )
         self._keep_input_encoding(encoding)
         self._fit_token_features(None)
-        return encoding.model_steps(sequences)
+        return encoding.model_steps(sequences, times)
 
-    def _learned_numeric_encoding(self, blocks, lengths: np.ndarray) -> InputEncoding:
+    def _learned_numeric_encoding(
+        self, blocks, lengths: np.ndarray, time_scale: float | None = None
+    ) -> InputEncoding:
         """The encoding of numeric training sequences that ``blocks()`` yields as
         ``(sequences, sample weights or None)``: all in one block, or a streamed table's
         blocks, read once (twice with gaps: their statistics are learned on the imputed
-        values). ``lengths`` are the training sequences' lengths."""
+        values). ``lengths`` are the training sequences' lengths; ``time_scale`` that of
+        their elapsed-time channel (None: none)."""
         standardize = parameter_value(self, "standardize")
         statistics = _InputStatistics(standardize)
         for sequences, weights in blocks():
@@ -193,6 +219,7 @@ class InputEncodingMixin:
             scale=scale,
             gaps=gaps,
             fill=fill,
+            time_scale=time_scale,
         )
 
     def _reads_in_blocks(self, X) -> bool:
@@ -220,6 +247,7 @@ class InputEncodingMixin:
         self.input_scaling_ = encoding.scaling
         self.input_mean_, self.input_scale_ = encoding.mean, encoding.scale
         self.input_gaps_, self.input_fill_ = encoding.gaps, encoding.fill
+        self.input_time_scale_ = encoding.time_scale
         self.vectorizer_ = encoding.vectorizer
 
     @property
@@ -236,6 +264,7 @@ class InputEncodingMixin:
             scale=self.input_scale_,
             gaps=self.input_gaps_,
             fill=self.input_fill_,
+            time_scale=self.input_time_scale_,
         )
 
     def _fitted_frame_size(self, lengths: np.ndarray) -> int:
@@ -271,13 +300,23 @@ class InputEncodingMixin:
                 first_index=first_index,
                 allow_nan=encoding.gaps is not None,
             )
-            return encoding.model_steps(self._truncated(sequences))
+            times = None
+            if encoding.time_scale is not None:
+                times = self._truncated_times(_step_times(X, sequences, first_index), sequences)
+            return encoding.model_steps(self._truncated(sequences), times)
         if not text and len(X) and not isinstance(X[0], list | tuple | str):
             raise TypeError(
                 "This model was fitted on text, but X holds numeric sequences; pass strings "
                 "or token lists."
             )
         return self._token_steps(encoding.tokens(X, first_index))
+
+    def _truncated_times(self, times: np.ndarray | None, sequences: Sequences):
+        """Step times cut as :meth:`_truncated` cuts ``sequences``' steps."""
+        if times is None:
+            return None
+        as_steps = Sequences(times[:, None], sequences.lengths, sequences.offsets)
+        return self._truncated(as_steps).values[:, 0]
 
     def _truncated(self, sequences: Sequences) -> Sequences:
         """Sequences cut to ``max_length`` input steps (tokens or time steps)."""
@@ -354,6 +393,49 @@ class _InputStatistics:
         if self.needs_moments:
             step_weights = None if weights is None else np.repeat(weights, sequences.lengths)
             self.moments.add(sequences.values, step_weights)
+
+
+def _step_times(X, sequences: Sequences, first_index: int) -> np.ndarray | None:
+    """The step times ``X`` carries (a TimedSequences, or a SequenceTable with a time
+    column), one float64 per step of ``sequences``, checked to be finite and increasing
+    within each sequence; None when ``X`` carries none."""
+    read = getattr(X, "__sk_rnn_times__", None)
+    times = None if read is None else read()
+    if times is None:
+        return None
+    for i, (t, n) in enumerate(zip(times, sequences.lengths.tolist(), strict=True)):
+        sample = first_index + i
+        if len(t) != n:
+            raise ValueError(f"Sample {sample} of X has {n} steps but {len(t)} times.")
+        if not np.isfinite(t).all():
+            raise ValueError(f"Sample {sample} of X has a time that is NaN or infinite.")
+        if (np.diff(t) <= 0).any():
+            raise ValueError(
+                f"Sample {sample} of X has times that do not increase from step to step."
+            )
+    return np.concatenate(times) if times else np.empty(0)
+
+
+def _time_scale_of(elapsed, times: np.ndarray | None, sequences: Sequences) -> float | None:
+    """The scale of the elapsed-time channel (the median time between steps) for an
+    ``elapsed`` value and the training times; None: no channel ("auto": none when the
+    steps are equally far apart, or the input has no times)."""
+    if times is None or elapsed is False:
+        if elapsed is True:
+            raise ValueError(
+                "elapsed=True needs each step's time: pass X as a TimedSequences or as a "
+                "SequenceTable with a time_column."
+            )
+        return None
+    inside = np.ones(len(times), bool)
+    inside[sequences.offsets[sequences.lengths > 0]] = False  # a sequence's first step
+    steps = np.diff(times, prepend=times[:1])[inside]
+    if not len(steps):
+        return None if elapsed == "auto" else 1.0
+    median = float(np.median(steps))
+    if elapsed == "auto" and np.ptp(steps) <= 1e-9 * median:
+        return None  # equally far apart: nothing to learn from
+    return median
 
 
 def _weights_of(sample_weight, positions):

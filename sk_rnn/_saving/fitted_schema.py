@@ -319,6 +319,11 @@ INPUT_ENCODING_CONSTRAINTS = {
         and (value is None or _vector(value, fitted.get("n_features_in_")) is None)
         else "must be one finite value per feature exactly when input_gaps_ is set"
     ),
+    "input_time_scale_": lambda value, fitted: (
+        None
+        if value is None or (isinstance(value, float) and np.isfinite(value) and value > 0)
+        else f"is {value!r}; it must be a positive number or None"
+    ),
     "vectorizer_": optional_vectorizer,
 }
 

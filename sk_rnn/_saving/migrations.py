@@ -49,6 +49,7 @@ def renamed_weights(weights: dict) -> dict:
 
 _SEQUENCE_LEVEL_ADDED = {
     "missing": "auto",  # a fitted model without gap channels refuses NaN whatever it says
+    "elapsed": "auto",  # likewise: without input_time_scale_ no times are read
     "conv_channels": None,
     "standardize": False,
     "lr_schedule": "constant",
@@ -63,6 +64,7 @@ PARAMETERS_ADDED: dict[str, dict] = {
         "affix_features": False,
         "class_weight": None,
         "missing": "auto",
+        "elapsed": "auto",
         "standardize": False,
         "lr_schedule": "constant",
     },
@@ -96,6 +98,8 @@ FITTED_ADDED: dict[str, dict] = {
         ),
         # Files from before gaps were learned from: no gap channels (NaN refused).
         "input_gaps_": lambda fitted, params: fitted.update(input_gaps_=None, input_fill_=None),
+        # Files from before step times were read: no elapsed-time channel.
+        "input_time_scale_": lambda fitted, params: fitted.update(input_time_scale_=None),
         # Files from before early_stopping="auto" hold a bool.
         "early_stopping_": lambda fitted, params: fitted.update(
             early_stopping_=params.get("early_stopping") is True
