@@ -220,10 +220,18 @@ class SequenceTable:
             f"from {self._source.description})"
         )
 
-    def sequences(self) -> list:
-        """Every selected sequence: a float32 array ``(n_steps, n_features)`` each, or a
-        list of tokens for a column of strings."""
-        return self._sequences(self._positions, self.feature_columns)
+    def sequences(self, dtype=np.float32) -> list:
+        """Every selected sequence: an array ``(n_steps, n_features)`` of ``dtype`` each,
+        or a list of tokens for a column of strings."""
+        return self._sequences(self._positions, self.feature_columns, dtype=dtype)
+
+    def time_values(self) -> list | None:
+        """Each selected sequence's times as the time column holds them (dates as
+        ``datetime64[ns]``, numbers as float64), or None without a time column."""
+        if self._source.time is None:
+            return None
+        times = self._sequences(self._positions, [self._source.time], as_values=True)
+        return [t.astype("datetime64[ns]" if t.dtype.kind == "M" else np.float64) for t in times]
 
     @property
     def y(self):
@@ -245,7 +253,7 @@ class SequenceTable:
                         f"{_plain(self.ids[varying[0]])!r}: a streamed table has one "
                         "target per sequence (per-step targets need streamed=False)."
                     )
-                part = [v[:1] for v in part]
+                part = [v[:1].copy() for v in part]  # not views that keep the block
             read.extend(part)
         if not blocks:
             return np.array([])
@@ -282,7 +290,7 @@ class SequenceTable:
             )
         return np.array([lookup[i] for i in self.ids.tolist()])
 
-    def _sequences(self, positions, columns, as_values=False) -> list:
+    def _sequences(self, positions, columns, as_values=False, dtype=np.float32) -> list:
         rows = [self._rows_of(p) for p in positions]
         values = self._source.rows(
             np.concatenate(rows) if rows else np.array([], int), columns, as_values
@@ -301,7 +309,7 @@ class SequenceTable:
                     "choose them with feature_columns."
                 )
             return [list(v[:, 0]) for v in out]
-        return [v.astype(np.float32, copy=False) for v in out]
+        return [v.astype(dtype, copy=False) for v in out]
 
     def __sk_rnn_sequences__(self):
         """What estimators read from the table (``sk_rnn._validation.positional``): its

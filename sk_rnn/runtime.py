@@ -248,6 +248,12 @@ class _Runtime:
     def __repr__(self):
         return f"sk_rnn.runtime.{type(self).__name__}(exported {self.header['estimator']})"
 
+    @property
+    def input_gaps_(self):
+        """How gaps (NaN) in numeric input are imputed, as the estimator's
+        ``input_gaps_``; None: the model refuses NaN."""
+        return self._network.input.get("gaps")
+
 
 class _Labelling(_Runtime):
     """A runtime model that predicts labels (``classes_``)."""
@@ -446,7 +452,11 @@ class Forecaster(
         if not isinstance(series, list) or len(series) != n:
             raise ValueError(f"header field 'forecaster.series' must hold {n} series")
         for i in range(n):
-            table = schema.field_array(dict(enumerate(series)), i, where + "series.", ndim=2)
+            table = schema.field_array(
+                dict(enumerate(series)), i, where + "series.", ndim=2, gaps=True
+            )
+            if not np.isfinite(table[:, 1:]).all():
+                raise ValueError(f"header field 'forecaster.series' {i} has gaps in covariates")
             if table.shape[1] != width or len(table) == 0:
                 raise ValueError(
                     f"header field 'forecaster.series' {i} must have {width} columns and steps"

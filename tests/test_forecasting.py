@@ -161,7 +161,9 @@ def test_pickle_round_trip():
     [
         (np.arange(18.0), dict(horizon=6, difference=12), "No series is long enough"),
         (np.arange(12.0), dict(horizon=6, difference=12), "needs at least 13"),
-        (np.r_[np.arange(40.0), np.nan], {}, "NaN or infinity at step 40"),
+        (np.r_[np.arange(40.0), np.inf], {}, "infinity at step 40"),
+        (np.r_[1.0, np.full(40, np.nan)], {}, "has 1 observed value"),
+        (np.c_[np.arange(40.0), np.r_[np.zeros(39), np.nan]], {}, "NaN or infinity at step 39"),
         (pd.Series(np.arange(50.0), index=np.arange(50)[::-1]), {}, "not in time order"),
         (pd.Series(np.arange(50.0), index=[0] * 50), {}, "not in time order"),
         (np.r_[np.arange(40.0), -1.0], dict(log=True), "strictly positive"),
@@ -363,3 +365,46 @@ def test_short_series_are_learned_from_and_forecast():
     np.testing.assert_allclose(
         flat.fit([np.full(10, 7.0), np.full(4, 3e6)]).forecast(3)[1], 3e6, rtol=1e-5
     )
+
+
+def test_gaps_in_the_history_are_learned_from_and_forecast(tmp_path):
+    """NaN in the training series: windows read the gaps (the regressor's gap channels)
+    and learn only futures observed in full; the forecast continues past a last step
+    that is missing, and saved, pickled and exported models forecast the same."""
+    series = seasonal_series()
+    train, test = series[:-12], series[-12:]
+    holed = train.copy()
+    holed[np.random.default_rng(0).random(len(holed)) < 0.15] = np.nan
+    holed[-1] = np.nan
+    settings = dict(window=24, horizon=6, regressor=RNNRegressor(**TINY))
+    complete = RNNForecaster(**settings).fit(train).forecast(12)
+    model = RNNForecaster(**settings).fit(holed)
+    forecast = model.forecast(12)
+    assert model.regressor_.input_gaps_ == "last"
+    assert np.isfinite(forecast).all()
+    assert mape(test, forecast) < max(2 * mape(test, complete), 0.05)
+    model.save(tmp_path / "gaps.safetensors")
+    np.testing.assert_array_equal(sk_rnn.load(tmp_path / "gaps.safetensors").forecast(12), forecast)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(model)).forecast(12), forecast)
+    pytest.importorskip("onnxruntime")
+    from sk_rnn import runtime
+
+    exported = runtime.load(model.to_onnx(tmp_path / "gaps.onnx"))
+    np.testing.assert_allclose(exported.forecast(12), forecast, rtol=1e-4)
+
+
+def test_a_gap_only_in_the_last_steps_is_filled_for_a_network_without_gaps():
+    series = seasonal_series()[:120]
+    holed = series.copy()
+    holed[-2:] = np.nan  # no training window reads them: the network learns no gaps
+    model = RNNForecaster(window=24, horizon=6, regressor=RNNRegressor(**TINY)).fit(holed)
+    assert model.regressor_.input_gaps_ is None
+    assert np.isfinite(model.forecast(6)).all()
+
+
+def test_intervals_refuse_gaps_where_they_are_calibrated():
+    series = seasonal_series()[:120]
+    series[-3] = np.nan
+    model = RNNForecaster(window=24, horizon=6, interval_windows=4, regressor=RNNRegressor(**TINY))
+    with pytest.raises(ValueError, match="some of them are missing"):
+        model.fit(series)

@@ -285,3 +285,32 @@ def test_streaming_a_file_that_is_not_grouped_is_refused(tmp_path):
         tmp_path / "shuffled.parquet", id_column="id", time_column="t"
     )
     assert not table.streamed  # read into memory, sorted there
+
+
+def test_the_forecaster_reads_a_table_a_series_per_id(tmp_path):
+    pytest.importorskip("pyarrow")
+    from sk_rnn import RNNForecaster
+
+    rng = np.random.default_rng(0)
+    series = [np.sin(np.arange(40) / 3 + i) * 10 + 50 + rng.normal(size=40) for i in range(3)]
+    rows = [(f"s{i}", 2000 + t, v) for i, s in enumerate(series) for t, v in enumerate(s)]
+    frame = pd.DataFrame(rows, columns=["store", "year", "sales"]).sample(frac=1, random_state=0)
+    frame.to_parquet(tmp_path / "sales.parquet")
+    tiny = RNNRegressor(hidden_size=4, max_epochs=2, random_state=0)
+    settings = dict(window=8, horizon=4, regressor=tiny, random_state=0)
+    table = SequenceTable(frame, id_column="store", time_column="year")
+    order = [int(i[1:]) for i in table.ids]
+    listed = RNNForecaster(**settings).fit([series[i] for i in order])
+    for source in (
+        table,
+        SequenceTable.from_parquet(
+            tmp_path / "sales.parquet", id_column="store", time_column="year"
+        ),
+    ):
+        model = RNNForecaster(**settings).fit(source)
+        np.testing.assert_array_equal(model.series_ids_, table.ids)
+        np.testing.assert_array_equal(model.forecast(4), listed.forecast(4))
+    future = pd.DataFrame({"store": ["s1"] * 4, "year": range(2040, 2044), "sales": np.nan})
+    predicted = model.predict(SequenceTable(future, id_column="store", time_column="year"))
+    s1 = model.forecast(4)[table.ids.tolist().index("s1")]
+    np.testing.assert_allclose(predicted[0], s1, rtol=1e-6)  # batched alone, not with all

@@ -128,10 +128,11 @@ def field_array(
     shape: tuple | None = None,
     positive: bool = False,
     optional: bool = False,
+    gaps: bool = False,
 ):
     """``mapping[key]`` decoded: an array of one of the dtype ``kinds``, ``ndim``
     dimensions (``shape`` where given, None for any size), finite numbers (positive if
-    asked); None if ``optional`` and absent."""
+    asked; NaN allowed with ``gaps``, infinity never); None if ``optional`` and absent."""
     entry = mapping[key]
     if entry is None:
         if optional:
@@ -148,7 +149,7 @@ def field_array(
     ):
         raise ValueError(f"{_where(path, key)} has shape {array.shape}; expected {shape}")
     if array.dtype.kind in "iuf":
-        if not np.isfinite(array).all():
+        if not np.isfinite(array[~np.isnan(array)] if gaps else array).all():
             raise ValueError(f"{_where(path, key)} holds NaN or infinity")
         if positive and not (array > 0).all():
             raise ValueError(f"{_where(path, key)} holds values that are not positive")

@@ -112,7 +112,10 @@ class RNNForecaster(
     series_id : str or None, default=None
         For a long-format DataFrame of many series: the column naming each row's series.
         The other columns are the target, then the covariates; rows of a series are in
-        time order. None: ``X`` is one series, or a list of series.
+        time order. None: ``X`` is one series, a list of series, or a
+        :class:`~sk_rnn.SequenceTable` (pandas, polars or Parquet; a series per id, its
+        feature columns the target then the covariates, its rows sorted by its time
+        column; forecasts come as a list in the order of ``table.ids``).
 
     Attributes
     ----------
@@ -296,7 +299,7 @@ a list of them; or a long DataFrame with a ``series_id`` column
         if self.scaling == "series":
             with np.errstate(over="ignore", invalid="ignore"):  # refused just below
                 self.target_mean_, self.target_scale_ = np.array(
-                    [mean_and_nonzero_scale(target) for target in targets]
+                    [mean_and_nonzero_scale(target[np.isfinite(target)]) for target in targets]
                 ).T
         else:  # a window's own scale; the series' typical step for windows that do not move
             self.target_mean_ = np.zeros(len(targets))
@@ -325,11 +328,19 @@ a list of them; or a long DataFrame with a ``series_id`` column
             )
             exog = covariate if self.n_covariates_ else None
             for cut in range(1, len(z) - self.horizon + 1):
-                x, _, _ = self._window_input(z, exog, cut, self.target_scale_[i])
+                future = self._scaled_future(z, cut, self.target_scale_[i])
+                x, level, _ = self._window_input(z, exog, cut, self.target_scale_[i])
+                if not (np.isfinite(future).all() and np.isfinite(level)):
+                    continue  # a gap in what it would learn, or nothing observed before it
                 inputs.append(x)
-                outputs.append(self._scaled_future(z, cut, self.target_scale_[i]))
+                outputs.append(future)
                 if weights is not None:  # a window weighs what its first predicted step weighs
                     window_weights.append(weights[i][(self.difference or 0) + cut])
+        if not inputs:
+            raise ValueError(
+                "No window of the series has an observed past and a whole observed horizon "
+                f"after it (horizon={self.horizon}): too many gaps (NaN) to learn from."
+            )
         regressor = self.regressor
         if regressor is None:
             regressor = RNNRegressor(**DEFAULT_REGRESSOR)

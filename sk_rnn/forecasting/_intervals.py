@@ -59,6 +59,12 @@ class IntervalsMixin:
                 [f[:, 1:] for f in futures],
             )
             truth = np.array([f[:, 0] for f in futures])
+            if np.isnan(truth).any():
+                raise ValueError(
+                    "Intervals are calibrated on the last interval_windows + horizon - 1 "
+                    "steps of each series, and some of them are missing (NaN); fit without "
+                    "intervals (interval_windows=0), or with fewer interval_windows."
+                )
             errors[:, k] = calibration_error(truth, forecasts, relative=self.log)
         return errors
 

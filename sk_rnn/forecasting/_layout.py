@@ -31,6 +31,13 @@ class SeriesLayoutMixin:
         check = dict(allow_nan_target=allow_nan_target)
         if not self.many_series_:
             triples = [(0, check_series(X, "X", **check), index_values(X))]
+        elif hasattr(X, "time_values"):  # a SequenceTable: its series by id
+            ids = self.series_ids_.tolist()
+            triples = []
+            for key, table, index in _table_series(X, **check):
+                if key not in ids:
+                    raise ValueError(f"Series {key!r} was not seen in fit.")
+                triples.append((ids.index(key), table, index))
         elif self.series_id is not None:
             ids = self.series_ids_.tolist()
             triples = []
@@ -74,8 +81,12 @@ class SeriesLayoutMixin:
 
     def _check_fit_series(self, X):
         """(tables, ids, many, index values) from what fit was given."""
+        if hasattr(X, "time_values"):  # a SequenceTable: a series per id
+            triples = list(_table_series(X, target_gaps=True))
+            tables = [table for _, table, _ in triples]
+            return tables, np.asarray(X.ids), True, [index for _, _, index in triples]
         if self.series_id is not None:
-            triples = list(long_series(X, self.series_id))
+            triples = list(long_series(X, self.series_id, target_gaps=True))
             ids = np.array([key for key, _, _ in triples])
             if ids.dtype.kind not in "biuU":
                 raise ValueError(
@@ -84,11 +95,11 @@ class SeriesLayoutMixin:
             tables = [table for _, table, _ in triples]
             indexes = [index for _, _, index in triples]
         elif is_many_series(X):
-            tables = [check_series(x, f"Series {i}") for i, x in enumerate(X)]
+            tables = [check_series(x, f"Series {i}", target_gaps=True) for i, x in enumerate(X)]
             ids = np.arange(len(tables))
             indexes = [index_values(x) for x in X]
         else:
-            return [check_series(X, "X")], np.arange(1), False, [index_values(X)]
+            return [check_series(X, "X", target_gaps=True)], np.arange(1), False, [index_values(X)]
         widths = {t.shape[1] for t in tables}
         if len(widths) > 1:
             raise ValueError(
@@ -117,6 +128,15 @@ class SeriesLayoutMixin:
         if not np.isfinite(exog).all():
             raise ValueError("exog contains NaN or infinity.")
         return exog
+
+
+def _table_series(table, **check):
+    """(id, checked table, time values or None) of each series of a SequenceTable: its
+    feature columns (the target first, then covariates) read as float64."""
+    times = table.time_values() or [None] * len(table)
+    series = zip(table.ids.tolist(), table.sequences(np.float64), times, strict=True)
+    for key, values, index in series:
+        yield key, check_series(values, f"Series {key!r}", **check), index
 
 
 def index_ends(indexes: list) -> np.ndarray | None:

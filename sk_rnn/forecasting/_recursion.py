@@ -11,7 +11,7 @@ import numpy as np
 
 from ._transforms import inverse_transform_target, transform_target
 
-__all__ = ["ForecastingMixin"]
+__all__ = ["ForecastingMixin", "forward_filled"]
 
 
 class ForecastingMixin:
@@ -69,7 +69,7 @@ class ForecastingMixin:
                 inputs.append(x)
                 levels.append(level)
                 scales.append(window_scale)
-            blocks = self.regressor_.predict(inputs).reshape(n_series, -1)
+            blocks = self.regressor_.predict(self._readable(inputs)).reshape(n_series, -1)
             blocks = np.asarray(levels)[:, None] + np.asarray(scales)[:, None] * blocks
             targets = [np.concatenate([t, b]) for t, b in zip(targets, blocks, strict=True)]
         forecasts = np.empty((n_series, steps))
@@ -106,6 +106,15 @@ class ForecastingMixin:
                 forecasts[k] = forecast
         return forecasts
 
+    def _readable(self, inputs):
+        """Window inputs as the network can read them: as they are when it learned from
+        gaps, else with each gap filled by the last observed value (a history whose gaps
+        the training windows never saw: its last steps, say)."""
+        reads_gaps = getattr(self.regressor_, "input_gaps_", None) is not None
+        if reads_gaps or not any(np.isnan(x).any() for x in inputs):
+            return inputs
+        return [forward_filled(x) for x in inputs]
+
     # -- target transforms ------------------------------------------------------------
 
     def _transformed(self, values):
@@ -113,3 +122,15 @@ class ForecastingMixin:
 
     def _in_units(self, forecast, history):
         return inverse_transform_target(forecast, history, self.log, self.difference)
+
+
+def forward_filled(x: np.ndarray) -> np.ndarray:
+    """``x`` (steps, features) with each NaN replaced by the last value before it in its
+    column (the first observed value where none comes before)."""
+    x = np.array(x, dtype=np.float64)
+    for column in x.T:
+        observed = np.flatnonzero(~np.isnan(column))
+        if len(observed):
+            last = np.maximum.accumulate(np.where(np.isnan(column), -1, np.arange(len(column))))
+            column[:] = column[np.where(last >= 0, last, observed[0])]
+    return x.astype(np.float32)

@@ -20,7 +20,7 @@ def is_many_series(X) -> bool:
     )
 
 
-def long_series(X, column, *, allow_nan_target=False):
+def long_series(X, column, *, allow_nan_target=False, target_gaps=False):
     """(id, table, index values) of each series of a long DataFrame, in order of first
     appearance; every row must name its series."""
     if not hasattr(X, "groupby") or column not in getattr(X, "columns", ()):
@@ -35,7 +35,9 @@ def long_series(X, column, *, allow_nan_target=False):
     for key, rows in X.groupby(column, sort=False):
         key = key.item() if isinstance(key, np.generic) else key
         values = rows.drop(columns=column)
-        table = check_series(values, f"Series {key!r}", allow_nan_target=allow_nan_target)
+        table = check_series(
+            values, f"Series {key!r}", allow_nan_target=allow_nan_target, target_gaps=target_gaps
+        )
         yield key, table, index_values(values)
 
 
@@ -108,8 +110,11 @@ def _is_number(value) -> bool:
     return True
 
 
-def check_series(X, name, *, allow_nan_target=False) -> np.ndarray:
-    """The series as a float64 (n_steps, n_columns) array, checked for order and NaN."""
+def check_series(X, name, *, allow_nan_target=False, target_gaps=False) -> np.ndarray:
+    """The series as a float64 (n_steps, n_columns) array, checked for order and NaN:
+    ``allow_nan_target`` leaves the target unchecked (future steps, whose target is not
+    read); ``target_gaps`` lets the target have gaps (NaN, the forecaster learns from
+    them) but not infinity, and needs two observed values."""
     index = getattr(X, "index", None)  # a pandas index (a list's .index is a method)
     if hasattr(index, "is_monotonic_increasing") and not (
         index.is_monotonic_increasing and index.is_unique
@@ -127,11 +132,22 @@ def check_series(X, name, *, allow_nan_target=False) -> np.ndarray:
             f"least one column; got shape {table.shape}. 0 feature(s) (shape={table.shape}) "
             "while a minimum of 1 is required."
         )
-    checked = table[:, 1:] if allow_nan_target else table
+    checked = table[:, 1:] if allow_nan_target or target_gaps else table
     bad = ~np.isfinite(checked).all(axis=1)
     if bad.any():
         raise ValueError(
             f"{name} contains NaN or infinity at step {int(np.argmax(bad))}; fill or drop "
             "missing values first."
         )
+    if target_gaps:
+        target = table[:, 0]
+        if np.isinf(target).any():
+            raise ValueError(
+                f"{name} contains infinity at step {int(np.argmax(np.isinf(target)))}."
+            )
+        if np.isnan(target).any() and np.isfinite(target).sum() < 2:
+            raise ValueError(
+                f"{name} has {int(np.isfinite(target).sum())} observed value(s) (the rest "
+                "NaN); a series needs at least 2 to learn from."
+            )
     return table

@@ -23,10 +23,20 @@ def inverse_transform_target(forecast, history, log: bool, difference: int | Non
     """A ``forecast`` on the modelled scale back in the units of the target, continuing
     the series ``history`` (a table whose column 0 is the target)."""
     if difference:
-        level = history[:, 0]
+        level = _interpolated(history[:, 0])
         level = np.log(level) if log else level
         extended = list(level)
         for change in forecast:
             extended.append(extended[-difference] + change)
         forecast = np.asarray(extended[len(level) :])
     return np.exp(forecast) if log else forecast
+
+
+def _interpolated(values: np.ndarray) -> np.ndarray:
+    """``values`` with gaps (NaN) filled linearly between observed neighbours (and by the
+    nearest observed value at the ends): the levels a differenced forecast continues."""
+    missing = np.isnan(values)
+    if not missing.any():
+        return values
+    steps = np.arange(len(values))
+    return np.interp(steps, steps[~missing], values[~missing])

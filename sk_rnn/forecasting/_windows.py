@@ -137,7 +137,13 @@ class WindowEncodingMixin:
         series is standardised already)."""
         if self.scaling == "series":
             return 0.0, 1.0
-        return float(window[-1]), mean_step(window, fallback_scale)
+        return last_observed(window), mean_step(window, fallback_scale)
+
+
+def last_observed(values) -> float:
+    """The last value that is not NaN (NaN if there is none): a window's level."""
+    observed = np.flatnonzero(np.isfinite(values))
+    return float(values[observed[-1]]) if len(observed) else float("nan")
 
 
 def typical_step(values, fallback=1.0) -> float:
@@ -145,18 +151,30 @@ def typical_step(values, fallback=1.0) -> float:
     steps without the outlying ones (beyond the upper quartile plus three interquartile
     ranges), so that a spike cannot set the scale of the windows that do not move;
     ``fallback`` where there is none or it is 0."""
-    steps = np.abs(np.diff(values))
+    steps = _observed_steps(values)
     if not len(steps):
         return float(fallback)
     lower, upper = np.quantile(steps, [0.25, 0.75])
     step = float(np.mean(steps[steps <= upper + 3 * (upper - lower)]))
-    return step if step > 1e-12 * max(float(np.max(np.abs(values))), 1e-300) else float(fallback)
+    return step if step > 1e-12 * _largest(values) else float(fallback)
 
 
 def mean_step(values, fallback=1.0) -> float:
     """The mean absolute change between consecutive values (a window's scale: the size of
     its steps, as MASE scales errors); ``fallback`` where there is none or it is 0."""
-    if len(values) < 2:
+    steps = _observed_steps(values)
+    if not len(steps):
         return float(fallback)
-    step = float(np.mean(np.abs(np.diff(values))))
-    return step if step > 1e-12 * max(float(np.max(np.abs(values))), 1e-300) else float(fallback)
+    step = float(np.mean(steps))
+    return step if step > 1e-12 * _largest(values) else float(fallback)
+
+
+def _observed_steps(values) -> np.ndarray:
+    """Absolute changes between consecutive values, those next to a gap (NaN) left out."""
+    steps = np.abs(np.diff(values))
+    return steps[np.isfinite(steps)]
+
+
+def _largest(values) -> float:
+    observed = np.abs(values[np.isfinite(values)])
+    return max(float(observed.max()), 1e-300) if len(observed) else 1e-300
