@@ -91,9 +91,9 @@ def forecasting(seeds, data) -> str:
     headers = ["training histories", "MASE", "MASE per seed", "sMAPE", "fit s"]
     return (
         f"### Gaps in M1 yearly histories (seeds {seeds[0]}-{seeds[-1]})\n\n"
-        f"{100 * share:.1f}% of the history values removed at random; the forecaster "
-        "learns from windows whose 6 following years are observed, and reads the gaps "
-        "of its inputs.\n\n"
+        f"{100 * share:.1f}% of the history values removed at random; each window reads "
+        "its gaps (the regressor's gap channels) and learns the 6 years after it with "
+        "their gaps interpolated.\n\n"
         + markdown_table(headers, rows)
         + f"\n\nWith gaps, MASE is {ratio:.3f}x that of the complete histories.\n"
     )

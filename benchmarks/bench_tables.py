@@ -11,7 +11,9 @@ first: the table sorts them by time within each sequence.
 - RNNClassifier on JapaneseVowels and BasicMotions;
 - RNNRegressor on GasPrices;
 - RNNTagger on hironsan_ner as a token table (one row per token, its tag per row);
-- RNNForecaster on M1 yearly, as a long table of (series, year, value).
+- RNNForecaster on M1 yearly, as a long table of (series, year, value);
+- RNNLanguageModel on the fortunes as a text column (one row per text: pandas, polars,
+  Parquet through pyarrow), one epoch.
 
 Usage::
 
@@ -27,9 +29,24 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from common import DATA, load_m1_yearly, load_series, markdown_table, ner_split, write_section
+from common import (
+    DATA,
+    load_fortunes,
+    load_m1_yearly,
+    load_series,
+    markdown_table,
+    ner_split,
+    write_section,
+)
 
-from sk_rnn import RNNClassifier, RNNForecaster, RNNRegressor, RNNTagger, SequenceTable
+from sk_rnn import (
+    RNNClassifier,
+    RNNForecaster,
+    RNNLanguageModel,
+    RNNRegressor,
+    RNNTagger,
+    SequenceTable,
+)
 
 COMMAND = "python benchmarks/bench_tables.py --write docs/benchmarks.md"
 LAYOUTS = ("pandas", "MultiIndex", "polars", "Parquet")
@@ -138,6 +155,37 @@ def forecaster_rows(folder) -> list:
     return rows
 
 
+def language_model_rows(folder) -> list:
+    """The fortunes as a text column (one row per text): a pandas column, a polars
+    column and a Parquet column read with pyarrow, against the list of texts. One epoch
+    (the layout does not touch training; the default's 20 epochs take minutes each)."""
+    import polars as pl
+    import pyarrow.parquet as pq
+
+    texts, _ = load_fortunes(DATA)
+    frame = pd.DataFrame({"id": np.arange(len(texts)), "text": texts})
+    frame.to_parquet(folder / "fortunes.parquet")
+    columns = {
+        "pandas column": frame["text"],
+        "polars column": pl.from_pandas(frame)["text"],
+        "Parquet column": pq.read_table(folder / "fortunes.parquet", columns=["text"])["text"],
+    }
+    listed = RNNLanguageModel(max_epochs=1, random_state=0).fit(texts)
+    expected = listed.score_samples(texts[:300])
+    rows = []
+    for layout, column in columns.items():
+        start = time.perf_counter()
+        model = RNNLanguageModel(max_epochs=1, random_state=0).fit(column)
+        seconds = time.perf_counter() - start
+        scores = model.score_samples(texts[:300])
+        same = np.array_equal(scores, expected)
+        largest = float(np.max(np.abs(scores - expected)))
+        rows.append(["fortunes (language model)", layout, "yes" if same else "NO"])
+        rows[-1] += [f"{largest:.1e}", f"{seconds:.0f}"]
+        print(rows[-1], flush=True)
+    return rows
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--write", type=Path)
@@ -164,12 +212,14 @@ def main():
         proba,
     )
     rows += forecaster_rows(folder)
+    rows += language_model_rows(folder)
     headers = ["task", "layout", "test predictions identical", "largest difference", "fit s"]
     body = (
         "### The same fit from every table layout\n\n"
         "Each layout against the fit on the list of sequences (`random_state=0`); the "
         "largest difference is in probabilities (the classifier, the tagger's per-token "
-        "marginals), in predicted values (the regressor), or relative, in forecasts.\n\n"
+        "marginals), in predicted values (the regressor), relative in forecasts, and in "
+        "log-likelihoods (the language model's `score_samples` of 300 texts).\n\n"
         + markdown_table(headers, rows)
         + "\n"
     )

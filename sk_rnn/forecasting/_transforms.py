@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["inverse_transform_target", "transform_target"]
+__all__ = ["interpolated", "inverse_transform_target", "transform_target"]
 
 
 def transform_target(values, log: bool, difference: int | None):
@@ -23,7 +23,7 @@ def inverse_transform_target(forecast, history, log: bool, difference: int | Non
     """A ``forecast`` on the modelled scale back in the units of the target, continuing
     the series ``history`` (a table whose column 0 is the target)."""
     if difference:
-        level = _interpolated(history[:, 0])
+        level = interpolated(history[:, 0])
         level = np.log(level) if log else level
         extended = list(level)
         for change in forecast:
@@ -32,9 +32,10 @@ def inverse_transform_target(forecast, history, log: bool, difference: int | Non
     return np.exp(forecast) if log else forecast
 
 
-def _interpolated(values: np.ndarray) -> np.ndarray:
+def interpolated(values: np.ndarray) -> np.ndarray:
     """``values`` with gaps (NaN) filled linearly between observed neighbours (and by the
-    nearest observed value at the ends): the levels a differenced forecast continues."""
+    nearest observed value at the ends): the levels a differenced forecast continues, and
+    the horizons windows learn."""
     missing = np.isnan(values)
     if not missing.any():
         return values

@@ -118,8 +118,10 @@ class WindowEncodingMixin:
         )[0]
         return x, level, scale
 
-    def _scaled_future(self, z, cut, fallback_scale):
-        """The ``horizon`` steps of ``z`` from ``cut`` on, as the network learns them.
+    def _scaled_future(self, z, cut, fallback_scale, targets=None):
+        """The ``horizon`` steps of ``z`` (or of ``targets``, ``z`` with its gaps
+        filled) from ``cut`` on, as the network learns them: in the level and scale of
+        the window before them, read from ``z`` as the forecast will read it.
 
         After a window that does not move (scaled by the series' typical step), the
         future is kept within ``horizon`` typical steps of the window: one outlier after
@@ -127,7 +129,7 @@ class WindowEncodingMixin:
         """
         window = z[max(0, cut - self.window_) : cut]
         level, scale = self._window_scaling(window, fallback_scale)
-        future = (z[cut : cut + self.horizon] - level) / scale
+        future = ((z if targets is None else targets)[cut : cut + self.horizon] - level) / scale
         if self.scaling == "window" and len(window) > 1 and mean_step(window, 0.0) == 0.0:
             future = np.clip(future, -self.horizon, self.horizon)
         return future
