@@ -457,6 +457,10 @@ class Forecaster(
             )
             if not np.isfinite(table[:, 1:]).all():
                 raise ValueError(f"header field 'forecaster.series' {i} has gaps in covariates")
+            if np.isnan(table[:, 0]).any() and np.isfinite(table[:, 0]).sum() < 2:
+                raise ValueError(
+                    f"header field 'forecaster.series' {i} has fewer than 2 observed values"
+                )
             if table.shape[1] != width or len(table) == 0:
                 raise ValueError(
                     f"header field 'forecaster.series' {i} must have {width} columns and steps"

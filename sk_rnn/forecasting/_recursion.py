@@ -126,11 +126,14 @@ class ForecastingMixin:
 
 def forward_filled(x: np.ndarray) -> np.ndarray:
     """``x`` (steps, features) with each NaN replaced by the last value before it in its
-    column (the first observed value where none comes before)."""
+    column (the first observed value where none comes before; 0, the window's level,
+    in a column with none)."""
     x = np.array(x, dtype=np.float64)
     for column in x.T:
         observed = np.flatnonzero(~np.isnan(column))
-        if len(observed):
-            last = np.maximum.accumulate(np.where(np.isnan(column), -1, np.arange(len(column))))
-            column[:] = column[np.where(last >= 0, last, observed[0])]
+        if not len(observed):
+            column[:] = 0.0
+            continue
+        last = np.maximum.accumulate(np.where(np.isnan(column), -1, np.arange(len(column))))
+        column[:] = column[np.where(last >= 0, last, observed[0])]
     return x.astype(np.float32)

@@ -109,7 +109,7 @@ class WindowEncodingMixin:
         covariates (rows of ``exog``, scaled) of the ``horizon`` steps after it.
         Returns the input and the window's level and scale."""
         start = max(0, cut - self.window_)
-        level, scale = self._window_scaling(z[start:cut], fallback_scale)
+        level, scale = self._window_scaling(z, cut, fallback_scale)
         values = (z[start:cut] - level) / scale
         covariates = None if exog is None else exog[start : cut + self.horizon]
         past = np.arange(cut - start)[None, :]
@@ -128,18 +128,23 @@ class WindowEncodingMixin:
         a flat stretch would otherwise teach every flat window to expect a share of it.
         """
         window = z[max(0, cut - self.window_) : cut]
-        level, scale = self._window_scaling(window, fallback_scale)
+        level, scale = self._window_scaling(z, cut, fallback_scale)
         future = ((z if targets is None else targets)[cut : cut + self.horizon] - level) / scale
         if self.scaling == "window" and len(window) > 1 and mean_step(window, 0.0) == 0.0:
             future = np.clip(future, -self.horizon, self.horizon)
         return future
 
-    def _window_scaling(self, window, fallback_scale) -> tuple[float, float]:
-        """The level and scale a window is read in: none with ``scaling="series"`` (the
-        series is standardised already)."""
+    def _window_scaling(self, z, cut, fallback_scale) -> tuple[float, float]:
+        """The level and scale the window of ``z`` before ``cut`` is read in: its last
+        observed value (before the window, if it has none) and its mean step; none with
+        ``scaling="series"`` (the series is standardised already)."""
         if self.scaling == "series":
             return 0.0, 1.0
-        return last_observed(window), mean_step(window, fallback_scale)
+        window = z[max(0, cut - self.window_) : cut]
+        level = last_observed(window)
+        if np.isnan(level):  # a window of gaps only
+            level = last_observed(z[:cut])
+        return level, mean_step(window, fallback_scale)
 
 
 def last_observed(values) -> float:
