@@ -27,7 +27,33 @@ BLOCK_ROWS = 2**18
 STREAM_ABOVE_BYTES = 2**30
 
 
-class SequenceTable:
+class _Collection:
+    """A collection of sequences as scikit-learn's tools see it: its length is the number
+    of sequences, ``shape`` is ``(n_sequences,)`` (so splitters count and index
+    sequences), an integer gives a sequence and an array of them (or a slice) a view."""
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def _sequence(self, position: int):
+        raise NotImplementedError
+
+    def _view(self, positions: np.ndarray):
+        raise NotImplementedError
+
+    @property
+    def shape(self) -> tuple[int]:
+        return (len(self),)
+
+    def __getitem__(self, key):
+        if isinstance(key, tuple):  # scikit-learn indexes arrays as X[indices, ...]
+            key = key[0]
+        if isinstance(key, int | np.integer):
+            return self._sequence(int(key))
+        return self._view(np.arange(len(self))[key])
+
+
+class SequenceTable(_Collection):
     """A long table (one row per sequence id and time step) as a collection of sequences.
 
     Parameters
@@ -195,20 +221,13 @@ class SequenceTable:
     def __len__(self) -> int:
         return len(self._positions)
 
-    @property
-    def shape(self) -> tuple[int]:
-        """``(n_sequences,)``: scikit-learn's splitters count and index sequences."""
-        return (len(self),)
+    def _sequence(self, position: int):
+        return self._sequences([self._positions[position]], self.feature_columns)[0]
 
-    def __getitem__(self, key):
-        if isinstance(key, tuple):  # scikit-learn indexes arrays as X[indices, ...]
-            key = key[0]
-        if isinstance(key, int | np.integer):
-            return self._sequences([self._positions[key]], self.feature_columns)[0]
-        selected = self._positions[np.arange(len(self))[key]]
+    def _view(self, positions: np.ndarray) -> SequenceTable:
         view = self.__class__.__new__(self.__class__)
         view.__dict__.update(self.__dict__)
-        view._selection = selected
+        view._selection = self._positions[positions]
         return view
 
     def __iter__(self):
@@ -340,7 +359,7 @@ class SequenceTable:
             self._index()
 
 
-class TimedSequences:
+class TimedSequences(_Collection):
     """Sequences with the time of each of their steps, for steps that are not equally far
     apart (a patient measured when a nurse comes by).
 
@@ -381,19 +400,13 @@ class TimedSequences:
     def __len__(self) -> int:
         return len(self._steps)
 
-    @property
-    def shape(self) -> tuple[int]:
-        return (len(self),)
+    def _sequence(self, position: int):
+        return self._steps[position]
 
-    def __getitem__(self, key):
-        if isinstance(key, tuple):  # scikit-learn indexes arrays as X[indices, ...]
-            key = key[0]
-        if isinstance(key, int | np.integer):
-            return self._steps[key]
-        chosen = np.arange(len(self))[key]
+    def _view(self, positions: np.ndarray) -> TimedSequences:
         view = self.__class__.__new__(self.__class__)
-        view._steps = [self._steps[i] for i in chosen]
-        view._times = [self._times[i] for i in chosen]
+        view._steps = [self._steps[i] for i in positions]
+        view._times = [self._times[i] for i in positions]
         return view
 
     def __iter__(self):
