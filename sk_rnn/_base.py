@@ -403,9 +403,8 @@ class RNNBase(
         return self
 
     def _check_outputs_are_finite(self, dataset) -> None:
-        """Refuse weights that give NaN or infinite outputs on a batch of training
-        sequences (a diverged fit, whose best epoch may already be lost): the model is
-        left unfitted rather than predicting nonsense."""
+        """Refuse weights that give NaN or infinite outputs on a training batch (a diverged
+        fit, whose best epoch may be lost): the model is left unfitted, not predicting."""
         if isinstance(dataset, StreamedDataset):  # a batch of its first block, read alone
             dataset = dataset.load(dataset.blocks()[0])
         batch = next(iter(BucketBatchIterator(dataset, self.batch_size).batches()))

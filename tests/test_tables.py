@@ -222,18 +222,19 @@ def test_a_grouped_parquet_file_is_indexed_without_a_row_order(tmp_path):
 def test_a_streamed_fit_reads_blocks_and_learns(tmp_path, monkeypatch):
     """Training reads the table a pool of blocks at a time, never the whole of it, and
     learns what the in-memory fit learns from the same data."""
+    import sk_rnn._table_sources as sources
     import sk_rnn._tables as tables
 
     path, X, y = grouped_parquet(tmp_path, n=400)
     monkeypatch.setattr(tables, "BLOCK_ROWS", 200)
     largest = []
-    rows = tables._Parquet.rows
+    rows = sources.Parquet.rows
 
     def counted(self, wanted, columns, raw=False):
         largest.append(len(wanted))
         return rows(self, wanted, columns, raw)
 
-    monkeypatch.setattr(tables._Parquet, "rows", counted)
+    monkeypatch.setattr(sources.Parquet, "rows", counted)
     table = streamed_table(path)
     settings = dict(hidden_size=16, max_epochs=15, random_state=0, early_stopping=False)
     model = RNNClassifier(**settings).fit(table, table.y)

@@ -21,8 +21,7 @@ from .._validation import check_sample_weight
 from ._intervals import IntervalsMixin
 from ._layout import SeriesLayoutMixin, index_ends
 from ._recursion import ForecastingMixin
-from ._transforms import interpolated
-from ._windows import WindowEncodingMixin, typical_step
+from ._windows import WindowEncodingMixin
 
 __all__ = ["RNNForecaster"]
 
@@ -297,15 +296,7 @@ a list of them; or a long DataFrame with a ``series_id`` column
         continue."""
         self.series_ = tables if self.many_series_ else tables[0]
         targets = [self._transformed(t[:, 0]) for t in tables]
-        if self.scaling == "series":
-            with np.errstate(over="ignore", invalid="ignore"):  # refused just below
-                self.target_mean_, self.target_scale_ = np.array(
-                    [mean_and_nonzero_scale(target[np.isfinite(target)]) for target in targets]
-                ).T
-        else:  # a window's own scale; the series' typical step for windows that do not move
-            self.target_mean_ = np.zeros(len(targets))
-            self.target_scale_ = np.array([typical_step(target) for target in targets])
-        _check_finite_scaling(self.target_mean_, self.target_scale_, self._names())
+        self.target_mean_, self.target_scale_ = self._target_scaling(targets)
         covariates = [
             table[len(table) - len(target) :, 1:]
             for table, target in zip(tables, targets, strict=True)
@@ -328,24 +319,15 @@ a list of them; or a long DataFrame with a ``series_id`` column
                 else target
             )
             exog = covariate if self.n_covariates_ else None
-            # A gap in the horizon a window learns is interpolated between its observed
-            # neighbours, while the window reads its own gaps as they are: chosen over
-            # learning fully observed horizons only, and over interpolating the inputs
-            # too, on M1 yearly's validation split (docs/benchmarks.md, gaps).
-            learned = interpolated(z)
-            for cut in range(1, len(z) - self.horizon + 1):
-                future = self._scaled_future(z, cut, self.target_scale_[i], learned)
-                x, level, _ = self._window_input(z, exog, cut, self.target_scale_[i])
-                if not np.isfinite(level):
-                    continue  # nothing observed before it
+            for cut, x, future in self._training_windows(z, exog, self.target_scale_[i]):
                 inputs.append(x)
                 outputs.append(future)
                 if weights is not None:  # a window weighs what its first predicted step weighs
                     window_weights.append(weights[i][(self.difference or 0) + cut])
         if not inputs:
             raise ValueError(
-                "No window of the series has an observed past and a whole observed horizon "
-                f"after it (horizon={self.horizon}): too many gaps (NaN) to learn from."
+                f"No window of the series (horizon={self.horizon}) has an observed value "
+                "before it: too many gaps (NaN) to learn from."
             )
         regressor = self.regressor
         if regressor is None:
@@ -512,14 +494,3 @@ a list of them; or a long DataFrame with a ``series_id`` column
             series=[encode_array(t) for t in self._tables()],
         )
         return {**self.regressor_._onnx_header(), "forecaster": forecaster}
-
-
-def _check_finite_scaling(mean, scale, names) -> None:
-    """Refuse series whose scaling overflows (values near the float64 limit): every
-    forecast of theirs would be infinite."""
-    bad = ~(np.isfinite(mean) & np.isfinite(scale))
-    if bad.any():
-        raise ValueError(
-            f"{names[np.argmax(bad)]} has values too large to scale (its mean "
-            "or spread overflows float64); divide it by a constant before fitting."
-        )

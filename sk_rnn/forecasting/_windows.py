@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._scaling import mean_and_nonzero_scale
+from ._transforms import interpolated
+
 __all__ = [
     "AUTO_WINDOW_HORIZONS",
     "WindowEncodingMixin",
@@ -118,6 +121,33 @@ class WindowEncodingMixin:
         )[0]
         return x, level, scale
 
+    def _target_scaling(self, targets) -> tuple[np.ndarray, np.ndarray]:
+        """Each series' target mean and scale (of its observed values): its own with
+        ``scaling="series"``; else no mean and its typical step (for windows that do not
+        move). A scaling that overflows is refused, naming the series."""
+        if self.scaling == "series":
+            with np.errstate(over="ignore", invalid="ignore"):  # refused just below
+                mean, scale = np.array(
+                    [mean_and_nonzero_scale(target[np.isfinite(target)]) for target in targets]
+                ).T
+        else:
+            mean = np.zeros(len(targets))
+            scale = np.array([typical_step(target) for target in targets])
+        _check_finite_scaling(mean, scale, self._names())
+        return mean, scale
+
+    def _training_windows(self, z, exog, fallback_scale):
+        """``(cut, input, future)`` of each window of ``z`` the network learns from: every
+        cut with an observed value before it. A gap in the horizon a window learns is
+        interpolated between its observed neighbours, while the window reads its own gaps
+        as they are (chosen over learning fully observed horizons only, and over
+        interpolating the inputs too, on M1 yearly's validation split; benchmarks.md)."""
+        learned = interpolated(z)
+        for cut in range(1, len(z) - self.horizon + 1):
+            x, level, _ = self._window_input(z, exog, cut, fallback_scale)
+            if np.isfinite(level):
+                yield cut, x, self._scaled_future(z, cut, fallback_scale, learned)
+
     def _scaled_future(self, z, cut, fallback_scale, targets=None):
         """The ``horizon`` steps of ``z`` (or of ``targets``, ``z`` with its gaps
         filled) from ``cut`` on, as the network learns them: in the level and scale of
@@ -185,3 +215,14 @@ def _observed_steps(values) -> np.ndarray:
 def _largest(values) -> float:
     observed = np.abs(values[np.isfinite(values)])
     return max(float(observed.max()), 1e-300) if len(observed) else 1e-300
+
+
+def _check_finite_scaling(mean, scale, names) -> None:
+    """Refuse series whose scaling overflows (values near the float64 limit): every
+    forecast of theirs would be infinite."""
+    bad = ~(np.isfinite(mean) & np.isfinite(scale))
+    if bad.any():
+        raise ValueError(
+            f"{names[np.argmax(bad)]} has values too large to scale (its mean "
+            "or spread overflows float64); divide it by a constant before fitting."
+        )
