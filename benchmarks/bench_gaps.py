@@ -5,12 +5,13 @@ by hand and against the complete data.
   removed at random (seeded; at least two kept per series), one global
   ``RNNForecaster(horizon=6)`` against the same on the complete histories, MASE on the
   last 6 years (scaled by the complete history's mean step, as for the complete run).
-- Classification (``--only classification``): every visible classification set with
+- Classification (``--only classification``): every benchmark classification set with
   10%, 30% and 50% of its values removed at random (train and test alike; ``--pattern
   values``: single values, ``steps``: whole steps), the default ``RNNClassifier`` fitted
   on the data with gaps, on the gaps filled with each feature's training mean or with
-  the last observed value, and on the complete data; and with a random half of each
-  series' steps kept, with and without their times (``TimedSequences``).
+  the last observed value, and on the complete data.
+- Times (``--only times``): a random half of each series' steps kept, the default
+  fitted with their times (``TimedSequences``) and without them.
 
 Each cell is the mean test accuracy (or MASE) over ``--seeds`` seeds; the gaps are drawn
 once per data set, level and pattern (seed 0), so seeds vary the network only.
@@ -19,6 +20,7 @@ Usage::
 
     python benchmarks/bench_gaps.py --only forecasting [--write docs/benchmarks.md]
     python benchmarks/bench_gaps.py --only classification --sets JapaneseVowels GunPoint
+    python benchmarks/bench_gaps.py --only times --write docs/benchmarks.md
 """
 
 from __future__ import annotations
@@ -143,26 +145,45 @@ def classification(seeds, data, sets, levels, pattern) -> str:
             for how in ("mean", "last"):
                 contenders[f"{how}-filled"] = _filled(gappy, gappy_test, how)
             scores = {k: _accuracy(seeds, a, y, b, y_test) for k, (a, b) in contenders.items()}
-            rows.append(
-                [name, f"{level:.0%}", *(f"{v:.3f}" for v in scores.values()), f"{complete:.3f}"]
-            )
+            rows.append([name, f"{level:.0%}", *scores.values(), complete])
             print(rows[-1], flush=True)
-        # a random half of each series' steps, with and without their times
+    return gaps_table(rows, pattern, seeds)
+
+
+def gaps_table(rows, pattern, seeds) -> str:
+    """The classification rows (set, level, with gaps, mean-filled, last-filled,
+    complete), with each level's mean over the sets."""
+    means = []
+    for level in dict.fromkeys(row[1] for row in rows):
+        at_level = [row[2:] for row in rows if row[1] == level]
+        means.append(["mean over the sets", level, *np.mean(at_level, axis=0)])
+    cells = [[*row[:2], *(f"{v:.3f}" for v in row[2:])] for row in rows + means]
+    headers = ["set", "missing", "default with gaps", "mean-filled", "last-filled", "complete"]
+    return (
+        f"### Classification with gaps ({pattern} removed; seeds {seeds[0]}-{seeds[-1]})\n\n"
+        + markdown_table(headers, cells)
+        + "\n"
+    )
+
+
+def times(seeds, data, sets) -> str:
+    """A random half of each series' steps, with and without their times."""
+    rows = []
+    for name in sets:
+        X, y = load_series(name, "train", data)
+        X_test, y_test = load_series(name, "test", data)
         (X_half, t), (X_test_half, t_test) = _halved(X, 0), _halved(X_test, 1)
         timed = _accuracy(
             seeds, TimedSequences(X_half, t), y, TimedSequences(X_test_half, t_test), y_test
         )
         untimed = _accuracy(seeds, X_half, y, X_test_half, y_test)
-        rows.append(
-            [name, "half the steps", f"times: {timed:.3f}", f"no times: {untimed:.3f}", ""]
-            + [f"{complete:.3f}"]
-        )
+        rows.append([name, timed, untimed])
         print(rows[-1], flush=True)
-    headers = ["set", "missing", "default with gaps", "mean-filled", "last-filled", "complete"]
+    rows.append(["mean over the sets", *np.mean([row[1:] for row in rows], axis=0)])
+    cells = [[row[0], *(f"{v:.3f}" for v in row[1:])] for row in rows]
     return (
-        f"### Classification with gaps ({pattern} removed; seeds {seeds[0]}-{seeds[-1]})\n\n"
-        + markdown_table(headers, rows)
-        + "\n"
+        f"### Half the steps kept, with and without their times (seeds {seeds[0]}-{seeds[-1]})"
+        "\n\n" + markdown_table(["set", "with times", "without times"], cells) + "\n"
     )
 
 
@@ -170,7 +191,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--only", choices=["classification", "forecasting"], required=True)
+    parser.add_argument("--only", choices=["classification", "times", "forecasting"], required=True)
     parser.add_argument("--sets", nargs="+", default=list(CLASSIFICATION))
     parser.add_argument("--levels", type=float, nargs="+", default=[0.1, 0.3, 0.5])
     parser.add_argument("--pattern", choices=["values", "steps"], default="values")
@@ -179,6 +200,8 @@ def main():
     seeds = list(range(args.seeds))
     if args.only == "forecasting":
         body = forecasting(seeds, args.data)
+    elif args.only == "times":
+        body = times(seeds, args.data, args.sets)
     else:
         body = classification(seeds, args.data, args.sets, args.levels, args.pattern)
     print(body)

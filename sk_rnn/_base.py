@@ -91,6 +91,8 @@ its outputs into the user's labels and units.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator, _fit_context
@@ -277,24 +279,22 @@ class RNNBase(
     def _continuing(self) -> bool:
         return self.warm_start and hasattr(self, "net_")
 
-    # A fresh fit and continued training are two paths that share the training step
-    # (_train): the first learns the encodings and builds the net, the second keeps them.
+    # A fresh fit learns the encodings and builds the net; continued training keeps them.
 
     def _fit_afresh(self, X, y, sample_weight, *, epochs: int | None = None, fit_targets_on=None):
-        """Learn the input and target encodings, build the net and train it.
-
-        ``epochs`` None means ``max_epochs`` (resolved for this data if "auto"), and then
-        ``_after_training`` runs. ``fit_targets_on`` replaces ``y`` for
-        :meth:`_fit_targets` (the label set a first ``partial_fit`` declares).
-        """
+        """Learn the input and target encodings, build the net and train it. ``epochs``
+        None means ``max_epochs`` (resolved if "auto"), then ``_after_training``;
+        ``fit_targets_on`` replaces ``y`` for :meth:`_fit_targets` (the labels a first
+        ``partial_fit`` declares)."""
         X, weights = self._checked_training_input(X, y, sample_weight)
         self._check_params(is_text_input(X))
         self._fitted_params_ = self.get_params(deep=False)
-        sequences = self._fit_input_encoding(X, weights)
-        if fit_targets_on is None:
-            self._fit_targets(y, weights)
-        else:
-            self._fit_targets(fit_targets_on)
+        # X is validated first; missing="auto" then reads the targets (fitted once).
+        targets = (y, weights) if fit_targets_on is None else (fit_targets_on,)
+        fit_targets = functools.cache(lambda: self._fit_targets(*targets))
+        encoded = lambda steps: (fit_targets(), self._encode_targets(y, steps))[1]  # noqa: E731
+        sequences = self._fit_input_encoding(X, weights, targets=encoded)
+        fit_targets()
         dataset = make_dataset(sequences, self._encode_targets(y, sequences), weights)
         self.auto_settings_ = auto_settings(self._auto_by_input, self.vectorizer_ is not None)
         self.early_stopping_ = self._resolve_early_stopping(len(dataset))

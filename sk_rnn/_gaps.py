@@ -17,12 +17,15 @@ __all__ = [
     "numeric_model_steps",
     "observed_means",
     "observed_sums",
+    "step_times",
+    "time_scale_of",
 ]
 
 # How a missing value is filled: the feature's last observed value in its sequence (its
-# mean there before the first observation), its mean over the sequence, or the training
-# mean of the feature ("zero" once standardised).
-IMPUTATIONS = ("last", "mean", "zero")
+# mean there before the first observation), its mean over the sequence, the training
+# mean of the feature ("zero" once standardised), or the straight line between the
+# observations on either side (the nearest one before the first or after the last).
+IMPUTATIONS = ("last", "mean", "zero", "linear")
 
 
 def observed_sums(sequences: Sequences) -> tuple[np.ndarray, np.ndarray]:
@@ -66,8 +69,11 @@ def gap_channels(
     own_mean = np.divide(
         own_sums, own_counts, out=np.broadcast_to(fill, own_sums.shape).copy(), where=own_counts > 0
     )[sample]
+    columns = np.arange(n_features)
     if imputation == "last":
-        filled = np.where(seen, values[np.maximum(last_seen, 0), np.arange(n_features)], own_mean)
+        filled = np.where(seen, values[np.maximum(last_seen, 0), columns], own_mean)
+    elif imputation == "linear":
+        filled = _interpolated(values, observed, last_seen, seen, sequences, sample, own_mean)
     elif imputation == "mean":
         filled = own_mean
     else:
@@ -78,6 +84,29 @@ def gap_channels(
         observed.astype(np.float32),
         np.log1p(since).astype(np.float32),
     )
+
+
+def _interpolated(values, observed, last_seen, seen, sequences, sample, own_mean):
+    """Each step's value on the straight line between its feature's observations on
+    either side, within its sequence (the nearest observation where there is one side
+    only; ``own_mean`` where there is none)."""
+    n_steps, n_features = values.shape
+    row = np.arange(n_steps)[:, None]
+    end = (sequences.offsets + sequences.lengths)[sample][:, None]
+    # The row of each feature's next observation at or after each step, by a running
+    # minimum from the end; a value at or past the sequence's end means none.
+    next_seen = np.minimum(np.where(observed, row, n_steps), end)
+    next_seen = np.minimum.accumulate(next_seen[::-1], axis=0)[::-1]
+    ahead = next_seen < end
+    columns = np.arange(n_features)
+    before = values[np.maximum(last_seen, 0), columns]
+    after = values[np.minimum(next_seen, n_steps - 1), columns]
+    between = seen & ahead
+    span = np.maximum(next_seen - last_seen, 1)  # 0 at an observed step
+    low, high = np.where(between, before, 0.0), np.where(between, after, 0.0)
+    line = low + (high - low) * (row - last_seen) / span
+    nearest = np.where(seen, before, np.where(ahead, after, own_mean))
+    return np.where(between, line, nearest)
 
 
 def elapsed_channel(times: np.ndarray, sequences: Sequences, time_scale: float) -> np.ndarray:
@@ -99,20 +128,64 @@ def numeric_model_steps(
     fill=None,
     times=None,
     time_scale=None,
+    with_gap_channels=True,
 ) -> Sequences:
     """Numeric sequences as the network reads them: gaps imputed (with ``gaps``), scaled
     as fitted (``scaling``, ``mean``, ``scale``), the gap channels joined after the
-    values and, with ``time_scale``, the time elapsed since the previous step (from
-    ``times``, one per step), then framed. The estimators and the torch-free runtime
-    both encode with it."""
+    values (unless ``with_gap_channels`` is False) and, with ``time_scale``, the time
+    elapsed since the previous step (from ``times``, one per step), then framed. The
+    estimators and the torch-free runtime both encode with it."""
     if gaps is None and time_scale is None:
         return frame_sequences(scaled_sequences(sequences, scaling, mean, scale), frame_size)
     columns = []
     if gaps is not None:
         sequences, observed, since = gap_channels(sequences, gaps, fill)
-        columns = [observed, since]
+        columns = [observed, since] if with_gap_channels else []
     scaled = scaled_sequences(sequences, scaling, mean, scale)
     if time_scale is not None:
         columns.append(elapsed_channel(times, scaled, time_scale))
     values = np.concatenate([scaled.values, *columns], axis=1)
     return frame_sequences(Sequences(values, scaled.lengths, scaled.offsets), frame_size)
+
+
+def step_times(X, sequences: Sequences, first_index: int) -> np.ndarray | None:
+    """The step times ``X`` carries (a TimedSequences, or a SequenceTable with a time
+    column), one float64 per step of ``sequences``, checked to be finite and increasing
+    within each sequence; None when ``X`` carries none."""
+    read = getattr(X, "__sk_rnn_times__", None)
+    times = None if read is None else read()
+    if times is None:
+        return None
+    for i, (t, n) in enumerate(zip(times, sequences.lengths.tolist(), strict=True)):
+        sample = first_index + i
+        if len(t) != n:
+            raise ValueError(f"Sample {sample} of X has {n} steps but {len(t)} times.")
+        if not np.isfinite(t).all():
+            raise ValueError(f"Sample {sample} of X has a time that is NaN or infinite.")
+        if (np.diff(t) <= 0).any():
+            raise ValueError(
+                f"Sample {sample} of X has times that do not increase from step to step."
+            )
+    return np.concatenate(times) if times else np.empty(0)
+
+
+def time_scale_of(elapsed, times: np.ndarray | None, sequences: Sequences) -> float | None:
+    """The scale of the elapsed-time channel (the median time between steps) for an
+    ``elapsed`` value and the training times; None: no channel ("auto": none when the
+    steps are equally far apart, or the input has no times)."""
+    if times is None or elapsed is False:
+        if elapsed is True:
+            raise ValueError(
+                "elapsed=True needs each step's time: pass X as a TimedSequences or as a "
+                "SequenceTable with a time_column."
+            )
+        return None
+    inside = np.ones(len(times), bool)
+    inside[sequences.offsets[sequences.lengths > 0]] = False  # a sequence's first step
+    steps = np.diff(times, prepend=times[:1])[inside]
+    if not len(steps):
+        return None if elapsed == "auto" else 1.0
+    median = float(np.median(steps))
+    if elapsed == "auto" and np.ptp(steps) <= 1e-9 * median:
+        return None  # equally far apart: nothing to learn from
+    return median

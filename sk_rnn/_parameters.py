@@ -256,16 +256,24 @@ SHARED_DOCS: dict[str, tuple[str, str]] = {
         f"to {AUTO_FRAME_STEPS} steps); the fitted value is ``frame_size_``.",
     ),
     "missing": (
-        '{"auto", "last", "mean", "zero", "error"}',
+        '{"auto", "last", "mean", "zero", "linear", "error"}',
         "How numeric input with gaps (NaN) is read. A missing value is imputed, and the "
         "network also sees, per feature, whether it was observed at each step and the "
         "steps since it last was (``log1p``), so it learns from which channels went "
         'silent and for how long. "last": the last observed value of the feature in its '
         'sequence; "mean": its mean over the sequence; "zero": its training mean (zero '
-        'once standardised). "auto": "last" when the training input has gaps, and no '
-        'gap channels when it has none (the model then refuses NaN). "error": NaN is '
+        'once standardised); "linear": the straight line between the observations on '
+        "either side (the nearest one beyond the first or the last); these always add "
+        'the gap channels. "auto": "last" '
+        "when the training input has gaps, with the gap channels only where the gaps "
+        "carry signal: where a cross-validated linear model predicts the target from "
+        "where each sequence's gaps are better than the target's prior or mean does "
+        "(gaps missing at random make the channels noise, which costs accuracy on small "
+        "data); and no gap handling when the training input has no gaps (the model then "
+        'refuses NaN). "error": NaN is '
         "refused. Infinity, and a sequence with no observed value at all, are always "
-        "refused. The choice is saved as ``input_gaps_`` and applied the same way in "
+        "refused. The choice is saved as ``input_gaps_`` and ``input_gap_channels_`` and "
+        "applied the same way in "
         "``predict``, ``transform``, ``partial_fit`` and after ``load``.",
     ),
     "elapsed": (
@@ -276,8 +284,10 @@ SHARED_DOCS: dict[str, tuple[str, str]] = {
         "``time_column``; numbers in any unit, dates in seconds. The network reads "
         "``log1p`` of the elapsed time in units of the training's median step (saved as "
         '``input_time_scale_``), so the unit does not matter. "auto": when the training '
-        "input carries times whose steps are not all equal. A model that reads them "
-        "needs them in ``predict`` too.",
+        "input carries times whose steps are not all equal, and the timing predicts the "
+        "target (a cross-validated linear model on each sequence's elapsed times beats "
+        "the target's prior or mean, as for ``missing``: steps kept at random make the "
+        "channel noise). A model that reads them needs them in ``predict`` too.",
     ),
     "max_length": (
         "int or None",
@@ -400,12 +410,17 @@ SHARED_ATTRIBUTE_DOCS = """\
     input_scale_ : ndarray of shape (n_features,) or None
         Per-feature training standard deviation that "global" scaling divides by (else
         None).
-    input_gaps_ : {"last", "mean", "zero"} or None
+    input_gaps_ : {"last", "mean", "zero", "linear"} or None
         How gaps (NaN) in numeric input are imputed, ``missing`` resolved at fit; None: the
         model has no gap channels and refuses NaN.
     input_fill_ : ndarray of shape (n_features,) or None
         With gaps, each feature's training mean over its observed values: the value of a
         feature never observed in a sequence, and the "zero" imputation.
+    input_gap_channels_ : bool
+        With gaps, whether the network reads each feature's observed flag and steps since
+        observed beside the imputed values: always with ``missing`` set to an
+        imputation; with "auto", only where a cross-validated linear model predicts the
+        target from the pattern of gaps better than the target's prior or mean.
     input_time_scale_ : float or None
         With step times (``elapsed``), the training's median time between steps, in the
         times' unit (seconds for dates): the unit of the elapsed-time channel; None: the

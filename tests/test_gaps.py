@@ -2,12 +2,14 @@
 since each feature was last observed (issue 46, the estimators' part)."""
 
 import pickle
+import warnings
 
 import numpy as np
 import pytest
 
 import sk_rnn
 from sk_rnn import RNNClassifier, RNNRegressor, RNNTagger
+from sk_rnn._gap_choice import gap_summaries, predicts_target
 from sk_rnn._gaps import gap_channels
 from sk_rnn._sequences import Sequences
 
@@ -40,6 +42,10 @@ def test_gap_channels_impute_flag_and_count_steps_since_observed():
     np.testing.assert_array_equal(mean.values[:4, 1], [1.0, 3.0, 3.0, 5.0])
     zero, _, _ = gap_channels(sequences, "zero", fill)
     np.testing.assert_array_equal(zero.values[:3, 0], [10.0, 2.0, 10.0])
+    # the line between the observations on either side; the nearest one beyond them
+    linear, _, _ = gap_channels(sequences, "linear", fill)
+    np.testing.assert_allclose(linear.values[:4], [[2, 1], [2, 7 / 3], [3, 11 / 3], [4, 5]])
+    np.testing.assert_array_equal(linear.values[4], [10.0, 7.0])
 
 
 def test_the_classifier_learns_from_which_channel_went_silent():
@@ -57,7 +63,7 @@ def test_the_classifier_learns_from_which_channel_went_silent():
     assert plain.score([np.nan_to_num(x) for x in X_test], y_test) < model.score(X_test, y_test)
 
 
-@pytest.mark.parametrize("missing", ["last", "mean", "zero"])
+@pytest.mark.parametrize("missing", ["last", "mean", "zero", "linear"])
 def test_gaps_predict_alike_after_save_load_and_pickle(tmp_path, missing):
     rng = np.random.default_rng(1)
     X, y = silent_channel(40, rng)
@@ -70,6 +76,81 @@ def test_gaps_predict_alike_after_save_load_and_pickle(tmp_path, missing):
     unpickled = pickle.loads(pickle.dumps(model))
     np.testing.assert_array_equal(unpickled.predict_proba(X), model.predict_proba(X))
     np.testing.assert_array_equal(loaded.transform(X), model.transform(X))
+
+
+def random_gaps(n, rng, share=0.2):
+    """The label is the sign of the first feature's mean; values are missing at random,
+    so where the gaps are says nothing about it."""
+    X, y = [], []
+    for i in range(n):
+        x = rng.normal(size=(15, 2))
+        x[:, 0] += 1.0 if i % 2 else -1.0
+        x[rng.random(x.shape) < share] = np.nan
+        x[0] = np.nan_to_num(x[0])  # every feature observed somewhere
+        X.append(x)
+        y.append(i % 2)
+    return X, np.array(y)
+
+
+def test_gap_summaries_say_where_each_feature_is_missing():
+    x = np.zeros((8, 2))
+    x[0:2, 0] = np.nan  # the first quarter of feature 0
+    x[4:8, 1] = np.nan  # the second half of feature 1
+    summaries = gap_summaries(Sequences.from_list([x, np.zeros((3, 2))]))
+    # quarter by quarter, each feature's share of steps missing
+    np.testing.assert_array_equal(summaries[0], [1, 0, 0, 0, 0, 1, 0, 1])
+    np.testing.assert_array_equal(summaries[1], np.zeros(8))
+
+
+def test_the_choice_sees_signal_in_gaps_and_none_in_random_gaps():
+    rng = np.random.default_rng(0)
+    labels = np.arange(200) % 3
+    informative = np.eye(3)[labels] + rng.normal(0, 0.5, (200, 3))
+    assert predicts_target(informative, labels, np.arange(200))
+    assert not predicts_target(rng.normal(size=(200, 3)), labels, np.arange(200))
+    values = informative[:, :1] * 2.0
+    assert predicts_target(informative, values, np.arange(200))
+    assert not predicts_target(rng.normal(size=(200, 3)), values, np.arange(200))
+    assert not predicts_target(informative[:8], labels[:8], np.arange(8))  # too few to tell
+    many_classes = np.arange(100) % 60  # the linear models' warnings stay inside the check
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        predicts_target(rng.normal(size=(100, 3)), many_classes, np.arange(100))
+
+
+def test_auto_reads_the_channels_only_where_the_predicts_target(tmp_path):
+    pytest.importorskip("onnxruntime")
+    from sk_rnn import runtime
+
+    rng = np.random.default_rng(6)
+    X, y = random_gaps(120, rng)
+    settings = dict(hidden_size=8, max_epochs=15, random_state=0)
+    model = RNNClassifier(**settings).fit(X, y)
+    assert model.input_gaps_ == "last" and model.input_gap_channels_ is False
+    assert model.net_.module_.encoder.input_vector_size == 2  # the imputed values only
+    assert model.score(*random_gaps(60, rng)) > 0.9
+    forced = RNNClassifier(**settings, missing="last").fit(X, y)
+    assert forced.input_gap_channels_ is True  # an imputation set by hand keeps them
+    assert forced.net_.module_.encoder.input_vector_size == 6
+    # Without the channels, gaps are read alike after saving, pickling and export.
+    model.save(tmp_path / "m.safetensors")
+    np.testing.assert_array_equal(
+        sk_rnn.load(tmp_path / "m.safetensors").predict_proba(X), model.predict_proba(X)
+    )
+    np.testing.assert_array_equal(
+        pickle.loads(pickle.dumps(model)).predict_proba(X), model.predict_proba(X)
+    )
+    exported = runtime.load(model.to_onnx(tmp_path / "m.onnx"))
+    np.testing.assert_array_equal(exported.predict(X), model.predict(X))
+    np.testing.assert_allclose(exported.predict_proba(X), model.predict_proba(X), atol=1e-4)
+    # Per step, the choice reads each step's flags: a tag that says which steps are
+    # missing keeps them; the random gaps' regression targets do not.
+    silent = [np.isnan(x[:, 1]).astype(int) for x in X]
+    tagger = RNNTagger(hidden_size=4, max_epochs=1).fit(X, silent)
+    assert tagger.input_gap_channels_ is True
+    steps = [np.nan_to_num(x[:, 0]) for x in X]
+    regressor = RNNRegressor(hidden_size=4, max_epochs=1, per_step=True).fit(X, steps)
+    assert regressor.input_gap_channels_ is False
 
 
 def test_a_step_with_every_feature_missing_is_a_step():
@@ -107,7 +188,7 @@ def test_what_cannot_be_learned_from_is_refused():
         complete.predict(X)
 
 
-@pytest.mark.parametrize("missing", ["last", "mean", "zero"])
+@pytest.mark.parametrize("missing", ["last", "mean", "zero", "linear"])
 def test_the_onnx_runtime_reads_gaps_as_the_estimator_does(tmp_path, missing):
     pytest.importorskip("onnx")
     pytest.importorskip("onnxruntime")
@@ -150,6 +231,19 @@ def test_the_classifier_learns_from_the_time_between_steps():
     assert blind.input_time_scale_ is None and blind.score(X_test, y_test) < 0.7
     with pytest.raises(ValueError, match="reads the time between steps"):
         timed.predict(X_test)
+
+
+def test_auto_reads_the_time_between_steps_only_where_the_timing_carries_signal():
+    from sk_rnn import TimedSequences
+
+    rng = np.random.default_rng(7)
+    X, y = random_gaps(120, rng, share=0.0)  # the label is in the values
+    times = [np.sort(rng.choice(40, 15, replace=False)).astype(float) for _ in X]
+    settings = dict(hidden_size=4, max_epochs=1, random_state=0)
+    model = RNNClassifier(**settings).fit(TimedSequences(X, times), y)
+    assert model.input_time_scale_ is None  # steps kept at random: the timing is noise
+    forced = RNNClassifier(**settings, elapsed=True).fit(TimedSequences(X, times), y)
+    assert forced.input_time_scale_ is not None
 
 
 def test_times_as_dates_read_in_seconds_and_regular_steps_add_nothing(tmp_path):
@@ -226,7 +320,8 @@ def test_a_table_time_column_gives_the_times_to_every_numeric_estimator():
         tabled.predict_proba(table), listed.predict_proba(TimedSequences(X, times)), atol=1e-6
     )
     steps = [(x[:, 0] > 0).astype(int) for x in X]
-    tagger = RNNTagger(**settings).fit(TimedSequences(X, times), steps)
+    # These tags do not depend on the timing: elapsed=True reads it all the same.
+    tagger = RNNTagger(**settings, elapsed=True).fit(TimedSequences(X, times), steps)
     assert tagger.input_time_scale_ is not None
     assert [len(p) for p in tagger.predict(TimedSequences(X, times))] == [len(x) for x in X]
     regressor = RNNRegressor(**settings).fit(TimedSequences(X, times), y.astype(float))

@@ -349,7 +349,8 @@ def test_the_runtime_checks_its_input_and_its_file(ragged, texts, tmp_path):
 
 
 def test_a_file_of_format_version_1_loads_and_predicts_as_before(ragged, tmp_path):
-    """Version 1 files (before gap channels) have no 'gaps' or 'fill' in their input."""
+    """Version 1 files (before gaps) have no 'gaps', 'fill' or 'gap_channels' in their
+    input."""
     import onnx
 
     X, labels, _ = ragged
@@ -357,9 +358,9 @@ def test_a_file_of_format_version_1_loads_and_predicts_as_before(ragged, tmp_pat
     proto = onnx.load(model.to_onnx(tmp_path / "model.onnx"))
     entry = next(p for p in proto.metadata_props if p.key == "sk_rnn")
     header = json.loads(entry.value)
-    assert header["format_version"] == 2 and header["input"]["gaps"] is None
+    assert header["format_version"] == 3 and header["input"]["gaps"] is None
     header["format_version"] = 1
-    del header["input"]["gaps"], header["input"]["fill"]
+    del header["input"]["gaps"], header["input"]["fill"], header["input"]["gap_channels"]
     entry.value = json.dumps(header)
     onnx.save(proto, tmp_path / "v1.onnx")
     assert_same_rows(runtime.load(tmp_path / "v1.onnx"), model, X)

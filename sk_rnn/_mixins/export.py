@@ -138,6 +138,7 @@ def _input_header(model) -> dict:
             "frame_size": int(model.frame_size_),
             "gaps": model.input_gaps_,
             "fill": encode_array(model.input_fill_),
+            "gap_channels": bool(model.input_gap_channels_),
             **truncation,
         }
     if callable(vectorizer.tokenizer):

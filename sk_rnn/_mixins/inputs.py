@@ -21,7 +21,16 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._datasets import StreamedSequences
 from .._embeddings import pretrained_dimension, pretrained_matrix
-from .._gaps import gap_channels, numeric_model_steps, observed_means, observed_sums
+from .._gap_choice import GapEvidence, channels_predict
+from .._gaps import (
+    elapsed_channel,
+    gap_channels,
+    numeric_model_steps,
+    observed_means,
+    observed_sums,
+    step_times,
+    time_scale_of,
+)
 from .._parameters import (
     AUTO_EMBEDDING_DIM,
     DEFAULT_EMBEDDING_DIM,
@@ -61,10 +70,12 @@ class InputEncoding:
 
     Numeric input: ``n_features``, ``frame_size``, ``scaling`` ("per_series", "global" or
     None) and, for "global", the per-feature ``mean`` and ``scale``; with gaps, the
-    imputation (``gaps``: "last", "mean" or "zero"; None: no gaps) and the per-feature
-    ``fill`` of last resort; with step times, ``time_scale`` (the training's median
-    time between steps; None: no elapsed-time channel); ``vectorizer`` is None. Text: the
-    fitted ``vectorizer``; ``n_features`` is None and ``frame_size`` 1.
+    imputation (``gaps``: "last", "mean" or "zero"; None: no gaps), the per-feature
+    ``fill`` of last resort and whether the network reads the gap channels
+    (``gap_channels``; without them it reads the imputed values only); with step times,
+    ``time_scale`` (the training's median time between steps; None: no elapsed-time
+    channel); ``vectorizer`` is None. Text: the fitted ``vectorizer``; ``n_features`` is
+    None and ``frame_size`` 1.
     """
 
     n_features: int | None = None
@@ -75,6 +86,7 @@ class InputEncoding:
     vectorizer: SequenceVectorizer | None = None
     gaps: str | None = None
     fill: np.ndarray | None = None
+    gap_channels: bool = True
     time_scale: float | None = None
 
     @property
@@ -86,7 +98,8 @@ class InputEncoding:
         """Values per input step the network reads: the features, with gaps each one's
         observed flag and time since it was observed, and with times the time elapsed
         since the previous step."""
-        return self.n_features * (3 if self.gaps else 1) + (self.time_scale is not None)
+        channels = 3 if self.gaps and self.gap_channels else 1
+        return self.n_features * channels + (self.time_scale is not None)
 
     def model_steps(self, sequences: Sequences, times: np.ndarray | None = None) -> Sequences:
         """Numeric sequences scaled as learned (each by its own statistics, or all by the
@@ -108,6 +121,7 @@ class InputEncoding:
             fill=self.fill,
             times=times,
             time_scale=self.time_scale,
+            with_gap_channels=self.gap_channels,
         )
 
     def tokens(self, X, first_index: int = 0) -> list[list[str]]:
@@ -135,11 +149,13 @@ class InputEncodingMixin:
 
     # -- learning ------------------------------------------------------------------------
 
-    def _fit_input_encoding(self, X, sample_weight=None) -> Sequences:
+    def _fit_input_encoding(self, X, sample_weight=None, targets=None) -> Sequences:
         """Learn the input encoding from the training ``X`` (validated once), keep it as
         fitted attributes, and return ``X`` encoded with it. ``sample_weight`` (one per
         sequence, or None) weights the standardisation statistics; the vocabulary and the
-        frame size are learned from every sequence."""
+        frame size are learned from every sequence. ``targets(sequences)`` gives the
+        encoded targets of the training sequences, for ``missing="auto"`` to tell whether
+        the gaps carry signal (None: the gap channels are read whenever there are gaps)."""
         X = positional(X)
         if is_text_input(X):
             tokenizer = resolved_tokenizer(self.tokenizer, X)
@@ -170,43 +186,64 @@ class InputEncodingMixin:
                     sequences = check_sequences(
                         X[block], allow_nan=allow_nan, first_index=int(block[0])
                     )
-                    yield self._truncated(sequences), _weights_of(sample_weight, block)
+                    yield block, self._truncated(sequences), _weights_of(sample_weight, block)
 
-            encoding = self._learned_numeric_encoding(blocks, self._truncated_lengths(X))
+            streamed = StreamedSequences(X, self._encode_inputs, self._truncated_lengths(X))
+            encoding = self._learned_numeric_encoding(
+                blocks, streamed.lengths, targets=targets and (lambda: targets(streamed))
+            )
             self._keep_input_encoding(encoding)
             self._fit_token_features(None)
-            return StreamedSequences(X, self._encode_inputs, self._truncated_lengths(X))
+            return streamed
         checked = check_sequences(X, allow_nan=allow_nan)
-        times = self._truncated_times(_step_times(X, checked, 0), checked)
+        times = self._truncated_times(step_times(X, checked, 0), checked)
         sequences = self._truncated(checked)
+        time_scale = time_scale_of(elapsed, times, sequences)
+        if time_scale is not None and elapsed == "auto" and targets is not None:
+            # elapsed="auto" reads the time between steps only where it carries signal.
+            channel = elapsed_channel(times, sequences, time_scale)
+            timing = Sequences(channel, sequences.lengths, sequences.offsets)
+            if not channels_predict(timing, targets(sequences), self._outputs_per_step):
+                time_scale = None
         encoding = self._learned_numeric_encoding(
-            lambda: [(sequences, sample_weight)],
+            lambda: [(np.arange(len(sequences)), sequences, sample_weight)],
             sequences.lengths,
-            time_scale=_time_scale_of(elapsed, times, sequences),
+            time_scale=time_scale,
+            targets=targets and (lambda: targets(sequences)),
         )
         self._keep_input_encoding(encoding)
         self._fit_token_features(None)
         return encoding.model_steps(sequences, times)
 
     def _learned_numeric_encoding(
-        self, blocks, lengths: np.ndarray, time_scale: float | None = None
+        self, blocks, lengths: np.ndarray, time_scale: float | None = None, targets=None
     ) -> InputEncoding:
         """The encoding of numeric training sequences that ``blocks()`` yields as
-        ``(sequences, sample weights or None)``: all in one block, or a streamed table's
-        blocks, read once (twice with gaps: their statistics are learned on the imputed
-        values). ``lengths`` are the training sequences' lengths; ``time_scale`` that of
-        their elapsed-time channel (None: none)."""
+        ``(positions, sequences, sample weights or None)``: all in one block, or a
+        streamed table's blocks, read once (twice with gaps: their statistics are learned
+        on the imputed values). ``lengths`` are the training sequences' lengths;
+        ``time_scale`` that of their elapsed-time channel (None: none); ``targets()``
+        their encoded targets (see :meth:`_fit_input_encoding`)."""
         standardize = parameter_value(self, "standardize")
+        missing = parameter_value(self, "missing")
         statistics = _InputStatistics(standardize)
-        for sequences, weights in blocks():
+        for _, sequences, weights in blocks():
             statistics.add(sequences, weights)
-        gaps = _imputation_of(parameter_value(self, "missing"), statistics.has_nan)
-        fill = None
+        gaps = _imputation_of(missing, statistics.has_nan)
+        fill, channels = None, gaps is not None
         if gaps is not None:
             fill = observed_means(*statistics.observed)
             statistics = _InputStatistics(standardize)
-            for sequences, weights in blocks():
+            # missing="auto" reads the gap channels only where the gaps carry signal.
+            evidence = None
+            if missing == "auto" and targets is not None:
+                evidence = GapEvidence(self._outputs_per_step)
+            for positions, sequences, weights in blocks():
                 statistics.add(gap_channels(sequences, gaps, fill)[0], weights)
+                if evidence is not None:
+                    evidence.add(positions, sequences, gaps, fill)
+            if evidence is not None:
+                channels = evidence.carries_signal(targets())
         scaling = _scaling_of(standardize, statistics)
         mean = scale = None
         if scaling == "global":
@@ -219,6 +256,7 @@ class InputEncodingMixin:
             scale=scale,
             gaps=gaps,
             fill=fill,
+            gap_channels=channels,
             time_scale=time_scale,
         )
 
@@ -247,6 +285,7 @@ class InputEncodingMixin:
         self.input_scaling_ = encoding.scaling
         self.input_mean_, self.input_scale_ = encoding.mean, encoding.scale
         self.input_gaps_, self.input_fill_ = encoding.gaps, encoding.fill
+        self.input_gap_channels_ = encoding.gap_channels
         self.input_time_scale_ = encoding.time_scale
         self.vectorizer_ = encoding.vectorizer
 
@@ -264,6 +303,7 @@ class InputEncodingMixin:
             scale=self.input_scale_,
             gaps=self.input_gaps_,
             fill=self.input_fill_,
+            gap_channels=self.input_gap_channels_,
             time_scale=self.input_time_scale_,
         )
 
@@ -302,7 +342,7 @@ class InputEncodingMixin:
             )
             times = None
             if encoding.time_scale is not None:
-                times = self._truncated_times(_step_times(X, sequences, first_index), sequences)
+                times = self._truncated_times(step_times(X, sequences, first_index), sequences)
             return encoding.model_steps(self._truncated(sequences), times)
         if not text and len(X) and not isinstance(X[0], list | tuple | str):
             raise TypeError(
@@ -393,49 +433,6 @@ class _InputStatistics:
         if self.needs_moments:
             step_weights = None if weights is None else np.repeat(weights, sequences.lengths)
             self.moments.add(sequences.values, step_weights)
-
-
-def _step_times(X, sequences: Sequences, first_index: int) -> np.ndarray | None:
-    """The step times ``X`` carries (a TimedSequences, or a SequenceTable with a time
-    column), one float64 per step of ``sequences``, checked to be finite and increasing
-    within each sequence; None when ``X`` carries none."""
-    read = getattr(X, "__sk_rnn_times__", None)
-    times = None if read is None else read()
-    if times is None:
-        return None
-    for i, (t, n) in enumerate(zip(times, sequences.lengths.tolist(), strict=True)):
-        sample = first_index + i
-        if len(t) != n:
-            raise ValueError(f"Sample {sample} of X has {n} steps but {len(t)} times.")
-        if not np.isfinite(t).all():
-            raise ValueError(f"Sample {sample} of X has a time that is NaN or infinite.")
-        if (np.diff(t) <= 0).any():
-            raise ValueError(
-                f"Sample {sample} of X has times that do not increase from step to step."
-            )
-    return np.concatenate(times) if times else np.empty(0)
-
-
-def _time_scale_of(elapsed, times: np.ndarray | None, sequences: Sequences) -> float | None:
-    """The scale of the elapsed-time channel (the median time between steps) for an
-    ``elapsed`` value and the training times; None: no channel ("auto": none when the
-    steps are equally far apart, or the input has no times)."""
-    if times is None or elapsed is False:
-        if elapsed is True:
-            raise ValueError(
-                "elapsed=True needs each step's time: pass X as a TimedSequences or as a "
-                "SequenceTable with a time_column."
-            )
-        return None
-    inside = np.ones(len(times), bool)
-    inside[sequences.offsets[sequences.lengths > 0]] = False  # a sequence's first step
-    steps = np.diff(times, prepend=times[:1])[inside]
-    if not len(steps):
-        return None if elapsed == "auto" else 1.0
-    median = float(np.median(steps))
-    if elapsed == "auto" and np.ptp(steps) <= 1e-9 * median:
-        return None  # equally far apart: nothing to learn from
-    return median
 
 
 def _weights_of(sample_weight, positions):

@@ -16,6 +16,8 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import make_constraint
 
+from .._gaps import IMPUTATIONS
+
 __all__ = [
     "INPUT_ENCODING_CONSTRAINTS",
     "auto_settings",
@@ -28,6 +30,7 @@ __all__ = [
     "integer",
     "labels",
     "nonnegative_errors",
+    "calibration_residuals",
     "optional",
     "optional_vectorizer",
     "per_target_vector",
@@ -201,9 +204,50 @@ def _covariates(name):
 def _nonnegative_errors(value, fitted) -> str | None:
     if value is None:
         return None
-    if not isinstance(value, np.ndarray) or not np.isfinite(value).all() or (value < 0).any():
-        return "must be an array of finite, non-negative errors"
+    # NaN: an origin a short series did not have
+    if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
+        return "must be an array of finite, non-negative errors (NaN where no origin)"
+    observed = value[~np.isnan(value)]
+    if not observed.size or not np.isfinite(observed).all() or (observed < 0).any():
+        return "must be an array of finite, non-negative errors (NaN where no origin)"
     return None
+
+
+def _calibration_residuals(value, fitted) -> str | None:
+    if value is None:
+        return None
+    errors = fitted.get("interval_errors_")
+    if not isinstance(value, np.ndarray) or value.dtype.kind != "f":
+        return "must be an array of residuals"
+    if not isinstance(errors, np.ndarray) or errors.shape != value.shape:
+        return "must be the signed interval_errors_"
+    if not np.allclose(np.abs(value), errors, equal_nan=True):
+        return "must be the signed interval_errors_"
+    return None
+
+
+def _static(value, fitted) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, np.ndarray) or value.ndim != 2 or value.dtype.kind != "f":
+        return "must be a 2-D array of numbers (a row per series)"
+    if not np.isfinite(value).all():
+        return "holds NaN or infinity"
+    ids = fitted.get("series_ids_")
+    if isinstance(ids, np.ndarray) and len(value) != len(ids):
+        return f"has {len(value)} rows for {len(ids)} series"
+    return None
+
+
+def _static_statistics(positive: bool):
+    def check(value, fitted) -> str | None:
+        static = fitted.get("static_")
+        if (value is None) != (static is None):
+            return "must be given exactly when static_ is"
+        width = static.shape[1] if isinstance(static, np.ndarray) and static.ndim == 2 else None
+        return None if value is None else _vector(value, width, positive=positive)
+
+    return check
 
 
 def _index_ends(value, fitted) -> str | None:
@@ -289,8 +333,11 @@ def optional(check):
 series_tables = _series
 series_ids = _series_ids
 nonnegative_errors = _nonnegative_errors
+calibration_residuals = _calibration_residuals
 index_ends = _index_ends
 covariate_statistics = _covariates
+static_covariates = _static
+static_statistics = _static_statistics
 
 
 def character_vocabulary(value, fitted) -> str | None:
@@ -310,8 +357,8 @@ INPUT_ENCODING_CONSTRAINTS = {
     "input_scale_": input_statistics,
     "input_gaps_": lambda value, fitted: (
         None
-        if value in (None, "last", "mean", "zero")
-        else f"is {value!r}; it must be 'last', 'mean', 'zero' or None"
+        if value is None or value in IMPUTATIONS
+        else f"is {value!r}; it must be one of {list(IMPUTATIONS)} or None"
     ),
     "input_fill_": lambda value, fitted: (
         None
@@ -319,6 +366,7 @@ INPUT_ENCODING_CONSTRAINTS = {
         and (value is None or _vector(value, fitted.get("n_features_in_")) is None)
         else "must be one finite value per feature exactly when input_gaps_ is set"
     ),
+    "input_gap_channels_": boolean,
     "input_time_scale_": lambda value, fitted: (
         None
         if value is None or (isinstance(value, float) and np.isfinite(value) and value > 0)

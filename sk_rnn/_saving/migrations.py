@@ -100,6 +100,8 @@ FITTED_ADDED: dict[str, dict] = {
         "input_gaps_": lambda fitted, params: fitted.update(input_gaps_=None, input_fill_=None),
         # Files from before step times were read: no elapsed-time channel.
         "input_time_scale_": lambda fitted, params: fitted.update(input_time_scale_=None),
+        # Files from before missing="auto" chose: gaps were always read with their channels.
+        "input_gap_channels_": lambda fitted, params: fitted.update(input_gap_channels_=True),
         # Files from before early_stopping="auto" hold a bool.
         "early_stopping_": lambda fitted, params: fitted.update(
             early_stopping_=params.get("early_stopping") is True
@@ -123,6 +125,12 @@ FITTED_ADDED: dict[str, dict] = {
         "index_ends_": lambda fitted, params: fitted.update(index_ends_=None),
         # Files from before window="auto": the window was the parameter.
         "window_": lambda fitted, params: fitted.update(window_=params["window"]),
+        # Files from before static covariates: none.
+        "static_": lambda fitted, params: fitted.update(
+            static_=None, static_mean_=None, static_scale_=None
+        ),
+        # Files from before quantile forecasts kept the errors without their signs.
+        "interval_residuals_": lambda fitted, params: fitted.update(interval_residuals_=None),
     },
 }
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._gaps import IMPUTATIONS
+
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
@@ -26,7 +28,10 @@ __all__ = [
 
 HEADER_KEY = "sk_rnn"  # the metadata entry holding the header
 FORMAT = "sk_rnn.onnx"
-FORMAT_VERSION = 2  # 2: numeric input may have gap channels ("gaps", "fill")
+# 2: numeric input may have gaps ("gaps", "fill"), always read with their channels;
+# 3: the gap channels may be left out ("gap_channels"); "linear" imputation; a
+# forecaster's static covariates ("static", "static_mean", "static_scale").
+FORMAT_VERSION = 3
 
 
 def encode_array(array) -> dict | None:
@@ -214,11 +219,14 @@ def check_header(header, graph: dict, *, estimators, tokenizers, reserved_tokens
                 raise ValueError(f"header field 'input.{name}' is given without global scaling")
         gaps = None
         if header["format_version"] >= 2:  # version 1 files have no gap channels
-            gaps = field_choice(spec, "gaps", (None, "last", "mean", "zero"), "input.")
+            gaps = field_choice(spec, "gaps", (None, *IMPUTATIONS), "input.")
             field_array(spec, "fill", "input.", shape=(n_features,), optional=gaps is None)
             if gaps is None and spec["fill"] is not None:
                 raise ValueError("header field 'input.fill' is given without gaps")
-        width = n_features * (3 if gaps else 1) * frame_size
+        channels = True
+        if header["format_version"] >= 3:
+            channels = field_bool(spec, "gap_channels", "input.")
+        width = n_features * (3 if gaps and channels else 1) * frame_size
         if graph["input_rank"] != 3 or graph["input"] not in (None, width):
             raise ValueError(
                 f"the header's input (n_features={n_features}, frame_size={frame_size}, "
