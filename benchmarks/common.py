@@ -253,6 +253,16 @@ def load_m1_yearly(data: Path = DATA) -> list[np.ndarray]:
     return [np.asarray(r["y"], np.float64) for r in _records(data / "M1Yearly" / "series.jsonl.gz")]
 
 
+def load_m1(frequency: str, data: Path = DATA) -> tuple[list[np.ndarray], int, int]:
+    """An M1 set ("Yearly", "Quarterly" or "Monthly") in raw units: (series, horizon,
+    season length); the last ``horizon`` values of each series are its test part."""
+    if frequency == "Yearly":
+        return load_m1_yearly(data), M1_HORIZON, 1
+    records = _records(data / f"M1{frequency}" / "series.jsonl.gz")
+    series = [np.asarray(r["y"], np.float64) for r in records]
+    return series, int(records[0]["h"]), int(records[0]["season_length"])
+
+
 def m1_forecast_split(validation: bool = False, data: Path = DATA):
     """M1 yearly forecasting: (histories, futures): the last 6 values of each series are
     forecast from the rest. ``validation=True`` moves both back 6 years, for choosing
@@ -264,15 +274,20 @@ def m1_forecast_split(validation: bool = False, data: Path = DATA):
     return histories, futures
 
 
-def mase_smape(histories, futures, forecasts) -> tuple[float, float]:
-    """Mean MASE (scaled by each history's mean absolute one-step change) and mean sMAPE
-    (in %) over the series, as the forecasting competitions score them."""
-    mase, smape = [], []
-    for history, future, forecast in zip(histories, futures, forecasts, strict=True):
-        forecast = np.asarray(forecast, dtype=np.float64)
-        mase.append(np.mean(np.abs(future - forecast)) / np.mean(np.abs(np.diff(history))))
-        smape.append(np.mean(2 * np.abs(future - forecast) / (np.abs(future) + np.abs(forecast))))
-    return float(np.mean(mase)), 100 * float(np.mean(smape))
+def mase_smape(histories, futures, forecasts, season_length: int = 1) -> tuple[float, float]:
+    """Mean MASE (scaled by each history's in-sample seasonal naive error) and mean sMAPE
+    (in %) over the series, as the forecasting competitions score them
+    (:mod:`sk_rnn.metrics`)."""
+    from sk_rnn.metrics import (
+        mean_absolute_scaled_error,
+        symmetric_mean_absolute_percentage_error,
+    )
+
+    forecasts = [np.asarray(f, dtype=np.float64) for f in forecasts]
+    mase = mean_absolute_scaled_error(
+        list(futures), forecasts, y_train=list(histories), season_length=season_length
+    )
+    return mase, 100 * symmetric_mean_absolute_percentage_error(list(futures), forecasts)
 
 
 def naive_and_drift(histories, horizon: int = M1_HORIZON) -> dict:

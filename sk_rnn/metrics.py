@@ -1,9 +1,16 @@
-"""Metrics for sequences of labels, and scorers for ``GridSearchCV(scoring=...)``.
+"""Metrics for sequences of labels and for forecasts, and scorers for
+``GridSearchCV(scoring=...)``.
 
-``y_true`` and ``y_pred`` are lists of label sequences, as :meth:`RNNTagger.predict`
-returns them, or lists of output sequences, as :meth:`RNNSeq2Seq.predict` returns them.
-Entity-level scores are computed by seqeval (the implementation of the
-CoNLL ``conlleval`` script that the NER literature reports).
+For labels, ``y_true`` and ``y_pred`` are lists of label sequences, as
+:meth:`RNNTagger.predict` returns them, or lists of output sequences, as
+:meth:`RNNSeq2Seq.predict` returns them. Entity-level scores are computed by seqeval (the
+implementation of the CoNLL ``conlleval`` script that the NER literature reports).
+
+For forecasts, ``y_true`` and ``y_pred`` are one series' future values and its forecast
+(1-D), or many series' (a list of 1-D arrays, or a 2-D array with one row per series);
+the scaled errors (MASE, RMSSE) also take each series' training history ``y_train``.
+With many series, each metric is computed per series and averaged over them, as the
+forecasting competitions (M3, M4, M5) score.
 
 Examples
 --------
@@ -33,6 +40,14 @@ __all__ = [
     "edit_distance",
     "token_error_rate",
     "token_error_rate_scorer",
+    "mean_absolute_scaled_error",
+    "root_mean_squared_scaled_error",
+    "symmetric_mean_absolute_percentage_error",
+    "interval_coverage",
+    "pinball_loss",
+    "mase_scorer",
+    "rmsse_scorer",
+    "smape_scorer",
 ]
 
 # Scheme name -> seqeval's class name (seqeval calls BIOES "IOBES").
@@ -200,3 +215,189 @@ def token_error_rate_scorer(estimator, X, y, sample_weight=None) -> float:
     else:
         truth, predicted = y, estimator.predict(X)
     return -token_error_rate(truth, predicted, sample_weight=sample_weight)
+
+
+# -- forecasts -------------------------------------------------------------------------
+
+
+def _series(values, name: str, n_series: int | None = None) -> list[np.ndarray]:
+    """``values`` as a list of 1-D float64 arrays, one per series: a 1-D array is one
+    series; a list of arrays, or a 2-D array (a row per series), is many."""
+    if isinstance(values, list | tuple) and len(values) and np.ndim(values[0]) > 0:
+        series = [np.asarray(v, dtype=np.float64) for v in values]
+    else:
+        array = np.asarray(values, dtype=np.float64)
+        if array.ndim not in (1, 2):
+            raise ValueError(
+                f"{name} has shape {array.shape}; pass one series (1-D), or many (a list of "
+                "1-D arrays, or a 2-D array with one row per series)."
+            )
+        series = [array] if array.ndim == 1 else list(array)
+    for i, s in enumerate(series):
+        if s.ndim != 1:
+            raise ValueError(f"Series {i} of {name} has shape {s.shape}; each must be 1-D.")
+    if n_series is not None and len(series) != n_series:
+        raise ValueError(f"{name} has {len(series)} series, but y_true has {n_series}.")
+    return series
+
+
+def _paired_series(y_true, y_pred) -> list[tuple[np.ndarray, np.ndarray]]:
+    truth = _series(y_true, "y_true")
+    forecasts = _series(y_pred, "y_pred", len(truth))
+    for i, (t, f) in enumerate(zip(truth, forecasts, strict=True)):
+        if len(t) != len(f):
+            raise ValueError(f"Series {i} has {len(t)} true values but {len(f)} forecasts.")
+        if not len(t):
+            raise ValueError(f"Series {i} has no values to score.")
+        if not (np.isfinite(t).all() and np.isfinite(f).all()):
+            raise ValueError(f"Series {i} has a true value or forecast that is NaN or infinite.")
+    return list(zip(truth, forecasts, strict=True))
+
+
+def _naive_scales(y_train, n_series: int, season_length: int, power: int) -> list[float]:
+    """Per series, the in-sample error of the seasonal naive forecast (the value
+    ``season_length`` steps before): its mean absolute value (``power=1``, MASE) or root
+    mean square (``power=2``, RMSSE), over the steps where both values are observed."""
+    if not (isinstance(season_length, int | np.integer) and season_length >= 1):
+        raise ValueError(f"season_length must be a positive integer, got {season_length!r}.")
+    scales = []
+    for i, history in enumerate(_series(y_train, "y_train", n_series)):
+        changes = history[season_length:] - history[:-season_length]
+        changes = np.abs(changes[np.isfinite(changes)])
+        if not len(changes):
+            raise ValueError(
+                f"Series {i} of y_train has no two observed values {season_length} step(s) "
+                "apart: its naive error, the scale of the scaled errors, is undefined."
+            )
+        scale = changes.mean() if power == 1 else np.sqrt(np.mean(changes**2))
+        if scale == 0:
+            raise ValueError(
+                f"Series {i} of y_train is constant ({season_length} step(s) apart): its "
+                "naive forecast makes no error, so scaled errors are undefined. Score it "
+                "with symmetric_mean_absolute_percentage_error instead."
+            )
+        scales.append(float(scale))
+    return scales
+
+
+def mean_absolute_scaled_error(y_true, y_pred, *, y_train, season_length=1) -> float:
+    """Mean absolute scaled error (MASE; Hyndman and Koehler 2006): the forecast's mean
+    absolute error divided by that of the seasonal naive forecast in the training
+    history; below 1 beats the naive forecast in-sample. Averaged over series with many.
+
+    Parameters
+    ----------
+    y_true, y_pred : array-like of shape (horizon,); a list of them, or a 2-D array
+        The true future values and the forecasts: one series, or one per series.
+    y_train : array-like, or a list of them
+        Each series' training history (NaN steps are skipped in the scale).
+    season_length : int, default=1
+        The naive forecast's lag: 1 repeats the last value, 12 the same month last year.
+
+    Examples
+    --------
+    >>> from sk_rnn.metrics import mean_absolute_scaled_error
+    >>> mean_absolute_scaled_error([5, 6], [5, 8], y_train=[1, 2, 3, 4])
+    1.0
+    """
+    pairs = _paired_series(y_true, y_pred)
+    scales = _naive_scales(y_train, len(pairs), season_length, power=1)
+    errors = [np.mean(np.abs(t - f)) / s for (t, f), s in zip(pairs, scales, strict=True)]
+    return float(np.mean(errors))
+
+
+def root_mean_squared_scaled_error(y_true, y_pred, *, y_train, season_length=1) -> float:
+    """Root mean squared scaled error (RMSSE, the M5 competition's score): the forecast's
+    root mean squared error divided by that of the seasonal naive forecast in the
+    training history. Parameters as :func:`mean_absolute_scaled_error`."""
+    pairs = _paired_series(y_true, y_pred)
+    scales = _naive_scales(y_train, len(pairs), season_length, power=2)
+    errors = [np.sqrt(np.mean((t - f) ** 2)) / s for (t, f), s in zip(pairs, scales, strict=True)]
+    return float(np.mean(errors))
+
+
+def symmetric_mean_absolute_percentage_error(y_true, y_pred) -> float:
+    """Symmetric mean absolute percentage error (sMAPE, as M3 and M4 score it), as a
+    fraction in [0, 2] (times 100 for the percentages those competitions report):
+    the mean of ``2 |y - f| / (|y| + |f|)``, a step where both are 0 counting 0.
+
+    Examples
+    --------
+    >>> from sk_rnn.metrics import symmetric_mean_absolute_percentage_error
+    >>> symmetric_mean_absolute_percentage_error([100, 0], [50, 0])
+    0.3333333333333333
+    """
+    errors = []
+    for t, f in _paired_series(y_true, y_pred):
+        total = np.abs(t) + np.abs(f)
+        ratio = np.divide(2 * np.abs(t - f), total, out=np.zeros_like(total), where=total > 0)
+        errors.append(np.mean(ratio))
+    return float(np.mean(errors))
+
+
+def interval_coverage(y_true, lower, upper) -> float:
+    """The share of true values inside their prediction interval ``[lower, upper]``
+    (over all steps of all series): 0.9 for well-calibrated 90% intervals."""
+    low = _paired_series(y_true, lower)
+    high = _paired_series(y_true, upper)
+    inside = [(lo <= t) & (t <= hi) for (t, lo), (_, hi) in zip(low, high, strict=True)]
+    return float(np.mean(np.concatenate(inside)))
+
+
+def pinball_loss(y_true, y_quantiles, quantiles) -> float:
+    """Mean pinball (quantile) loss of quantile forecasts, averaged over the
+    ``quantiles``, steps and series: for the quantile ``q`` forecast ``f`` of ``y``,
+    ``q (y - f)`` when ``y >= f`` and ``(1 - q) (f - y)`` otherwise. Lower is better;
+    for ``q = 0.5`` it is half the absolute error.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (horizon,), or a list of them (one per series)
+    y_quantiles : array-like of shape (horizon, n_quantiles), or a list of them
+        The forecasts of each quantile, as :meth:`RNNForecaster.predict_quantiles`
+        returns them.
+    quantiles : sequence of float in (0, 1)
+    """
+    quantiles = np.asarray(quantiles, dtype=np.float64).reshape(-1)
+    if not len(quantiles) or not ((quantiles > 0) & (quantiles < 1)).all():
+        raise ValueError(f"quantiles must be numbers in (0, 1), got {quantiles.tolist()}.")
+    truth = _series(y_true, "y_true")
+    one = not (isinstance(y_true, list | tuple) or np.ndim(y_true) == 2)
+    forecasts = [np.asarray(y_quantiles, dtype=np.float64)] if one else list(y_quantiles)
+    if len(forecasts) != len(truth):
+        raise ValueError(f"y_quantiles has {len(forecasts)} series, but y_true has {len(truth)}.")
+    losses = []
+    for i, (t, f) in enumerate(zip(truth, forecasts, strict=True)):
+        f = np.asarray(f, dtype=np.float64)
+        if f.shape != (len(t), len(quantiles)):
+            raise ValueError(
+                f"Series {i} of y_quantiles has shape {f.shape}; it needs "
+                f"({len(t)}, {len(quantiles)}): a forecast per step and quantile."
+            )
+        below = t[:, None] - f
+        losses.append(np.mean(np.maximum(quantiles * below, (quantiles - 1) * below)))
+    return float(np.mean(losses))
+
+
+def _forecast_scorer(metric, doc: str):
+    def scorer(estimator, X, y=None) -> float:
+        return -estimator._forecast_error(X, metric)
+
+    scorer.__doc__ = doc
+    return scorer
+
+
+mase_scorer = _forecast_scorer(
+    mean_absolute_scaled_error,
+    """Scorer for a forecaster in ``GridSearchCV(scoring=...)``: minus the MASE of its
+    forecast of ``X`` (future steps in the layout of fit), scaled by each series'
+    history as the forecaster holds it (what :meth:`RNNForecaster.score` returns).""",
+)
+rmsse_scorer = _forecast_scorer(
+    root_mean_squared_scaled_error,
+    """Scorer for a forecaster: minus the RMSSE of its forecast of ``X``.""",
+)
+smape_scorer = _forecast_scorer(
+    lambda y_true, y_pred, y_train: symmetric_mean_absolute_percentage_error(y_true, y_pred),
+    """Scorer for a forecaster: minus the sMAPE of its forecast of ``X``.""",
+)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ._crf_numpy import log_softmax, marginals, step_mask, viterbi
 from ._gaps import numeric_model_steps
 from ._saving import onnx_format as schema
 from ._saving.onnx_format import FORMAT_VERSION, HEADER_KEY, check_header, decode_array
@@ -30,9 +31,11 @@ from ._token_features import AFFIXES, token_feature_columns, with_token_features
 from ._tokenizing import TOKENIZERS, check_not_empty, token_ids, tokenize_texts
 from ._tokens import SPECIAL_TOKENS
 from ._validation import check_sequences, positional
+from .forecasting._header import check_forecaster_header
 from .forecasting._intervals import IntervalsMixin
 from .forecasting._layout import SeriesLayoutMixin
 from .forecasting._recursion import ForecastingMixin
+from .forecasting._static import StaticCovariatesMixin
 from .forecasting._windows import WindowEncodingMixin
 
 __all__ = ["Classifier", "Forecaster", "Regressor", "Tagger", "load"]
@@ -154,6 +157,7 @@ class _Network:
                 frame_size=spec["frame_size"],
                 gaps=gaps,
                 fill=spec.get("fill"),
+                with_gap_channels=spec.get("gap_channels", True),  # versions 1 and 2: True
             )
         if not len(X) or not all(isinstance(x, str | list | tuple) for x in X):
             raise TypeError(
@@ -292,7 +296,7 @@ class Classifier(_Labelling):
 
     def predict_log_proba(self, X) -> np.ndarray:
         """Natural-log class probabilities, shape (n_samples, n_classes)."""
-        return _log_softmax(self._network.rows(X).astype(np.float64), axis=1)
+        return log_softmax(self._network.rows(X).astype(np.float64), axis=1)
 
     def predict(self, X) -> np.ndarray:
         """Predicted class label of each sequence."""
@@ -384,18 +388,23 @@ class Tagger(_Labelling):
     def _best_labels(self, emissions, lengths):
         if self._crf is None:
             return emissions.argmax(2)
-        return _viterbi(emissions, _mask(lengths, emissions.shape[1]), **self._crf)
+        return viterbi(emissions, step_mask(lengths, emissions.shape[1]), **self._crf)
 
     def _label_probabilities(self, emissions, lengths):
         emissions = emissions.astype(np.float64)
         if self._crf is None:
-            return np.exp(_log_softmax(emissions, axis=2))
+            return np.exp(log_softmax(emissions, axis=2))
         crf = {k: v.astype(np.float64) for k, v in self._crf.items()}
-        return _marginals(emissions, _mask(lengths, emissions.shape[1]), **crf)
+        return marginals(emissions, step_mask(lengths, emissions.shape[1]), **crf)
 
 
 class Forecaster(
-    SeriesLayoutMixin, WindowEncodingMixin, ForecastingMixin, IntervalsMixin, _Runtime
+    SeriesLayoutMixin,
+    WindowEncodingMixin,
+    ForecastingMixin,
+    StaticCovariatesMixin,
+    IntervalsMixin,
+    _Runtime,
 ):
     """An exported :class:`~sk_rnn.RNNForecaster` (from :func:`load`), with its series as
     they were at export (``update`` is the estimator's: export again after it).
@@ -413,58 +422,7 @@ class Forecaster(
     @classmethod
     def check_header(cls, header, graph):
         Regressor.check_header(header, graph)
-        spec = schema.field_dict(header, "forecaster")
-        where = "forecaster."
-        horizon = schema.field_int(spec, "horizon", where, minimum=1)
-        if graph["output"] not in (None, horizon) or header["per_step"]:
-            raise ValueError("header field 'forecaster.horizon' does not fit the graph's outputs")
-        schema.field_int(spec, "window", where, minimum=1)
-        schema.field_choice(spec, "scaling", ("window", "series"), where)
-        schema.field_bool(spec, "log", where)
-        schema.field_int(spec, "difference", where, minimum=1, optional=True)
-        if not (spec["series_id"] is None or isinstance(spec["series_id"], str)):
-            raise ValueError("header field 'forecaster.series_id' must be null or a string")
-        ids = schema.field_array(spec, "series_ids", where, kinds="biuU")
-        many = schema.field_bool(spec, "many_series", where)
-        if len(ids) == 0 or len(np.unique(ids)) != len(ids) or (not many and len(ids) != 1):
-            raise ValueError("header field 'forecaster.series_ids' must be distinct ids")
-        width = schema.field_int(spec, "n_features_in", where, minimum=1)
-        n_covariates = schema.field_int(spec, "n_covariates", where, minimum=0)
-        if n_covariates != width - 1:
-            raise ValueError("header field 'forecaster.n_covariates' is not n_features_in - 1")
-        n = len(ids)
-        schema.field_array(spec, "target_mean", where, shape=(n,))
-        schema.field_array(spec, "target_scale", where, shape=(n,), positive=True)
-        for name in ("covariate_mean", "covariate_scale"):
-            covariates = schema.field_array(
-                spec, name, where, ndim=2, shape=(n, n_covariates), positive=name.endswith(
-                    "scale"
-                ), optional=True,
-            )  # fmt: skip
-            if (covariates is None) != (n_covariates == 0):
-                raise ValueError(f"header field 'forecaster.{name}' does not fit n_covariates")
-        errors = schema.field_array(
-            spec, "interval_errors", where, ndim=3 if many else 2, optional=True
-        )
-        if errors is not None and (errors < 0).any():
-            raise ValueError("header field 'forecaster.interval_errors' holds negative errors")
-        series = spec["series"]
-        if not isinstance(series, list) or len(series) != n:
-            raise ValueError(f"header field 'forecaster.series' must hold {n} series")
-        for i in range(n):
-            table = schema.field_array(
-                dict(enumerate(series)), i, where + "series.", ndim=2, gaps=True
-            )
-            if not np.isfinite(table[:, 1:]).all():
-                raise ValueError(f"header field 'forecaster.series' {i} has gaps in covariates")
-            if np.isnan(table[:, 0]).any() and np.isfinite(table[:, 0]).sum() < 2:
-                raise ValueError(
-                    f"header field 'forecaster.series' {i} has fewer than 2 observed values"
-                )
-            if table.shape[1] != width or len(table) == 0:
-                raise ValueError(
-                    f"header field 'forecaster.series' {i} must have {width} columns and steps"
-                )
+        check_forecaster_header(header, graph)
 
     def __init__(self, network, header):
         super().__init__(network, header)
@@ -475,8 +433,11 @@ class Forecaster(
         self.series_id, self.many_series_ = spec["series_id"], spec["many_series"]
         self.series_ids_ = decode_array(spec["series_ids"])
         self.n_features_in_, self.n_covariates_ = spec["n_features_in"], spec["n_covariates"]
-        for name in ("target_mean", "target_scale", "covariate_mean", "covariate_scale"):
+        statistics = ("target_mean", "target_scale", "covariate_mean", "covariate_scale")
+        for name in statistics:
             setattr(self, f"{name}_", decode_array(spec[name]))
+        for name in ("static", "static_mean", "static_scale"):  # format 3 on
+            setattr(self, f"{name}_", decode_array(spec.get(name)))
         self.interval_errors_ = decode_array(spec["interval_errors"])
         tables = [decode_array(t) for t in spec["series"]]
         self.series_ = tables if self.many_series_ else tables[0]
@@ -492,55 +453,3 @@ class Forecaster(
     def predict_interval(self, X, coverage=0.9):
         """Conformal intervals (as :meth:`RNNForecaster.predict_interval`)."""
         return self._predict_interval(X, coverage)
-
-
-# -- numerics ------------------------------------------------------------------------------
-
-
-def _log_softmax(values: np.ndarray, axis: int) -> np.ndarray:
-    shifted = values - values.max(axis=axis, keepdims=True)
-    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
-
-
-def _logsumexp(values: np.ndarray, axis: int) -> np.ndarray:
-    top = values.max(axis=axis, keepdims=True)
-    return (top + np.log(np.exp(values - top).sum(axis=axis, keepdims=True))).squeeze(axis)
-
-
-def _mask(lengths: np.ndarray, n_steps: int) -> np.ndarray:
-    return np.arange(n_steps)[None, :] < lengths[:, None]
-
-
-def _viterbi(emissions, mask, start, transitions, end) -> np.ndarray:
-    """The CRF's best label sequences, as ``LinearChainCRF.viterbi`` computes them (in
-    float32, step by step in the same order)."""
-    batch, length, n_labels = emissions.shape
-    score = start + emissions[:, 0]
-    keep = np.broadcast_to(np.arange(n_labels), (batch, n_labels))
-    backpointers = []
-    for t in range(1, length):
-        candidates = score[:, :, None] + transitions
-        previous, best = candidates.argmax(1), candidates.max(1)
-        inside = mask[:, t, None]
-        score = np.where(inside, best + emissions[:, t], score)
-        backpointers.append(np.where(inside, previous, keep))
-    labels = [(score + end).argmax(1)]
-    for previous in reversed(backpointers):
-        labels.append(np.take_along_axis(previous, labels[-1][:, None], 1)[:, 0])
-    return np.stack(labels[::-1], 1)
-
-
-def _marginals(emissions, mask, start, transitions, end) -> np.ndarray:
-    """``p(y_t = label | emissions)`` by the forward-backward algorithm (in float64)."""
-    length = emissions.shape[1]
-    alphas = [start + emissions[:, 0]]
-    for t in range(1, length):
-        scores = alphas[-1][:, :, None] + transitions + emissions[:, t, None, :]
-        alphas.append(np.where(mask[:, t, None], _logsumexp(scores, 1), alphas[-1]))
-    betas = [np.broadcast_to(end, alphas[0].shape)]
-    for t in range(length - 2, -1, -1):
-        scores = transitions + (emissions[:, t + 1] + betas[-1])[:, None, :]
-        betas.append(np.where(mask[:, t + 1, None], _logsumexp(scores, 2), betas[-1]))
-    alpha, beta = np.stack(alphas, 1), np.stack(betas[::-1], 1)
-    log_partition = _logsumexp(alphas[-1] + end, 1)
-    return np.exp(alpha + beta - log_partition[:, None, None])

@@ -67,7 +67,8 @@ def test_learns_trend_and_season():
     # The seasonal naive forecast misses the trend: the network must do better.
     assert mape(test, np.resize(train[-12:], 24)) > 2 * mape(test, forecast)
     np.testing.assert_allclose(model.predict(test), forecast)
-    assert model.score(test) == pytest.approx(-mape(test, forecast))
+    naive_error = np.mean(np.abs(np.diff(train)))  # MASE's scale: the in-sample naive error
+    assert model.score(test) == pytest.approx(-np.mean(np.abs(test - forecast)) / naive_error)
 
 
 def test_recursive_one_step_model():
@@ -144,8 +145,8 @@ def test_prediction_interval_errors():
     model = RNNForecaster(window=12, horizon=6, regressor=RNNRegressor(**dict(TINY, max_epochs=1)))
     with pytest.raises(ValueError, match="need interval_windows > 0"):
         model.fit(series).predict_interval(np.zeros(3))
-    with pytest.raises(ValueError, match="too short to calibrate intervals"):
-        model.set_params(interval_windows=70).fit(series)
+    with pytest.raises(ValueError, match="Every series is too short to calibrate intervals"):
+        model.set_params(interval_windows=3).fit(series[:8])
 
 
 def test_pickle_round_trip():
@@ -312,6 +313,55 @@ def test_many_series_intervals_and_save(tmp_path):
     model.save(tmp_path / "m.skrnn")
     loaded = sk_rnn.load(tmp_path / "m.skrnn")
     np.testing.assert_allclose(loaded.forecast(6), model.forecast(6))
+    # Quantiles come from the same calibration, per series, with the residuals' signs.
+    quantiles = model.predict_quantiles([np.zeros(6), np.zeros(6)], [0.05, 0.5, 0.95])
+    assert [q.shape for q in quantiles] == [(6, 3), (6, 3)]
+    assert all((np.diff(q, axis=1) >= 0).all() for q in quantiles)
+    np.testing.assert_allclose(np.abs(model.interval_residuals_), model.interval_errors_)
+    np.testing.assert_allclose(
+        loaded.predict_quantiles([np.zeros(6)] * 2, [0.5])[1], quantiles[1][:, 1:2]
+    )
+
+
+def test_quantiles_are_conformal_order_statistics_of_the_signed_residuals():
+    from sk_rnn.forecasting._intervals import conformal_offsets
+
+    residuals = np.arange(1.0, 10.0)[None, :, None]  # 9 origins, one step: 1, 2, ..., 9
+    levels = [0.05, 0.1, 0.5, 0.9, 0.95]
+    offsets = conformal_offsets(residuals, levels, np.ones(1))
+    # (n + 1) q = 0.5, 1, 5, 9, 9.5: floor below the median, ceil from it, then clipped.
+    np.testing.assert_array_equal(offsets[0, 0], [1, 1, 5, 9, 9])
+    # A series with two origins cannot give the 0.9 rank (ceil(3 * 0.9) = 3 > 2): it
+    # reads the values of all series pooled, in units of each series' scale.
+    short = np.full((1, 9, 1), np.nan)
+    short[0, -2:, 0] = [10.0, 20.0]
+    both = conformal_offsets(np.concatenate([residuals, short]), [0.5, 0.9], np.array([1.0, 10.0]))
+    np.testing.assert_array_equal(both[1, 0], [20.0, 10 * 9.0])  # own median; pooled 0.9
+    # pooled: 1..9 and 1, 2 (scaled by 10): ceil(12 * 0.9) = 11th of 11 values, 9
+    series = seasonal_series(120)
+    model = RNNForecaster(
+        window=12, horizon=6, interval_windows=9, regressor=RNNRegressor(**dict(TINY, max_epochs=5))
+    ).fit(series[:-6])
+    quantiles = model.predict_quantiles(series[-6:], [0.1, 0.5, 0.9])
+    forecast = model.predict(series[-6:])
+    ordered = np.sort(model.interval_residuals_, axis=0)
+    np.testing.assert_allclose(quantiles[:, 1], forecast + ordered[4])  # the 5th of 9
+    np.testing.assert_allclose(quantiles[:, 2], forecast + ordered[8])
+    frame = pd.DataFrame({"id": np.repeat(["a", "b"], 60), "y": np.r_[series[:60], series[:60]]})
+    many = RNNForecaster(
+        window=12,
+        horizon=6,
+        interval_windows=4,
+        series_id="id",
+        regressor=RNNRegressor(**dict(TINY, max_epochs=2)),
+    ).fit(frame)
+    future = pd.DataFrame({"id": ["b", "a", "b"], "y": np.nan})
+    rows = many.predict_quantiles(future, [0.2, 0.8])
+    assert rows.shape == (3, 2) and (rows[:, 0] <= rows[:, 1]).all()
+    with pytest.raises(ValueError, match="quantiles must be numbers in"):
+        model.predict_quantiles(series[-6:], [0.0, 0.5])
+    with pytest.raises(ValueError, match="need interval_windows > 0"):
+        model.set_params(interval_windows=0).fit(series).predict_quantiles(series[-6:])
 
 
 class _WeightSpy(RNNRegressor):
@@ -408,3 +458,163 @@ def test_intervals_refuse_gaps_where_they_are_calibrated():
     model = RNNForecaster(window=24, horizon=6, interval_windows=4, regressor=RNNRegressor(**TINY))
     with pytest.raises(ValueError, match="some of them are missing"):
         model.fit(series)
+
+
+def test_scores_and_scorers_read_the_forecast_against_the_future():
+    from sk_rnn.metrics import mase_scorer, rmsse_scorer, smape_scorer
+
+    series = seasonal_series(120)
+    model = RNNForecaster(window=12, horizon=6, difference=12, regressor=RNNRegressor(**TINY))
+    model.fit(series[:-6])
+    forecast, truth = model.predict(series[-6:]), series[-6:]
+    assert mase_scorer(model, truth) == model.score(truth)
+    smape = np.mean(2 * np.abs(truth - forecast) / (np.abs(truth) + np.abs(forecast)))
+    assert smape_scorer(model, truth) == pytest.approx(-smape)
+    naive = np.sqrt(np.mean(np.diff(series[:-6]) ** 2))
+    rmsse = np.sqrt(np.mean((truth - forecast) ** 2)) / naive
+    assert rmsse_scorer(model, truth) == pytest.approx(-rmsse)
+    cv = TimeSeriesSplit(n_splits=2, test_size=6)
+    search = GridSearchCV(model, {"window": [12]}, cv=cv, scoring=smape_scorer).fit(series)
+    assert search.best_score_ < 0
+
+
+def test_backtest_forecasts_each_origin_from_its_past_only():
+    from sk_rnn.forecasting import backtest
+
+    series = seasonal_series(120)
+    model = RNNForecaster(window=12, horizon=6, difference=12, regressor=RNNRegressor(**TINY))
+    result = backtest(model, series, n_origins=2, stride=6)
+    np.testing.assert_array_equal(result.origins, [[108, 114]])
+    for k, origin in enumerate([108, 114]):  # a clone fitted on the steps before the origin
+        np.testing.assert_allclose(
+            result.forecasts[0, k], clone(model).fit(series[:origin]).forecast(6), rtol=1e-6
+        )
+        np.testing.assert_array_equal(result.truth[0, k], series[origin : origin + 6])
+    assert set(result.summary()) == {"mase", "rmsse", "smape"}
+    assert result.summary()["mase"] == pytest.approx(np.mean(result.scores["mase"]))
+    # refit=False: fitted once at the first origin, later origins read their history.
+    once = backtest(model, series, n_origins=2, stride=6, refit=False)
+    np.testing.assert_allclose(once.forecasts[0, 0], result.forecasts[0, 0])
+    first = clone(model).fit(series[:108])
+    first.update(series[108:114])
+    np.testing.assert_allclose(once.forecasts[0, 1], first.forecast(6), rtol=1e-6)
+    assert len(result.to_frame()) == 12
+
+
+def test_backtest_of_many_series_leaves_short_ones_out_and_scores_intervals():
+    from sk_rnn.forecasting import backtest
+
+    long, short = seasonal_series(100), seasonal_series(40, seed=1)
+    model = RNNForecaster(
+        window=12, horizon=4, interval_windows=4, regressor=RNNRegressor(**dict(TINY, max_epochs=5))
+    )
+    result = backtest(model, [long, short], n_origins=3, stride=20, coverage=0.8)
+    np.testing.assert_array_equal(result.origins, [[56, 76, 96], [-1, 16, 36]])
+    assert np.isnan(result.forecasts[1, 0]).all() and np.isfinite(result.forecasts[1, 1:]).all()
+    assert np.isnan(result.scores["mase"][1, 0]) and np.isfinite(result.scores["mase"][1, 1:]).all()
+    inside = (result.lower <= result.truth) & (result.truth <= result.upper)
+    np.testing.assert_allclose(result.scores["coverage"][0], inside[0].mean(axis=1))
+    assert (result.upper[0] > result.lower[0]).all()
+
+
+def test_backtest_refuses_what_it_cannot_do():
+    from sk_rnn.forecasting import backtest
+
+    model = RNNForecaster(window=12, horizon=6, regressor=RNNRegressor(**TINY))
+    with pytest.raises(ValueError, match="n_origins must be a positive integer"):
+        backtest(model, seasonal_series(60), n_origins=0)
+    with pytest.raises(ValueError, match="coverage needs a forecaster with interval_windows"):
+        backtest(model, seasonal_series(60), coverage=0.9)
+    with pytest.raises(ValueError, match="No series is long enough for a backtest"):
+        backtest(model, seasonal_series(7), n_origins=2)
+    with pytest.raises(ValueError, match="Fitting at origin 1 of 2 .* No series is long enough"):
+        backtest(model, seasonal_series(14), n_origins=2)
+
+
+def test_origin_split_tests_the_steps_after_each_series_origin():
+    from sk_rnn.forecasting import OriginSplit
+
+    frame = pd.DataFrame({"id": ["a"] * 10 + ["b"] * 6, "y": np.arange(16.0)})
+    # the two series' rows interleaved, each series' in time order
+    frame = frame.iloc[[0, 10, 1, 11, 2, 12, 3, 13, 4, 14, 5, 15, 6, 7, 8, 9]]
+    splits = list(OriginSplit(2, horizon=2, series_id="id", min_train=3).split(frame))
+    assert len(splits) == 2
+    (train0, test0), (train1, test1) = splits
+    values = frame["y"].to_numpy()
+    # a (10 steps): origins 6 and 8; b (6 steps): origins 2 (too short: left out) and 4
+    assert values[test0].tolist() == [6.0, 7.0]
+    assert values[train0].tolist() == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    assert sorted(values[test1].tolist()) == [8.0, 9.0, 14.0, 15.0]
+    assert sorted(values[train1].tolist()) == [*np.arange(8.0), 10.0, 11.0, 12.0, 13.0]
+    one = [(t.tolist(), s.tolist()) for t, s in OriginSplit(1, horizon=3).split(np.arange(7))]
+    assert one == [([0, 1, 2, 3], [4, 5, 6])]
+    with pytest.raises(ValueError, match="No series is long enough"):
+        list(OriginSplit(3, horizon=4).split(np.arange(6)))
+    with pytest.raises(ValueError, match="series_id='key': X has no such column"):
+        list(OriginSplit(series_id="key").split(frame))
+
+
+def test_a_search_over_origins_of_many_series_scores_each_forecast():
+    from sk_rnn.forecasting import OriginSplit
+
+    series = [seasonal_series(60), seasonal_series(48, seed=1)]
+    frame = pd.DataFrame({"id": np.repeat([0, 1], [60, 48]), "y": np.concatenate(series)})
+    model = RNNForecaster(
+        window=12, horizon=6, series_id="id", regressor=RNNRegressor(**dict(TINY, max_epochs=5))
+    )
+    cv = OriginSplit(2, horizon=6, series_id="id")
+    search = GridSearchCV(model, {"window": [12]}, cv=cv).fit(frame)
+    train, test = next(iter(cv.split(frame)))
+    manual = clone(model).fit(frame.iloc[train]).score(frame.iloc[test])
+    assert search.cv_results_["split0_test_score"][0] == pytest.approx(manual)
+
+
+def trends_by_category(n=40, length=30, seed=0):
+    """Series that rise or fall by one a step, by a category fixed for each series;
+    standardised per series, one step does not tell which way a series goes."""
+    rng = np.random.default_rng(seed)
+    category = np.arange(n) % 2
+    t = np.arange(length)
+    series = [(1 if c else -1) * t + rng.normal(0, 0.05, length) for c in category]
+    return series, category
+
+
+def test_static_covariates_tell_the_network_what_the_history_cannot(tmp_path):
+    series, category = trends_by_category()
+    settings = dict(window=1, horizon=1, scaling="series")
+    regressor = RNNRegressor(**dict(TINY, max_epochs=80))
+    history, truth = [s[:-1] for s in series], np.array([s[-1] for s in series])
+    with_static = RNNForecaster(**settings, regressor=regressor).fit(
+        history, static=category[:, None]
+    )
+    blind = RNNForecaster(**settings, regressor=regressor).fit(history)
+    error = np.mean(np.abs(with_static.forecast(1)[:, 0] - truth))
+    blind_error = np.mean(np.abs(blind.forecast(1)[:, 0] - truth))
+    assert error <= 0.5 * blind_error, (error, blind_error)
+    assert with_static.static_.shape == (40, 1)
+    # A DataFrame indexed by the series ids lines up with them, whatever its order.
+    frame = pd.DataFrame({"rises": category}, index=np.arange(40))[::-1]
+    aligned = RNNForecaster(**settings, regressor=regressor).fit(history, static=frame)
+    np.testing.assert_array_equal(aligned.static_, with_static.static_)
+    # Saved, pickled and exported, forecasts read the static covariates as fit did.
+    with_static.save(tmp_path / "static.skrnn")
+    loaded = sk_rnn.load(tmp_path / "static.skrnn")
+    np.testing.assert_allclose(loaded.forecast(1), with_static.forecast(1))
+    pytest.importorskip("onnxruntime")
+    from sk_rnn import runtime
+
+    exported = runtime.load(with_static.to_onnx(tmp_path / "static.onnx"))
+    np.testing.assert_allclose(exported.forecast(1), with_static.forecast(1), atol=1e-4)
+
+
+def test_static_covariates_that_cannot_be_read_are_refused():
+    series, category = trends_by_category(n=6)
+    model = RNNForecaster(window=2, horizon=1, regressor=RNNRegressor(**dict(TINY, max_epochs=1)))
+    with pytest.raises(ValueError, match=r"one row per series \(6\)"):
+        model.fit(series, static=category[:4, None])
+    with pytest.raises(ValueError, match="static contains NaN"):
+        model.fit(series, static=np.full((6, 1), np.nan))
+    with pytest.raises(TypeError, match="pandas.get_dummies"):
+        model.fit(series, static=np.array([["north"]] * 6, dtype=object))
+    with pytest.raises(ValueError, match="static has no row for 1 series"):
+        model.fit(series, static=pd.DataFrame({"c": category[:5]}, index=range(5)))

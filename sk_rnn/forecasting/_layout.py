@@ -65,15 +65,39 @@ class SeriesLayoutMixin:
                 )
         return triples if with_index else [(i, table) for i, table, _ in triples]
 
+    def _check_index_continues(self, i: int, index, ends) -> None:
+        """New steps of series ``i`` (``update``) must be indexed by the kind of index it
+        was fitted on, after its last step ``ends[i]``; ``ends[i]`` moves to their end."""
+        if ends is None or index is None:
+            return
+        if index.dtype != ends.dtype:
+            known = not np.isnat(ends[i]) if ends.dtype.kind == "M" else np.isfinite(ends[i])
+            if known:
+                kinds = {"M": "dates", "f": "numbers"}
+                raise ValueError(
+                    f"{self._names()[i]}: the new steps are indexed by "
+                    f"{kinds.get(index.dtype.kind, index.dtype)}, but the series was "
+                    f"fitted on an index of {kinds.get(ends.dtype.kind, ends.dtype)} "
+                    f"(last step {ends[i]}); give the new steps an index of the same kind."
+                )
+            return
+        if index[0] <= ends[i]:  # NaN and NaT (an end not known) compare False
+            raise ValueError(
+                f"{self._names()[i]}: the new steps start at {index[0]}, which is not "
+                f"after the last step seen ({ends[i]}); update appends later steps "
+                "only (a repeated or older step would be appended as a new one)."
+            )
+        ends[i] = index[-1]
+
     def _in_layout(self, X, pairs, per_series: list[np.ndarray]):
-        """Per-series results (of the series in ``pairs``) in the layout of ``X``: one
-        array for one series, a list for a list of series, one value per row for a long
-        DataFrame."""
+        """Per-series results (of the series in ``pairs``; one row per step) in the layout
+        of ``X``: one array for one series, a list for a list of series, one row per row
+        for a long DataFrame."""
         if not self.many_series_:
             return per_series[0]
         if self.series_id is None:
             return per_series
-        out = np.empty(len(X))
+        out = np.empty((len(X), *np.shape(per_series[0])[1:]))
         keys = X[self.series_id].to_numpy()
         for (i, _), values in zip(pairs, per_series, strict=True):
             out[keys == self.series_ids_[i]] = values

@@ -62,6 +62,8 @@ class ForecastingMixin:
                 extended[k] = (np.concatenate([past, future]) - self.covariate_mean_[i]) / (
                     self.covariate_scale_[i]
                 )
+            rows = len(targets[k]) + n_blocks * self.horizon
+            extended[k] = self._with_static(i, extended[k], rows)
         for _ in range(n_blocks):
             inputs, levels, scales = [], [], []
             for k, (t, c) in enumerate(zip(targets, extended, strict=True)):
@@ -84,6 +86,18 @@ class ForecastingMixin:
         """:meth:`RNNForecaster.predict` of a fitted forecaster."""
         pairs = self._future_tables(X, allow_nan_target=True)
         return self._in_layout(X, pairs, self._forecasts(pairs))
+
+    def _forecast_error(self, X, metric) -> float:
+        """``metric`` (a forecast metric of :mod:`sk_rnn.metrics`) of the forecast of the
+        future steps ``X`` against their target column, each series scaled by its
+        history as the forecaster holds it."""
+        pairs = self._future_tables(X, allow_nan_target=False)
+        tables = self._tables()
+        return metric(
+            [future[:, 0] for _, future in pairs],
+            self._forecasts(pairs),
+            y_train=[tables[i][:, 0] for i, _ in pairs],
+        )
 
     def _forecasts(self, pairs) -> list[np.ndarray]:
         """The forecast of each (series, future table) pair, as many steps as the table;
