@@ -65,6 +65,12 @@ class RNNClassifier(SequenceFeaturesMixin, DeclaredClassesMixin, ClassifierMixin
     device_ : str
         The device the model was trained on.
 
+    See Also
+    --------
+    RNNRegressor : One number (or several) per sequence, or per step.
+    RNNTagger : One label per step.
+    SequenceTable : A long table (one row per id and step) as sequences.
+
     Examples
     --------
     >>> import numpy as np

@@ -56,6 +56,10 @@ class RNNLanguageModel(RNNBase):
         ``hidden_size``.
     %(shared_parameters)s
 
+    See Also
+    --------
+    RNNSeq2Seq : An output sequence generated from an input sequence.
+
     Notes
     -----
     Word-level models map rare and unseen words to ``<unk>``, and ``<unk>`` is then

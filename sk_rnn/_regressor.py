@@ -106,6 +106,12 @@ class RNNRegressor(SequenceFeaturesMixin, RegressorMixin, RNNBase):
     device_ : str
         The device the model was trained on.
 
+    See Also
+    --------
+    RNNClassifier : One label per sequence.
+    RNNForecaster : The future values of a series, from windows of its past.
+    SequenceTable : A long table (one row per id and step) as sequences.
+
     Examples
     --------
     >>> import numpy as np

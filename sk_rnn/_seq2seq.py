@@ -88,6 +88,12 @@ default="auto"
     history_ : skorch.History
         Per-epoch losses: mean cross-entropy per target token (``<eos>`` included).
 
+    See Also
+    --------
+    RNNTagger : One label per input step (outputs as long as the inputs).
+    RNNLanguageModel : Scores and generates sequences without an input.
+    sk_rnn.metrics.token_error_rate : The word or phoneme error rate.
+
     Examples
     --------
     >>> from sk_rnn import RNNSeq2Seq

@@ -87,6 +87,10 @@ class SequenceTable(_Collection):
     lengths : ndarray of shape (n_sequences,)
         Steps per sequence.
 
+    See Also
+    --------
+    TimedSequences : Arrays with the time of each step.
+
     Examples
     --------
     >>> import pandas as pd
@@ -376,6 +380,10 @@ class TimedSequences(_Collection):
     times : list of arrays of shape (n_steps_i,)
         Each step's time, increasing within a sequence: numbers (in any unit) or dates
         (``datetime64`` or pandas timestamps, read in seconds).
+
+    See Also
+    --------
+    SequenceTable : A long table, with an optional time column.
 
     Examples
     --------

@@ -97,6 +97,12 @@ class RNNTagger(DeclaredClassesMixin, RNNBase):
     device_ : str
         The device the model was trained on.
 
+    See Also
+    --------
+    RNNClassifier : One label per sequence.
+    RNNSeq2Seq : An output sequence of any length.
+    sk_rnn.metrics.entity_f1_score : The entity-level score of named-entity tags.
+
     Examples
     --------
     >>> from sk_rnn import RNNTagger

@@ -1,0 +1,108 @@
+"""Figures quoted in the README and the guide pages agree with the benchmark output they
+come from: the sections of docs/benchmarks.md that the scripts in benchmarks/ rewrite
+(between their ``begin``/``end`` markers). When a benchmark is rerun and a figure moves,
+this fails until the pages quoting it are updated, so drift cannot reach a reader.
+
+Each entry: the page, a phrase of it quoting figures, the generated section, and the
+figures as that section writes them (with a little of their row where a figure alone
+would be ambiguous); each must stand in the section, and the phrase must quote it,
+rounded to the digits quoted.
+"""
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHMARKS = ROOT / "docs" / "benchmarks.md"
+
+QUOTED = [
+    # the at-a-glance table, from the sections below it
+    ("docs/benchmarks.md", "| 0.926 (8-36 s a set) | MiniRocket 0.974;", "defaults",
+     ["0.926", "MiniRocket 0.974"]),
+    ("docs/benchmarks.md", "accuracy | 0.578 (34 s) |", "defaults", ["0.578", "33.7"]),
+    ("docs/benchmarks.md", "character 2-5-grams + logistic regression 0.601 (13 s)", "text",
+     ["0.601", "12.7"]),
+    ("docs/benchmarks.md", "entity F1 | 0.550 (20 s) | feature CRF (sklearn-crfsuite) 0.534",
+     "defaults", ["0.550", "20.4", "0.534"]),
+    ("docs/benchmarks.md", "bits per character | 2.284 (210 s) | character 5-gram 2.493",
+     "defaults-generative", ["2.284", "210", "2.493"]),
+    ("docs/benchmarks.md", "word error rate | 0.386 (379 s)", "defaults-generative",
+     ["0.386", "379"]),
+    ("docs/benchmarks.md", "`predict`: 1.2 ms, 2.4 ms; 3.1 s", "deploy",
+     ["1.23", "2.39", "3.05"]),
+    ("docs/benchmarks.md", "the ONNX runtime: 0.24 ms, 0.85 ms; 0.09 s", "deploy",
+     ["0.24", "0.85", "0.09"]),
+    # the guide pages
+    ("README.md", "entity F1 of 0.550 against 0.534", "defaults", ["0.550", "0.534"]),
+    ("README.md", "starts in 0.1 s instead of 3 s", "deploy", ["0.09", "3.05"]),
+    ("docs/user_guide/tagging.rst", "F1 of 0.550 against 0.534", "defaults",
+     ["0.550", "0.534"]),
+    ("docs/user_guide/tagging.rst", "scored 0.555 and 0.559 entity F1", "tagging",
+     ["0.555", "0.559"]),
+    ("docs/user_guide/tagging.rst", "0.534 for one tagger on average", "tagging",
+     ["RNNTagger + CRF | 0.534"]),
+    ("docs/user_guide/text.rst", "reach 0.578 accuracy (mean of three seeds) against 0.571",
+     "defaults", ["0.578", "0.571"]),
+    ("docs/user_guide/language_models.rst", "2.284 bits per character in 210 s (17 epochs)",
+     "defaults-generative", ["2.284", "210 (17 epochs)"]),
+    ("docs/user_guide/language_models.rst", "against 2.493", "defaults-generative",
+     ["2.493"]),
+    ("docs/user_guide/seq2seq.rst", "0.386\nin 379 s", "defaults-generative",
+     ["0.386", "379"]),
+    ("docs/user_guide/forecasting.rst", "MASE 3.93 against 3.36 with the\ncomplete",
+     "gaps-forecasting", ["3.927"]),
+    ("docs/user_guide/forecasting.rst", "MASE 3.93 against 3.36 with the\ncomplete",
+     "gaps-forecasting", ["3.364"]),
+]  # fmt: skip
+
+NUMBER = re.compile(r"(?<![\w.])\d+(?:,\d{3})*(?:\.\d+)?")  # not the 1 of "F1"
+
+
+def generated_sections(text: str) -> dict[str, str]:
+    pattern = r"<!-- begin ([\w -]+?) -->(.*?)<!-- end \1 -->"
+    return {m.group(1): m.group(2) for m in re.finditer(pattern, text, re.S)}
+
+
+def quote_problems(page_text, phrase, section_text, sources) -> list[str]:
+    """What is wrong with one quotation (nothing: an empty list)."""
+    if section_text is None:
+        return ["the section is gone from benchmarks.md"]
+    flat = " ".join(page_text.split())
+    if " ".join(phrase.split()) not in flat:
+        return [f"the page no longer says {phrase!r}"]
+    missing = [source for source in sources if source not in section_text]
+    if missing:
+        return [f"the section no longer holds {missing}"]
+    problems = []
+    quoted = [float(n.replace(",", "")) for n in NUMBER.findall(phrase)]
+    for source in sources:
+        value = float(NUMBER.findall(source)[-1].replace(",", ""))
+        decimals = [len(n.split(".")[1]) if "." in n else 0 for n in NUMBER.findall(phrase)]
+        matches = [
+            q
+            for q, d in zip(quoted, decimals, strict=True)
+            if abs(value - q) <= 0.5 * 10**-d + 1e-9  # rounded to the digits quoted
+        ]
+        if not matches:
+            problems.append(f"the section says {source!r}; {phrase!r} quotes none of it")
+    return problems
+
+
+@pytest.mark.parametrize("page, phrase, section, sources", QUOTED, ids=lambda v: str(v)[:40])
+def test_quoted_figures_match_the_benchmark_output(page, phrase, section, sources):
+    sections = generated_sections(BENCHMARKS.read_text())
+    problems = quote_problems((ROOT / page).read_text(), phrase, sections.get(section), sources)
+    assert not problems, f"{page}: " + "; ".join(problems)
+
+
+def test_a_figure_that_drifted_is_caught():
+    section = "| RNNTagger + CRF | 0.534 (0.500-0.564) | 0.897 |"
+    assert quote_problems("F1 of 0.534 here", "F1 of 0.534", section, ["0.534"]) == []
+    drifted = quote_problems("F1 of 0.535 here", "F1 of 0.535", section, ["0.534"])
+    assert drifted and "quotes none of it" in drifted[0]
+    assert quote_problems("F1 of 0.53 here", "F1 of 0.53", section, ["0.534"]) == []
+    assert "no longer says" in quote_problems("other", "F1 of 0.534", section, ["0.534"])[0]
+    gone = quote_problems("F1 of 0.534", "F1 of 0.534", section, ["0.999"])
+    assert "no longer holds" in gone[0]
