@@ -27,7 +27,6 @@ from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from ._gaps import gap_channels
 from ._sequences import Sequences
 
 __all__ = [
@@ -135,9 +134,10 @@ class GapEvidence:
         self.per_step = per_step
         self.blocks = []
 
-    def add(self, positions, sequences: Sequences, gaps: str, fill) -> None:
+    def add(self, positions, sequences: Sequences, observed, since) -> None:
+        """A block's evidence: ``sequences`` (at ``positions``) with their gap channels
+        (``sk_rnn._gaps.gap_channels``)."""
         if self.per_step:
-            _, observed, since = gap_channels(sequences, gaps, fill)
             sample = np.repeat(positions, sequences.lengths)
             self.blocks.append((sample, np.concatenate([observed, since], axis=1)))
         else:

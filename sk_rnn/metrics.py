@@ -48,6 +48,7 @@ __all__ = [
     "mase_scorer",
     "rmsse_scorer",
     "smape_scorer",
+    "FORECAST_ERRORS",
 ]
 
 # Scheme name -> seqeval's class name (seqeval calls BIOES "IOBES").
@@ -397,7 +398,21 @@ rmsse_scorer = _forecast_scorer(
     root_mean_squared_scaled_error,
     """Scorer for a forecaster: minus the RMSSE of its forecast of ``X``.""",
 )
+
+
+def _smape_beside_history(y_true, y_pred, y_train) -> float:
+    """sMAPE with the scaled errors' signature (it reads no history)."""
+    return symmetric_mean_absolute_percentage_error(y_true, y_pred)
+
+
 smape_scorer = _forecast_scorer(
-    lambda y_true, y_pred, y_train: symmetric_mean_absolute_percentage_error(y_true, y_pred),
-    """Scorer for a forecaster: minus the sMAPE of its forecast of ``X``.""",
+    _smape_beside_history, """Scorer for a forecaster: minus the sMAPE of its forecast of ``X``."""
 )
+
+# The forecast errors by name, each called as ``error(y_true, y_pred, y_train=...)``
+# (sk_rnn.forecasting.backtest scores every origin with them).
+FORECAST_ERRORS = {
+    "mase": mean_absolute_scaled_error,
+    "rmsse": root_mean_squared_scaled_error,
+    "smape": _smape_beside_history,
+}

@@ -239,9 +239,10 @@ class InputEncodingMixin:
             if missing == "auto" and targets is not None:
                 evidence = GapEvidence(self._outputs_per_step)
             for positions, sequences, weights in blocks():
-                statistics.add(gap_channels(sequences, gaps, fill)[0], weights)
+                imputed, observed, since = gap_channels(sequences, gaps, fill)
+                statistics.add(imputed, weights)
                 if evidence is not None:
-                    evidence.add(positions, sequences, gaps, fill)
+                    evidence.add(positions, sequences, observed, since)
             if evidence is not None:
                 channels = evidence.carries_signal(targets())
         scaling = _scaling_of(standardize, statistics)

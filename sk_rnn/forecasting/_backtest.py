@@ -9,12 +9,7 @@ from numbers import Integral
 import numpy as np
 from sklearn.base import clone
 
-from ..metrics import (
-    mean_absolute_scaled_error,
-    root_mean_squared_scaled_error,
-    symmetric_mean_absolute_percentage_error,
-)
-from ._intervals import conformal_widths
+from ..metrics import FORECAST_ERRORS
 
 __all__ = ["Backtest", "backtest"]
 
@@ -187,34 +182,16 @@ def backtest(
         forecasts[members, k] = predicted
         truth[members, k] = [f[:, 0] for f in futures]
         if coverage is not None:
-            widths = _interval_widths(model, positions, predicted, coverage)
+            widths = model._half_widths(positions, predicted, coverage)
             lower[members, k], upper[members, k] = predicted - widths, predicted + widths
     origins[np.isnan(forecasts[:, :, 0])] = -1  # refit=False: series not fitted at first
     scores = _scores(tables, origins, forecasts, truth, lower, upper)
     return Backtest(ids, origins, forecasts, truth, scores, lower, upper)
 
 
-def _interval_widths(model, positions, forecasts, coverage) -> np.ndarray:
-    """Half-widths of the intervals of ``forecasts`` (of the fitted series at
-    ``positions``), as :meth:`RNNForecaster.predict_interval` makes them."""
-    errors = np.reshape(model.interval_errors_, (-1, *np.shape(model.interval_errors_)[-2:]))
-    widths = conformal_widths(errors, coverage, model._interval_scales())
-    widths = widths[positions, : forecasts.shape[1]]
-    return widths * (np.abs(forecasts) if model.log else 1.0)
-
-
-_METRICS = {
-    "mase": mean_absolute_scaled_error,
-    "rmsse": root_mean_squared_scaled_error,
-    "smape": lambda truth, forecast, y_train: symmetric_mean_absolute_percentage_error(
-        truth, forecast
-    ),
-}
-
-
 def _scores(tables, origins, forecasts, truth, lower, upper) -> dict:
     """Each metric per series and origin, over the steps whose truth is known."""
-    scores = {name: np.full(origins.shape, np.nan) for name in _METRICS}
+    scores = {name: np.full(origins.shape, np.nan) for name in FORECAST_ERRORS}
     if lower is not None:
         scores["coverage"] = np.full(origins.shape, np.nan)
     for i, k in zip(*np.nonzero(origins >= 0), strict=True):
@@ -222,7 +199,7 @@ def _scores(tables, origins, forecasts, truth, lower, upper) -> dict:
         if not known.any():
             continue
         history = tables[i][: origins[i, k], 0]
-        for name, metric in _METRICS.items():
+        for name, metric in FORECAST_ERRORS.items():
             try:
                 scores[name][i, k] = metric(
                     truth[i, k][known], forecasts[i, k][known], y_train=history

@@ -154,11 +154,18 @@ class IntervalsMixin:
         if not 0 < coverage < 1:
             raise ValueError(f"coverage must be in (0, 1), got {coverage!r}.")
         pairs = self._calibrated_pairs(X)
-        errors = np.reshape(self.interval_errors_, (-1, *np.shape(self.interval_errors_)[-2:]))
-        widths = conformal_widths(errors, coverage, self._interval_scales())
         lower, upper = [], []
         for (i, _), forecast in zip(pairs, self._forecasts(pairs), strict=True):
-            width = widths[i, : len(forecast)] * (np.abs(forecast) if self.log else 1.0)
+            width = self._half_widths([i], forecast[None, :], coverage)[0]
             lower.append(forecast - width)
             upper.append(forecast + width)
         return self._in_layout(X, pairs, lower), self._in_layout(X, pairs, upper)
+
+    def _half_widths(self, positions, forecasts: np.ndarray, coverage) -> np.ndarray:
+        """Interval half-widths for ``forecasts`` (one row per fitted series at
+        ``positions``) at ``coverage``: the conformal widths of their steps ahead, relative
+        to the forecast for log-scale models."""
+        errors = np.reshape(self.interval_errors_, (-1, *np.shape(self.interval_errors_)[-2:]))
+        widths = conformal_widths(errors, coverage, self._interval_scales())
+        widths = widths[positions, : forecasts.shape[1]]
+        return widths * (np.abs(forecasts) if self.log else 1.0)
