@@ -2,11 +2,11 @@
 the truth falls inside the 80% and 95% intervals (nominal: 80% and 95%), over every series
 and step of M1 yearly, quarterly and monthly.
 
-Each set's default ``RNNForecaster`` is fitted with ``interval_windows=--windows``
-calibration origins (fewer for a short series, which then takes the pooled, scaled
-residuals of all series) on every series but its last ``horizon`` values, which are then
-forecast. Two intervals read the
-same calibration residuals: ``predict_interval`` (symmetric: the forecast plus or minus
+Each set's default ``RNNForecaster`` (the horizon and season length set) is fitted with
+``interval_windows=--windows`` calibration origins (fewer for a short series, which then
+takes the pooled, scaled residuals of all series) on every series but its last
+``horizon`` values, which are then forecast. Two intervals read the same calibration
+residuals: ``predict_interval`` (symmetric: the forecast plus or minus
 the conformal quantile of the absolute errors) and the quantile forecasts
 ``predict_quantiles`` at ``(1 - c) / 2`` and ``(1 + c) / 2`` (asymmetric: each tail from
 the signed residuals). MASE uses the seasonal scale.
@@ -40,7 +40,9 @@ def measure(frequency, seeds, data, windows) -> list:
     blank = [np.full(horizon, np.nan)] * len(series)
     rows = []
     for seed in seeds:
-        model = RNNForecaster(horizon=horizon, interval_windows=windows, random_state=seed)
+        model = RNNForecaster(
+            horizon=horizon, season_length=season, interval_windows=windows, random_state=seed
+        )
         start = time.perf_counter()
         model.fit(histories)
         seconds = time.perf_counter() - start

@@ -299,10 +299,11 @@ def naive_and_drift(histories, horizon: int = M1_HORIZON) -> dict:
     }
 
 
-def statistical_forecasts(histories, horizon: int = M1_HORIZON) -> dict:
-    """AutoTheta and AutoETS (statsforecast, yearly: no season), fitted per series; a
-    series too short for a model gets the drift forecast from it (statsforecast's
-    ``fallback_model``; only the validation split's shortest histories need it)."""
+def statistical_forecasts(histories, horizon: int = M1_HORIZON, season_length: int = 1) -> dict:
+    """AutoTheta and AutoETS (statsforecast, with the season length given; 1, yearly:
+    none), fitted per series; a series too short for a model gets the drift forecast from
+    it (statsforecast's ``fallback_model``; only the validation split's shortest histories
+    need it)."""
     import pandas as pd
     from statsforecast import StatsForecast
     from statsforecast.models import AutoETS, AutoTheta, RandomWalkWithDrift
@@ -311,7 +312,7 @@ def statistical_forecasts(histories, horizon: int = M1_HORIZON) -> dict:
         pd.DataFrame({"unique_id": i, "ds": np.arange(len(h)), "y": h})
         for i, h in enumerate(histories)
     )
-    models = [AutoTheta(season_length=1), AutoETS(season_length=1)]
+    models = [AutoTheta(season_length=season_length), AutoETS(season_length=season_length)]
     out = StatsForecast(
         models=models, freq=1, n_jobs=1, fallback_model=RandomWalkWithDrift()
     ).forecast(df=frame, h=horizon)

@@ -429,6 +429,10 @@ class Forecaster(
         spec = header["forecaster"]
         self.regressor_ = Regressor(network, header)
         self.horizon, self.window_, self.scaling = spec["horizon"], spec["window"], spec["scaling"]
+        # Format 4 on; before it, no season and every window scaled by its own steps.
+        recent = header["format_version"] >= 4
+        self.season_length_ = spec["season_length"] if recent else 1
+        self.scale_steps_ = spec["scale_steps"] if recent else 1
         self.log, self.difference = spec["log"], spec["difference"]
         self.series_id, self.many_series_ = spec["series_id"], spec["many_series"]
         self.series_ids_ = decode_array(spec["series_ids"])

@@ -358,7 +358,7 @@ def test_a_file_of_format_version_1_loads_and_predicts_as_before(ragged, tmp_pat
     proto = onnx.load(model.to_onnx(tmp_path / "model.onnx"))
     entry = next(p for p in proto.metadata_props if p.key == "sk_rnn")
     header = json.loads(entry.value)
-    assert header["format_version"] == 3 and header["input"]["gaps"] is None
+    assert header["format_version"] == 4 and header["input"]["gaps"] is None
     header["format_version"] = 1
     del header["input"]["gaps"], header["input"]["fill"], header["input"]["gap_channels"]
     entry.value = json.dumps(header)

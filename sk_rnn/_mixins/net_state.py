@@ -12,13 +12,13 @@ from safetensors.torch import save as serialise
 from skorch.history import History
 
 from .._embeddings import pretrained_dimension
-from .._saving.migrations import fill_absent, renamed_weights
+from .._saving.migrations import renamed_weights
 from .._saving.persistence import (
     SafeSaving,
+    filled_pickle_state,
     history_to_json,
     module_state,
     resolve_load_device,
-    saved_name,
 )
 from .._warnings import warn_user
 
@@ -141,14 +141,7 @@ class NetStateMixin(SafeSaving):
     def __setstate__(self, state):
         net = state.pop("net_", None)
         if net is not None:  # a pickle from before a parameter or fitted attribute existed
-            names = set(type(self)._get_param_names())
-            params = {k: v for k, v in state.items() if k in names}
-            fitted = {k: v for k, v in state.items() if k not in names}
-            fill_absent(type(self), saved_name, params, fitted)
-            recorded = fitted.get("_fitted_params_")
-            if isinstance(recorded, dict):  # what it was fitted with, the new ones included
-                fitted["_fitted_params_"] = {**params, **recorded}
-            state = {**fitted, **params}
+            state = filled_pickle_state(type(self), state)
         super().__setstate__(state)
         if net is None:
             return

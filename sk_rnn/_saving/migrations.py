@@ -27,7 +27,9 @@ __all__ = [
     "PARAMETERS_ADDED",
     "auto_settings_of_the_time",
     "fill_absent",
+    "filled_pickle_state",
     "renamed_weights",
+    "saved_name",
     "upgrade_header",
 ]
 
@@ -71,7 +73,7 @@ PARAMETERS_ADDED: dict[str, dict] = {
     "sk_rnn.RNNLanguageModel": {"lr_schedule": "constant"},
     "sk_rnn.RNNSeq2Seq": {"standardize": False, "lr_schedule": "constant"},
     # Before per-window scaling, every series was standardised on its own.
-    "sk_rnn.RNNForecaster": {"series_id": None, "scaling": "series"},
+    "sk_rnn.RNNForecaster": {"series_id": None, "scaling": "series", "season_length": 1},
 }
 
 
@@ -125,6 +127,10 @@ FITTED_ADDED: dict[str, dict] = {
         "index_ends_": lambda fitted, params: fitted.update(index_ends_=None),
         # Files from before window="auto": the window was the parameter.
         "window_": lambda fitted, params: fitted.update(window_=params["window"]),
+        # Files from before season_length: no season, and every window scaled by its
+        # own steps, however few.
+        "season_length_": lambda fitted, params: fitted.update(season_length_=1),
+        "scale_steps_": lambda fitted, params: fitted.update(scale_steps_=1),
         # Files from before static covariates: none.
         "static_": lambda fitted, params: fitted.update(
             static_=None, static_mean_=None, static_scale_=None
@@ -204,3 +210,25 @@ def _named_qualified(value):
             }
         }
     return value
+
+
+def saved_name(cls: type) -> str:
+    """The name a class is saved under: ``sk_rnn.<name>`` for sk_rnn's classes (stable
+    whichever private module defines them), else its module and qualified name."""
+    if cls.__module__.split(".")[0] == "sk_rnn":
+        return f"sk_rnn.{cls.__qualname__}"
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def filled_pickle_state(cls: type, state: dict) -> dict:
+    """The ``__dict__`` of a fitted ``cls`` unpickled from a file written before some
+    of its parameters or fitted attributes existed, with the values the code that wrote
+    it used (as :func:`load` gives them)."""
+    names = set(cls._get_param_names())
+    params = {k: v for k, v in state.items() if k in names}
+    fitted = {k: v for k, v in state.items() if k not in names}
+    fill_absent(cls, saved_name, params, fitted)
+    recorded = fitted.get("_fitted_params_")
+    if isinstance(recorded, dict):  # what it was fitted with, the new ones included
+        fitted["_fitted_params_"] = {**params, **recorded}
+    return {**fitted, **params}

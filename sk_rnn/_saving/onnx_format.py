@@ -30,8 +30,9 @@ HEADER_KEY = "sk_rnn"  # the metadata entry holding the header
 FORMAT = "sk_rnn.onnx"
 # 2: numeric input may have gaps ("gaps", "fill"), always read with their channels;
 # 3: the gap channels may be left out ("gap_channels"); "linear" imputation; a
-# forecaster's static covariates ("static", "static_mean", "static_scale").
-FORMAT_VERSION = 3
+# forecaster's static covariates ("static", "static_mean", "static_scale"); 4: a
+# forecaster's season ("season_length") and short-window rule ("scale_steps").
+FORMAT_VERSION = 4
 
 
 def encode_array(array) -> dict | None:

@@ -40,7 +40,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._version import __version__
 from .._warnings import warn_user
 from .fitted_schema import check_fitted
-from .migrations import fill_absent, upgrade_header
+from .migrations import fill_absent, filled_pickle_state, saved_name, upgrade_header
 from .onnx_format import array_from_json
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
     "load",
     "module_state",
     "resolve_load_device",
+    "filled_pickle_state",
     "save",
     "saved_name",
     "target_file",
@@ -62,14 +63,6 @@ FORMAT_VERSION = 3
 # Saved name -> class, filled by SafeSaving.__init_subclass__.
 _REGISTRY: dict[str, type] = {}
 _FITTED_NAME = re.compile(r"[a-z][a-z0-9_]*_")
-
-
-def saved_name(cls: type) -> str:
-    """The name a class is saved under: ``sk_rnn.<name>`` for sk_rnn's classes (stable
-    whichever private module defines them), else its module and qualified name."""
-    if cls.__module__.split(".")[0] == "sk_rnn":
-        return f"sk_rnn.{cls.__qualname__}"
-    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def _register(cls: type) -> None:

@@ -10,6 +10,7 @@ import numpy as np
 from sklearn.base import clone
 
 from ..metrics import FORECAST_ERRORS
+from ._seasons import season_from_index
 
 __all__ = ["Backtest", "backtest"]
 
@@ -134,7 +135,9 @@ def backtest(
                 f"Intervals are calibrated up to horizon={forecaster.horizon} steps ahead; "
                 f"steps={steps} asks for more."
             )
-    tables, ids, many, _ = clone(forecaster)._check_fit_series(X)
+    tables, ids, many, indexes = clone(forecaster)._check_fit_series(X)
+    if forecaster.season_length == "auto":  # the histories are cut from X without its index
+        forecaster = clone(forecaster).set_params(season_length=season_from_index(indexes))
     if static is not None:  # one row per series, in their order, for each fit's subset
         static = np.asarray(static.reindex(ids) if hasattr(static, "reindex") else static)
     shortest = max(2, (forecaster.difference or 0) + 1)

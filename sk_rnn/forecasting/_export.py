@@ -35,6 +35,8 @@ class ForecasterExportMixin:
             interval_errors=encode_array(self.interval_errors_),
             horizon=int(self.horizon),
             window=int(self.window_),
+            season_length=int(self.season_length_),
+            scale_steps=int(self.scale_steps_),
             scaling=self.scaling,
             log=bool(self.log),
             difference=None if self.difference is None else int(self.difference),

@@ -4,44 +4,28 @@ network on sliding windows."""
 from __future__ import annotations
 
 import numpy as np
-import torch
-from sklearn.base import BaseEstimator, _fit_context, clone
+from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._constraints import Count
-from .._device import draw_seed
 from .._mixins.export import OnnxExportMixin
 from .._regressor import RNNRegressor
 from .._saving import fitted_schema as schema
-from .._saving.persistence import SafeSaving
+from .._saving.persistence import SafeSaving, filled_pickle_state
 from .._scaling import mean_and_nonzero_scale
 from .._validation import check_sample_weight
 from ..metrics import mean_absolute_scaled_error
 from ._export import ForecasterExportMixin
 from ._intervals import IntervalsMixin
 from ._layout import SeriesLayoutMixin, index_ends
+from ._network import training_network
 from ._recursion import ForecastingMixin
+from ._seasons import season_from_index
 from ._static import StaticCovariatesMixin
-from ._windows import WindowEncodingMixin
+from ._windows import WindowEncodingMixin, scale_steps_for
 
 __all__ = ["RNNForecaster"]
-
-# The network: windows are short and standardised already (docs/benchmarks.md, airline).
-DEFAULT_REGRESSOR = dict(
-    cell="gru",
-    hidden_size=32,
-    bidirectional=False,
-    pooling="last",
-    conv_channels=None,
-    dropout=0.0,
-    max_epochs=200,
-    lr=3e-3,
-    lr_schedule="constant",
-    optimizer=torch.optim.Adam,
-    # From 1,000 windows on (many series), 200 epochs overfit: M1 yearly validation.
-    early_stopping="auto",
-)
 
 
 class RNNForecaster(
@@ -81,13 +65,16 @@ class RNNForecaster(
     window : int or "auto", default="auto"
         Past steps the network reads (fewer where a series has fewer). "auto": as many
         as the median training series has before its last horizon, at least
-        ``horizon`` and at most 4 horizons; the fitted value is ``window_``.
+        ``horizon`` and one season, and at most 4 horizons or 2 seasons, whichever is
+        longer; the fitted value is ``window_``.
     horizon : int, default=12
         Steps predicted at once. ``horizon=1`` is the classic recursive one-step model.
     scaling : {"window", "series"}, default="window"
-        "window": each window minus its last value, divided by its mean absolute step
-        (the series' mean step for a window that does not move); the network predicts
-        the next steps in the same units. "series": each series standardised once by
+        "window": each window minus its last value, divided by its mean absolute step,
+        or with a season (``season_length_`` > 1) by its mean absolute change from one
+        season to the next (the series' typical step for a window that does not move or
+        shows fewer than ``scale_steps_`` changes); the network predicts the next steps
+        in the same units. "series": each series standardised once by
         its mean and standard deviation over the training steps (a level far from the
         training range then falls outside what the network saw).
     log : bool, default=False
@@ -98,10 +85,13 @@ class RNNForecaster(
         the season length removes a seasonal pattern. Inverted on the forecasts.
     regressor : RNNRegressor or None, default=None
         The network (cloned at fit); None uses a unidirectional GRU-32 read at the last
-        step, trained for up to 200 epochs at a constant lr of 0.003 with Adam, with early
-        stopping from 1,000 windows on (``early_stopping="auto"``; ``DEFAULT_REGRESSOR``:
-        the windows are already scaled and short). Its parameters
-        are searchable as ``regressor__hidden_size`` etc.
+        step, trained for up to 200 epochs but at most 960,000 windows read (in larger
+        batches from 32,000 windows on: the cost of a fit stops growing with the number
+        of series) at a constant lr of 0.003 with Adam, with early stopping from 1,000
+        windows on
+        (``early_stopping="auto"``; ``DEFAULT_REGRESSOR``: the windows are already
+        scaled and short). Its parameters are searchable as ``regressor__hidden_size``
+        etc.
     interval_windows : int, default=0
         Calibrate prediction intervals (:meth:`predict_interval`) on this many forecast
         origins at the end of the training series: a first network, fitted on the
@@ -119,6 +109,14 @@ class RNNForecaster(
         :class:`~sk_rnn.SequenceTable` (pandas, polars or Parquet; a series per id, its
         feature columns the target then the covariates, its rows sorted by its time
         column; forecasts come as a list in the order of ``table.ids``).
+    season_length : int or "auto", default="auto"
+        Steps in one season (12 for monthly data with a yearly pattern, 7 for daily data
+        with a weekly one); 1 is none. "auto": read from the spacing of the series'
+        time index (a pandas ``DatetimeIndex`` or ``PeriodIndex``, a long DataFrame's
+        index, or a :class:`~sk_rnn.SequenceTable`'s time column): 12 for months, 4 for
+        quarters, 7 for days (5 for business days), 24 for hours, 52 for weeks, and 1
+        for years, for series without dates and for other spacings. The fitted value is
+        ``season_length_``; ``window="auto"`` reads at least one season.
 
     Attributes
     ----------
@@ -130,6 +128,12 @@ class RNNForecaster(
         Number of exogenous columns seen in fit.
     window_ : int
         The past steps the network reads (``window``, with "auto" resolved).
+    season_length_ : int
+        The steps of one season (``season_length``, with "auto" resolved; 1: none).
+    scale_steps_ : int
+        The fewest changes a window must show to be scaled by them (else by its
+        series' typical step): 4, or one fewer than ``window_`` steps; 1 in files saved
+        before this rule.
     many_series_ : bool
         Whether fit saw many series (a list, or a DataFrame with ``series_id``); if so,
         forecasts come per series.
@@ -196,10 +200,20 @@ class RNNForecaster(
         "interval_windows": [Count(0)],
         "random_state": ["random_state"],
         "series_id": [str, None],
+        "season_length": [Count(1), StrOptions({"auto"})],
     }
     _fitted_constraints: dict = {
         "n_features_in_": schema.integer(1),
         "window_": schema.integer(1),
+        "season_length_": schema.integer(1),
+        "scale_steps_": lambda value, fitted: (
+            schema.integer(1)(value, fitted)
+            or (
+                None  # 1: files from before the rule
+                if value in (1, scale_steps_for(fitted.get("window_", 1)))
+                else "does not fit window_"
+            )
+        ),
         "n_covariates_": lambda value, fitted: (
             schema.integer(0)(value, fitted)
             or (
@@ -239,6 +253,7 @@ class RNNForecaster(
         interval_windows=0,
         random_state=None,
         series_id=None,
+        season_length="auto",
     ):
         self.window = window
         self.horizon = horizon
@@ -249,6 +264,7 @@ class RNNForecaster(
         self.interval_windows = interval_windows
         self.random_state = random_state
         self.series_id = series_id
+        self.season_length = season_length
 
     # The regressor is a user's estimator: its parameters are validated in its own fit.
     @_fit_context(prefer_skip_nested_validation=False)
@@ -292,23 +308,12 @@ a list of them; or a long DataFrame with a ``series_id`` column
         self.n_features_in_ = tables[0].shape[1]
         self.n_covariates_ = tables[0].shape[1] - 1
         self._fit_static(static, len(tables))
-        # A series is forecast from as little as one step after the transform; it is
-        # learned from when it has at least one step before a whole horizon.
-        shortest = max(2, (self.difference or 0) + 1)
-        for table, name in zip(tables, self._names(), strict=True):
-            if len(table) < shortest:
-                raise ValueError(
-                    f"{name} has {len(table)} time step(s) (n_samples={len(table)}); a "
-                    f"forecast needs at least {shortest} (difference={self.difference})."
-                )
-        learnable = (self.difference or 0) + 1 + self.horizon
-        if max(len(t) for t in tables) < learnable:
-            raise ValueError(
-                f"No series is long enough to learn from: with horizon={self.horizon} and "
-                f"difference={self.difference}, a series needs at least {learnable} steps "
-                f"(the longest has {max(len(t) for t in tables)})."
-            )
+        learnable = self._check_lengths(tables)
+        self.season_length_ = (
+            season_from_index(indexes) if self.season_length == "auto" else self.season_length
+        )
         self.window_ = self._fitted_window(tables)
+        self.scale_steps_ = scale_steps_for(self.window_)
         self.interval_errors_ = self.interval_residuals_ = None
         if self.interval_windows:
             residuals = self._calibrate(tables, weights, learnable)
@@ -356,20 +361,7 @@ a list of them; or a long DataFrame with a ``series_id`` column
                 f"No window of the series (horizon={self.horizon}) has an observed value "
                 "before it: too many gaps (NaN) to learn from."
             )
-        regressor = self.regressor
-        if regressor is None:
-            regressor = RNNRegressor(**DEFAULT_REGRESSOR)
-        regressor = clone(regressor)
-        if regressor.shrink_to_mean == "auto":
-            # Windows of one series overlap: a held-out fold of them is not unseen data.
-            regressor.set_params(shrink_to_mean=False)
-        if regressor.missing == "auto" and any(np.isnan(x).any() for x in inputs):
-            # A window's gaps are read with their channels: on M1 yearly with 20% of the
-            # history removed, MASE 3.88 with them against 3.97 without (6 seeds).
-            regressor.set_params(missing="last")
-        if self.random_state is not None:
-            seed = draw_seed(self.random_state)
-            regressor.set_params(random_state=int(seed))
+        regressor = training_network(self.regressor, inputs, self.random_state)
         self.regressor_ = regressor.fit(
             inputs,
             np.asarray(outputs),
@@ -489,6 +481,11 @@ a list of them; or a long DataFrame with a ``series_id`` column
         """
         check_is_fitted(self)
         return -self._forecast_error(X, mean_absolute_scaled_error)
+
+    def __setstate__(self, state):
+        if "regressor_" in state:  # a pickle from before a parameter or attribute existed
+            state = filled_pickle_state(type(self), state)
+        super().__setstate__(state)
 
     def _restore_state(self, state, tensors, prefix, device) -> None:
         """A loaded forecaster's parameters must fit its network (a file's header could

@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._saving import onnx_format as schema
+from ._windows import scale_steps_for
 
 __all__ = ["check_forecaster_header"]
 
@@ -18,7 +19,11 @@ def check_forecaster_header(header: dict, graph: dict) -> None:
     horizon = schema.field_int(spec, "horizon", where, minimum=1)
     if graph["output"] not in (None, horizon) or header["per_step"]:
         raise ValueError("header field 'forecaster.horizon' does not fit the graph's outputs")
-    schema.field_int(spec, "window", where, minimum=1)
+    window = schema.field_int(spec, "window", where, minimum=1)
+    if header["format_version"] >= 4:  # before version 4: no season, every window's steps
+        schema.field_int(spec, "season_length", where, minimum=1)
+        if schema.field_int(spec, "scale_steps", where, minimum=1) != scale_steps_for(window):
+            raise ValueError("header field 'forecaster.scale_steps' does not fit 'window'")
     schema.field_choice(spec, "scaling", ("window", "series"), where)
     schema.field_bool(spec, "log", where)
     schema.field_int(spec, "difference", where, minimum=1, optional=True)

@@ -132,6 +132,27 @@ class SeriesLayoutMixin:
             )
         return tables, ids, True, indexes
 
+    def _check_lengths(self, tables) -> int:
+        """Refuse series too short to forecast, or training with none long enough to
+        learn from; the steps a series needs to be learned from."""
+        # A series is forecast from as little as one step after the transform; it is
+        # learned from when it has at least one step before a whole horizon.
+        shortest = max(2, (self.difference or 0) + 1)
+        for table, name in zip(tables, self._names(), strict=True):
+            if len(table) < shortest:
+                raise ValueError(
+                    f"{name} has {len(table)} time step(s) (n_samples={len(table)}); a "
+                    f"forecast needs at least {shortest} (difference={self.difference})."
+                )
+        learnable = (self.difference or 0) + 1 + self.horizon
+        if max(len(t) for t in tables) < learnable:
+            raise ValueError(
+                f"No series is long enough to learn from: with horizon={self.horizon} and "
+                f"difference={self.difference}, a series needs at least {learnable} steps "
+                f"(the longest has {max(len(t) for t in tables)})."
+            )
+        return learnable
+
     def _check_future_covariates(self, exog, steps):
         if self.n_covariates_ == 0:
             if exog is not None:
