@@ -88,10 +88,9 @@ class RNNForecaster(
         step, trained for up to 200 epochs but at most 960,000 windows read (in larger
         batches from 32,000 windows on: the cost of a fit stops growing with the number
         of series) at a constant lr of 0.003 with Adam, with early stopping from 1,000
-        windows on
-        (``early_stopping="auto"``; ``DEFAULT_REGRESSOR``: the windows are already
-        scaled and short). Its parameters are searchable as ``regressor__hidden_size``
-        etc.
+        windows on (``early_stopping="auto"``; ``DEFAULT_REGRESSOR``: the windows are
+        already scaled and short). Its parameters are searchable as
+        ``regressor__hidden_size`` etc.
     interval_windows : int, default=0
         Calibrate prediction intervals (:meth:`predict_interval`) on this many forecast
         origins at the end of the training series: a first network, fitted on the
@@ -114,8 +113,9 @@ class RNNForecaster(
         with a weekly one); 1 is none. "auto": read from the spacing of the series'
         time index (a pandas ``DatetimeIndex`` or ``PeriodIndex``, a long DataFrame's
         index, or a :class:`~sk_rnn.SequenceTable`'s time column): 12 for months, 4 for
-        quarters, 7 for days (5 for business days), 24 for hours, 52 for weeks, and 1
-        for years, for series without dates and for other spacings. The fitted value is
+        quarters, 7 for days (5 for business days), 24 for hours (48 for half hours, 96
+        for quarter hours), 52 for weeks, and 1 for years, for series without dates and
+        for other spacings. The fitted value is
         ``season_length_``; ``window="auto"`` reads at least one season.
 
     Attributes
