@@ -203,9 +203,10 @@ class WindowEncodingMixin:
         the steps (seeds 0-2; a seasonal difference gave 1.670 on quarterly)."""
         lags = (self.season_length_, 1) if self.season_length_ > 1 else (1,)
         for lag in lags:
-            steps = _observed_steps(window, lag)
-            if len(steps) >= self.scale_steps_ and np.mean(steps) > 1e-12 * _largest(window):
-                return float(np.mean(steps))
+            if len(_observed_steps(window, lag)) >= self.scale_steps_:
+                step = mean_step(window, 0.0, lag)
+                if step > 0.0:
+                    return step
         return float(fallback_scale)
 
 
@@ -228,10 +229,11 @@ def typical_step(values, fallback=1.0) -> float:
     return step if step > 1e-12 * _largest(values) else float(fallback)
 
 
-def mean_step(values, fallback=1.0) -> float:
-    """The mean absolute change between consecutive values (a window's scale: the size of
-    its steps, as MASE scales errors); ``fallback`` where there is none or it is 0."""
-    steps = _observed_steps(values)
+def mean_step(values, fallback=1.0, lag: int = 1) -> float:
+    """The mean absolute change between consecutive values, or values ``lag`` steps
+    apart (a window's scale: the size of its steps, as MASE scales errors); ``fallback``
+    where there is none or it is 0."""
+    steps = _observed_steps(values, lag)
     if not len(steps):
         return float(fallback)
     step = float(np.mean(steps))
