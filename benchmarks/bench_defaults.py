@@ -98,10 +98,11 @@ def default_runs(make, X, y, X_test, seeds):
     return runs
 
 
-def series_rows(seeds):
-    """One row per classification data set, and the GasPrices regression row."""
+def series_rows(seeds, names=None):
+    """One row per classification data set, and the GasPrices regression row (or the
+    rows of ``names`` alone)."""
     rows, scores = [], {}
-    for name in CLASSIFICATION + REGRESSION:
+    for name in names or CLASSIFICATION + REGRESSION:
         X, y = load_series(name, "train")
         X_test, y_test = load_series(name, "test")
         regression = name in REGRESSION
@@ -261,24 +262,30 @@ def main():
     parser.add_argument("--quick", action="store_true", help="one seed, no growth table")
     parts_names = ["series", "text", "tagging", "growth", "language_model", "seq2seq"]
     parser.add_argument("--only", choices=parts_names, nargs="*")
+    parser.add_argument(
+        "--sets", nargs="+", help="series rows of these sets only (printed, not written)"
+    )
     args = parser.parse_args()
     seeds = SEEDS[:1] if args.quick else SEEDS
     only = set(args.only or parts_names)
     if args.quick:
         only.discard("growth")
     parts = []
+    headers = [
+        "data set",
+        "steps",
+        f"RNN defaults: mean (seeds {seeds[0]}-{seeds[-1]})",
+        "fit s",
+        "RF summary",
+        "1NN-DTW",
+        "MiniRocket",
+        "majority class / GasPrices anchors",
+    ]
+    if args.sets:  # rows to check or splice by hand: no suite means, nothing written
+        print(markdown_table(headers, series_rows(seeds, args.sets)[0]))
+        return
     if "series" in only:
         rows, scores = series_rows(seeds)
-        headers = [
-            "data set",
-            "steps",
-            f"RNN defaults: mean (seeds {seeds[0]}-{seeds[-1]})",
-            "fit s",
-            "RF summary",
-            "1NN-DTW",
-            "MiniRocket",
-            "majority class / GasPrices anchors",
-        ]
         ranks = mean_rank(scores)
         means = {
             k: statistics.mean(scores[n][k] for n in CLASSIFICATION)
