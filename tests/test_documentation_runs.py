@@ -165,3 +165,15 @@ def test_shown_output_is_compared_within_the_tolerance():
     assert output_problems("0.984", "0.95")  # a number off by more than the tolerance
     assert output_problems("{'cell': 'gru'}", "{'cell': 'lstm'}")  # a word that differs
     assert output_problems("1 2", "1 2 3")  # more printed than shown
+
+
+def test_every_block_that_prints_shows_what_it_prints():
+    # A reader should not have to run a block to see its result; the pages' run then
+    # checks that what is shown is what it prints.
+    silent = [
+        f"{page.relative_to(ROOT)}:{line}"
+        for page in PAGES
+        for line, code, shown in blocks_with_output(page)
+        if "print(" in code and shown is None
+    ]
+    assert not silent, f"blocks that print without showing it: {silent}"
