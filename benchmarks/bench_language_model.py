@@ -41,7 +41,6 @@ MODEL = dict(
     lr=3e-3,
 )
 TRAINING = dict(dropout=0.3, max_epochs=40, early_stopping=True, n_iter_no_change=3)
-BUDGET_S = 600
 
 
 def hand_written_epoch(model_parts, streams, bptt):
@@ -160,8 +159,8 @@ def main():
     )
     body = (
         f"### fortunes: {len(train)} training texts ({n_train_chars:,} chars), "
-        f"{len(valid)} validation texts\n\nRNNLanguageModel settings: {settings} (CPU "
-        f"budget {BUDGET_S} s).\n\n{quality}\n\nTraining throughput, one epoch's training "
+        f"{len(valid)} validation texts\n\nRNNLanguageModel settings: {settings}."
+        f"\n\n{quality}\n\nTraining throughput, one epoch's training "
         f"loop, best of five (interleaved):\n\n"
         f"{speed}\n\nGenerated samples:\n\n{samples}"
     )
