@@ -37,10 +37,12 @@ def machine() -> str:
     )
 
 
-def write_section(path: Path, name: str, command: str, body: str) -> None:
-    """Replace (or append) the section between this benchmark's markers in ``path``."""
+def write_section(path: Path, name: str, command: str, body: str, measured=True) -> None:
+    """Replace (or append) the section between this benchmark's markers in ``path``
+    (``measured=False``: a section written from others, with no machine to name)."""
     begin, end = f"<!-- begin {name} -->", f"<!-- end {name} -->"
-    block = f"{begin}\nMeasured with `{command}` on {machine()}.\n\n{body}\n{end}"
+    made = f"Measured with `{command}` on {machine()}" if measured else f"Written by `{command}`"
+    block = f"{begin}\n{made}.\n\n{body}\n{end}"
     text = path.read_text() if path.exists() else "# Benchmarks\n"
     if begin in text:
         text = re.sub(re.escape(begin) + ".*?" + re.escape(end), lambda _: block, text, flags=re.S)
@@ -49,6 +51,12 @@ def write_section(path: Path, name: str, command: str, body: str) -> None:
     tmp = path.with_suffix(".tmp")
     tmp.write_text(text)
     tmp.replace(path)
+
+
+def generated_sections(text: str) -> dict[str, str]:
+    """The sections of a page that the scripts write, by name."""
+    pattern = r"<!-- begin ([\w -]+?) -->(.*?)<!-- end \1 -->"
+    return {m.group(1): m.group(2) for m in re.finditer(pattern, text, re.S)}
 
 
 # -- what users run instead -------------------------------------------------------------
