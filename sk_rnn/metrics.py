@@ -392,7 +392,8 @@ mase_scorer = _forecast_scorer(
     mean_absolute_scaled_error,
     """Scorer for a forecaster in ``GridSearchCV(scoring=...)``: minus the MASE of its
     forecast of ``X`` (future steps in the layout of fit), scaled by each series'
-    history as the forecaster holds it (what :meth:`RNNForecaster.score` returns).""",
+    history as the forecaster holds it, one season back where it has a season (what
+    :meth:`RNNForecaster.score` returns).""",
 )
 rmsse_scorer = _forecast_scorer(
     root_mean_squared_scaled_error,
@@ -400,7 +401,7 @@ rmsse_scorer = _forecast_scorer(
 )
 
 
-def _smape_beside_history(y_true, y_pred, y_train) -> float:
+def _smape_beside_history(y_true, y_pred, y_train, season_length=1) -> float:
     """sMAPE with the scaled errors' signature (it reads no history)."""
     return symmetric_mean_absolute_percentage_error(y_true, y_pred)
 

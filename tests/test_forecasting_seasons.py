@@ -157,3 +157,25 @@ def test_a_seasonal_forecaster_saves_and_exports_with_its_season(tmp_path):
     np.testing.assert_array_equal(loaded.forecast(5), model.forecast(5))
     exported = runtime.load(model.to_onnx(tmp_path / "model.onnx"))
     np.testing.assert_allclose(exported.forecast(5), model.forecast(5), rtol=1e-5, atol=1e-4)
+
+
+def test_score_and_backtest_scale_errors_one_season_back():
+    from sk_rnn.metrics import mean_absolute_scaled_error
+
+    t = np.arange(72.0)
+    series = 10 + 5 * np.sin(2 * np.pi * t / 12) + 0.05 * t
+    model = RNNForecaster(horizon=6, season_length=12, regressor=TINY).fit(series[:-6])
+    forecast = model.forecast(6)
+    seasonal = mean_absolute_scaled_error(
+        series[-6:], forecast, y_train=series[:-6], season_length=12
+    )
+    one_step = mean_absolute_scaled_error(series[-6:], forecast, y_train=series[:-6])
+    assert seasonal != pytest.approx(one_step)  # the test can tell them apart
+    assert model.score(series[-6:]) == pytest.approx(-seasonal)
+    result = backtest(model, series, n_origins=1, steps=6)
+    assert result.scores["mase"][0, 0] == pytest.approx(seasonal)
+    # A history no longer than a season has no change one season back: one step back.
+    short = RNNForecaster(horizon=2, window=3, season_length=12, regressor=TINY)
+    short.fit(series[:10])
+    expected = mean_absolute_scaled_error(series[10:12], short.forecast(2), y_train=series[:10])
+    assert short.score(series[10:12]) == pytest.approx(-expected)

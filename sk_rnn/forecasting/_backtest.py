@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.base import clone
 
 from ..metrics import FORECAST_ERRORS
-from ._seasons import season_from_index
+from ._seasons import scaled_by_season, season_from_index
 
 __all__ = ["Backtest", "backtest"]
 
@@ -34,8 +34,9 @@ class Backtest:
         The prediction intervals at ``coverage``, when :func:`backtest` was asked for it.
     scores : dict of str to ndarray of shape (n_series, n_origins)
         "mase", "rmsse" and "smape" (:mod:`sk_rnn.metrics`; the scales from the history
-        before each origin) and, with intervals, "coverage"; NaN where undefined (an
-        origin not forecast, or a constant history for the scaled errors).
+        before each origin, one season back with a season) and, with intervals,
+        "coverage"; NaN where undefined (an origin not forecast, or a constant history
+        for the scaled errors).
     """
 
     series_ids: np.ndarray
@@ -188,12 +189,14 @@ def backtest(
             widths = model._half_widths(positions, predicted, coverage)
             lower[members, k], upper[members, k] = predicted - widths, predicted + widths
     origins[np.isnan(forecasts[:, :, 0])] = -1  # refit=False: series not fitted at first
-    scores = _scores(tables, origins, forecasts, truth, lower, upper)
+    season = model.season_length_ if model is not None else 1
+    scores = _scores(tables, origins, forecasts, truth, lower, upper, season)
     return Backtest(ids, origins, forecasts, truth, scores, lower, upper)
 
 
-def _scores(tables, origins, forecasts, truth, lower, upper) -> dict:
-    """Each metric per series and origin, over the steps whose truth is known."""
+def _scores(tables, origins, forecasts, truth, lower, upper, season_length) -> dict:
+    """Each metric per series and origin, over the steps whose truth is known (the
+    scaled errors one season back, with a season)."""
     scores = {name: np.full(origins.shape, np.nan) for name in FORECAST_ERRORS}
     if lower is not None:
         scores["coverage"] = np.full(origins.shape, np.nan)
@@ -204,8 +207,12 @@ def _scores(tables, origins, forecasts, truth, lower, upper) -> dict:
         history = tables[i][: origins[i, k], 0]
         for name, metric in FORECAST_ERRORS.items():
             try:
-                scores[name][i, k] = metric(
-                    truth[i, k][known], forecasts[i, k][known], y_train=history
+                (scores[name][i, k],) = scaled_by_season(
+                    metric,
+                    [truth[i, k][known]],
+                    [forecasts[i, k][known]],
+                    [history],
+                    season_length,
                 )
             except ValueError:  # a constant history: scaled errors are undefined
                 pass

@@ -475,8 +475,9 @@ a list of them; or a long DataFrame with a ``series_id`` column
 
     def score(self, X, y=None) -> float:
         """Minus the mean absolute scaled error (MASE) of the forecast of ``X``'s target
-        column: its mean absolute error over that of the naive forecast (the previous
-        value) in the series' history, averaged over series with many. Higher is better,
+        column: its mean absolute error over that of the naive forecast in the series'
+        history (the value one season back, ``season_length_``; the previous value
+        without a season), averaged over series with many. Higher is better,
         as GridSearchCV expects; other scores and their scorers: :mod:`sk_rnn.metrics`.
         """
         check_is_fitted(self)

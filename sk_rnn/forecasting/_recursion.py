@@ -9,6 +9,7 @@ from numbers import Integral
 
 import numpy as np
 
+from ._seasons import scaled_by_season
 from ._transforms import inverse_transform_target, transform_target
 
 __all__ = ["ForecastingMixin", "forward_filled"]
@@ -90,14 +91,15 @@ class ForecastingMixin:
     def _forecast_error(self, X, metric) -> float:
         """``metric`` (a forecast metric of :mod:`sk_rnn.metrics`) of the forecast of the
         future steps ``X`` against their target column, each series scaled by its
-        history as the forecaster holds it."""
+        history as the forecaster holds it (one season back, with a season)."""
         pairs = self._future_tables(X, allow_nan_target=False)
         tables = self._tables()
-        return metric(
-            [future[:, 0] for _, future in pairs],
-            self._forecasts(pairs),
-            y_train=[tables[i][:, 0] for i, _ in pairs],
+        truths = [future[:, 0] for _, future in pairs]
+        histories = [tables[i][:, 0] for i, _ in pairs]
+        scores = scaled_by_season(
+            metric, truths, self._forecasts(pairs), histories, self.season_length_
         )
+        return float(np.mean(scores))
 
     def _forecasts(self, pairs) -> list[np.ndarray]:
         """The forecast of each (series, future table) pair, as many steps as the table;

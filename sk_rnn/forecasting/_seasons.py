@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["season_from_index"]
+__all__ = ["scaled_by_season", "season_from_index"]
 
 _HOUR = 3600.0
 _DAY = 24 * _HOUR
@@ -48,3 +48,20 @@ def _business_days(dated) -> bool:
     days = np.concatenate(dated).astype("datetime64[D]").astype(np.int64)
     weekday = (days + 3) % 7  # 1970-01-01 was a Thursday (3, counting Monday as 0)
     return bool(len(days) > 7 and not np.isin(weekday, (5, 6)).any())
+
+
+def scaled_by_season(metric, truths, forecasts, histories, season_length: int) -> list[float]:
+    """``metric`` (a scaled error of :mod:`sk_rnn.metrics`) of each series' forecast, its
+    naive scale taken ``season_length`` steps back, as the forecasting literature scores
+    seasonal data; one step back for a history no longer than a season, or whose changes
+    from season to season are all zero. Raises ValueError for a constant history."""
+    scores = []
+    for truth, forecast, history in zip(truths, forecasts, histories, strict=True):
+        lag = season_length if len(history) > season_length else 1
+        try:
+            scores.append(metric(truth, forecast, y_train=history, season_length=lag))
+        except ValueError:
+            if lag == 1:
+                raise
+            scores.append(metric(truth, forecast, y_train=history, season_length=1))
+    return scores
