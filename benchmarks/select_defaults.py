@@ -23,6 +23,7 @@ Usage::
     python benchmarks/select_defaults.py --task units_forecasting  # the M1 forecaster
     python benchmarks/select_defaults.py --task text_regression    # the regressor's
                                           # pooling for text (Syllables)
+    python benchmarks/select_defaults.py --task long          # long univariate series
 """
 
 from __future__ import annotations
@@ -519,6 +520,55 @@ def text_regression_cv(settings, folds_seed=0):
     return float(np.mean(ratios))
 
 
+# Long univariate series, where frames of 12-16 steps may blur what happens inside each:
+# the defaults against frames that also carry their minimum, maximum and slope, and
+# against twice the model steps. Scored on the two long sets first; a candidate that led
+# on both would then go over the whole suite.
+LONG_SETS = ("ACSF1", "PigCVP")
+LONG_CANDIDATES = {
+    "L1: the defaults": dict(),
+    "L2: frames with their minimum, maximum and slope": dict(frame_summaries=True),
+    "L3: 256 model steps": dict(model_steps=256),
+}
+
+
+def frames_with_summaries(X, frame_size):
+    """Each univariate series cut into frames of ``frame_size`` steps (the last one
+    padded with its last value), each frame followed by its minimum, maximum and
+    least-squares slope."""
+    centred = np.arange(frame_size) - (frame_size - 1) / 2
+    framed = []
+    for x in X:
+        values = np.asarray(x, dtype=np.float64)[:, 0]
+        padded_length = -(-len(values) // frame_size) * frame_size
+        values = np.concatenate([values, np.full(padded_length - len(values), values[-1])])
+        frames = values.reshape(-1, frame_size)
+        slope = (frames - frames.mean(1, keepdims=True)) @ centred / (centred @ centred)
+        columns = [frames, frames.min(1), frames.max(1), slope]
+        framed.append(np.column_stack(columns).astype(np.float32))
+    return framed
+
+
+def long_cv(settings, folds_seed=0):
+    """Mean CV accuracy over ``LONG_SETS``, each set's accuracy, log-loss and fit time
+    printed."""
+    settings = dict(settings)
+    summaries = settings.pop("frame_summaries", False)
+    model_steps = settings.pop("model_steps", 128)  # frame_size="auto"'s budget
+    accuracies = []
+    for data_set in LONG_SETS:
+        X, y = load_series(data_set, "train")
+        frame_size = auto_frame_size([len(x) for x in X], model_steps)
+        here = {**settings, "frame_size": 1 if summaries else frame_size}
+        if summaries:
+            X = frames_with_summaries(X, frame_size)
+        make = lambda s=here: RNNClassifier(**s)  # noqa: E731
+        accuracy, loss, seconds = cv_score(make, X, np.asarray(y), False, seed=folds_seed)
+        print(f"  {data_set:8s} {accuracy:.3f} log-loss {loss:.3f} {seconds:.1f}s", flush=True)
+        accuracies.append(accuracy)
+    return float(np.mean(accuracies))
+
+
 def units_forecasting_cv(settings, folds_seed=0):
     """MASE on M1's validation split (the 6 years before the last 6)."""
     histories, futures = m1_forecast_split(validation=True)
@@ -569,6 +619,7 @@ def main():
             "units_regression",
             "units_forecasting",
             "text_regression",
+            "long",
         ],
         default="series",
     )
@@ -589,6 +640,7 @@ def main():
             "units_regression": (SHRINK_CANDIDATES, units_regression_cv),
             "units_forecasting": (FORECASTER_CANDIDATES, units_forecasting_cv),
             "text_regression": (TEXT_REGRESSOR_CANDIDATES, text_regression_cv),
+            "long": (LONG_CANDIDATES, long_cv),
         }[args.task]
         for name, cfg in candidates.items():
             if args.candidates and name.split(":")[0] not in args.candidates:
