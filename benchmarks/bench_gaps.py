@@ -206,7 +206,12 @@ def main():
         body = classification(seeds, args.data, args.sets, args.levels, args.pattern)
     print(body)
     if args.write:
-        write_section(args.write, f"gaps-{args.only}", COMMAND.format(part=args.only), body)
+        part, section = args.only, f"gaps-{args.only}"
+        if args.only == "classification" and args.pattern == "steps":  # beside the values
+            part, section = f"{part} --pattern steps", f"{section}-steps"
+        if args.only == "classification" and args.levels != [0.1, 0.3, 0.5]:
+            part += " --levels " + " ".join(f"{level:g}" for level in args.levels)
+        write_section(args.write, section, COMMAND.format(part=part), body)
 
 
 if __name__ == "__main__":
