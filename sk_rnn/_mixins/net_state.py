@@ -12,10 +12,9 @@ from safetensors.torch import save as serialise
 from skorch.history import History
 
 from .._embeddings import pretrained_dimension
-from .._saving.migrations import renamed_weights
+from .._saving.migrations import filled_pickle_state, renamed_weights
 from .._saving.persistence import (
     SafeSaving,
-    filled_pickle_state,
     history_to_json,
     module_state,
     resolve_load_device,

@@ -141,10 +141,10 @@ FITTED_ADDED: dict[str, dict] = {
 }
 
 
-def fill_absent(cls, saved_name, params: dict, fitted: dict) -> None:
+def fill_absent(cls, params: dict, fitted: dict) -> None:
     """Give the parameters and fitted attributes a file of ``cls`` lacks (decoded
     ``params`` and ``fitted``, changed in place) the values the code that wrote it
-    used. ``saved_name`` maps a class to its name in the tables."""
+    used."""
     for base in reversed(cls.__mro__):
         name = saved_name(base)
         for parameter, value in PARAMETERS_ADDED.get(name, {}).items():
@@ -154,7 +154,7 @@ def fill_absent(cls, saved_name, params: dict, fitted: dict) -> None:
             if attribute not in fitted:
                 fill(fitted, params)
     if "auto_settings_" not in fitted and hasattr(cls, "_auto_by_input"):
-        fitted["auto_settings_"] = auto_settings_of_the_time(cls, saved_name, fitted)
+        fitted["auto_settings_"] = auto_settings_of_the_time(cls, fitted)
 
 
 # Class (as saved) -> parameter -> what "auto" gave (numeric sequences, text) before
@@ -165,7 +165,7 @@ AUTO_CHANGED: dict[str, dict] = {
 }
 
 
-def auto_settings_of_the_time(cls, saved_name, fitted: dict) -> dict:
+def auto_settings_of_the_time(cls, fitted: dict) -> dict:
     """What "auto" stood for in a model of ``cls`` saved before models recorded it: the
     class's table as it was then (a subclass that keeps a changed class's table had
     that class's old one)."""
@@ -227,7 +227,7 @@ def filled_pickle_state(cls: type, state: dict) -> dict:
     names = set(cls._get_param_names())
     params = {k: v for k, v in state.items() if k in names}
     fitted = {k: v for k, v in state.items() if k not in names}
-    fill_absent(cls, saved_name, params, fitted)
+    fill_absent(cls, params, fitted)
     recorded = fitted.get("_fitted_params_")
     if isinstance(recorded, dict):  # what it was fitted with, the new ones included
         fitted["_fitted_params_"] = {**params, **recorded}

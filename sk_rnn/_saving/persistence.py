@@ -40,7 +40,7 @@ from sklearn.utils.validation import check_is_fitted
 from .._version import __version__
 from .._warnings import warn_user
 from .fitted_schema import check_fitted
-from .migrations import fill_absent, filled_pickle_state, saved_name, upgrade_header
+from .migrations import fill_absent, saved_name, upgrade_header
 from .onnx_format import array_from_json
 
 __all__ = [
@@ -50,9 +50,7 @@ __all__ = [
     "load",
     "module_state",
     "resolve_load_device",
-    "filled_pickle_state",
     "save",
-    "saved_name",
     "target_file",
     "write_atomically",
 ]
@@ -419,7 +417,7 @@ def _restore_estimator(state, tensors: dict, device):
         if name in params:
             raise ValueError(f"{name!r} is not a fitted attribute")
     fitted = {name: _from_json(value, tensors, device) for name, value in fitted.items()}
-    fill_absent(cls, saved_name, params, fitted)
+    fill_absent(cls, params, fitted)
     # A parameter left out would take the class's default: another model than the saved one.
     missing = [name for name in cls._get_param_names() if name not in params]
     if missing:

@@ -12,7 +12,8 @@ from .._constraints import Count
 from .._mixins.export import OnnxExportMixin
 from .._regressor import RNNRegressor
 from .._saving import fitted_schema as schema
-from .._saving.persistence import SafeSaving, filled_pickle_state
+from .._saving.migrations import filled_pickle_state
+from .._saving.persistence import SafeSaving
 from .._scaling import mean_and_nonzero_scale
 from .._validation import check_sample_weight
 from ..metrics import mean_absolute_scaled_error

@@ -203,8 +203,9 @@ class WindowEncodingMixin:
         the steps (seeds 0-2; a seasonal difference gave 1.670 on quarterly)."""
         lags = (self.season_length_, 1) if self.season_length_ > 1 else (1,)
         for lag in lags:
-            if len(_observed_steps(window, lag)) >= self.scale_steps_:
-                step = mean_step(window, 0.0, lag)
+            steps = _observed_steps(window, lag)
+            if len(steps) >= self.scale_steps_:
+                step = _nonzero_mean(steps, window, 0.0)
                 if step > 0.0:
                     return step
         return float(fallback_scale)
@@ -233,7 +234,12 @@ def mean_step(values, fallback=1.0, lag: int = 1) -> float:
     """The mean absolute change between consecutive values, or values ``lag`` steps
     apart (a window's scale: the size of its steps, as MASE scales errors); ``fallback``
     where there is none or it is 0."""
-    steps = _observed_steps(values, lag)
+    return _nonzero_mean(_observed_steps(values, lag), values, fallback)
+
+
+def _nonzero_mean(steps, values, fallback) -> float:
+    """The mean of ``steps``, changes of ``values``; ``fallback`` where there is none
+    or it is 0 next to the values' size."""
     if not len(steps):
         return float(fallback)
     step = float(np.mean(steps))
