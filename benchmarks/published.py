@@ -52,7 +52,7 @@ PUBLISHED = [
     (
         "CMUdict, word error rate, stress counted (lower is better)",
         ("defaults-generative", r"spelling to phonemes \| WER (\d\.\d+)",
-         "50,000 training words, a 6-minute fit on 2 CPU cores"),
+         "50,000 training words, a 3.5-minute fit on 2 CPU cores"),
         [
             ("joint-sequence 8-gram WFST", "about 0.325",
              "Phonetisaurus (Novak et al. 2016) results on CMUdict",

@@ -24,6 +24,8 @@ Usage::
     python benchmarks/select_defaults.py --task text_regression    # the regressor's
                                           # pooling for text (Syllables)
     python benchmarks/select_defaults.py --task long          # long univariate series
+    python benchmarks/select_defaults.py --task language_model    # the character
+                                          # language model (--folds-seed: its seed)
 """
 
 from __future__ import annotations
@@ -37,10 +39,13 @@ import torch
 from common import (
     CLASSIFICATION,
     REGRESSION,
+    AbsoluteDiscountingNgram,
     auto_frame_size,
+    bits_per_character,
     char_count_forest,
     char_ngram_ridge,
     fortunes_split,
+    language_model_split,
     load_series,
     m1_forecast_split,
     m1_growth_split,
@@ -61,7 +66,7 @@ from sklearn.metrics import log_loss
 from sklearn.model_selection import KFold, RepeatedKFold, StratifiedKFold
 from skorch.callbacks import Callback
 
-from sk_rnn import RNNClassifier, RNNRegressor, RNNTagger
+from sk_rnn import RNNClassifier, RNNLanguageModel, RNNRegressor, RNNTagger
 from sk_rnn.forecasting import RNNForecaster
 from sk_rnn.metrics import entity_f1_score
 
@@ -569,6 +574,52 @@ def long_cv(settings, folds_seed=0):
     return float(np.mean(accuracies))
 
 
+# -- the character language model (issue 49): inside the training texts of
+# bench_language_model.py's split, their last tenth held out, seeds 0 and 1 (--folds-seed)
+# for the leaders. The rule: the lowest held-out bits/char within 300 s of fit; within the
+# spread between seeds, the cheaper.
+LANGUAGE_MODEL_CANDIDATES = {
+    "M1: LSTM-256, 3,000 steps (the defaults before)": dict(hidden_size=256),
+    "M2: LSTM-256, 4,200 steps": dict(hidden_size=256, optimizer_steps=4200),
+    "M3: M2 with weight drop 0.25": dict(hidden_size=256, optimizer_steps=4200, weight_drop=0.25),
+    "M4: M3 without dropout": dict(
+        hidden_size=256, optimizer_steps=4200, weight_drop=0.25, dropout=0.0
+    ),
+    "M5: LSTM-512": dict(hidden_size=512),
+    "M6: two layers of LSTM-256": dict(hidden_size=256, num_layers=2),
+    "M7: GRU-512": dict(cell="gru", hidden_size=512),
+    "M8: LSTM-384 (the defaults)": dict(hidden_size=384),
+    "M9: LSTM-384, 24 epochs (about 4,000 steps)": dict(hidden_size=384, max_epochs=24),
+}
+
+
+def language_model_cv(settings, folds_seed=0):
+    """Bits per character on the last tenth of the training texts (one split, no folds:
+    ``folds_seed`` seeds the model); ``optimizer_steps`` sets ``max_epochs`` to about
+    that many steps of the defaults' streams (32 x 100 characters, a tenth held out for
+    early stopping), as ``max_epochs="auto"`` counts them."""
+    train, _ = language_model_split()
+    cut = int(0.9 * len(train))
+    fit_texts, held_out = train[:cut], train[cut:]
+    settings = {"tokenizer": "char", **settings, "random_state": folds_seed}
+    steps = settings.pop("optimizer_steps", None)
+    if steps is not None:
+        characters = sum(len(text) + 1 for text in fit_texts) * 0.9
+        settings["max_epochs"] = int(np.ceil(steps / (characters // (32 * 100))))
+    start = time.perf_counter()
+    model = RNNLanguageModel(**settings).fit(fit_texts)
+    seconds = time.perf_counter() - start
+    total, symbols = AbsoluteDiscountingNgram().fit(fit_texts).bits(held_out)
+    five_gram = total / symbols
+    bits = bits_per_character(model, held_out)
+    print(
+        f"  {bits:.3f} bits/char ({bits / five_gram:.3f}x the 5-gram's {five_gram:.3f}), "
+        f"{len(model.history_)} epochs, {seconds:.0f} s fit",
+        flush=True,
+    )
+    return bits
+
+
 def units_forecasting_cv(settings, folds_seed=0):
     """MASE on M1's validation split (the 6 years before the last 6)."""
     histories, futures = m1_forecast_split(validation=True)
@@ -620,6 +671,7 @@ def main():
             "units_forecasting",
             "text_regression",
             "long",
+            "language_model",
         ],
         default="series",
     )
@@ -641,6 +693,7 @@ def main():
             "units_forecasting": (FORECASTER_CANDIDATES, units_forecasting_cv),
             "text_regression": (TEXT_REGRESSOR_CANDIDATES, text_regression_cv),
             "long": (LONG_CANDIDATES, long_cv),
+            "language_model": (LANGUAGE_MODEL_CANDIDATES, language_model_cv),
         }[args.task]
         for name, cfg in candidates.items():
             if args.candidates and name.split(":")[0] not in args.candidates:

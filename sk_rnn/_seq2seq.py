@@ -39,7 +39,7 @@ class RNNSeq2Seq(RNNBase):
     bidirectional LSTM-128 encoder, general attention, dropout 0.2, character tokens for
     single words (``tokenizer="auto"``), Adam at lr 0.003 with a cosine decay, and
     ``max_epochs="auto"``: about 12,000 optimizer steps of 64 pairs whatever the data size
-    (at least one epoch), 6 minutes on this project's 2-core CPU for short words.
+    (at least one epoch), 3.5 minutes on this project's 2-core CPU for short words.
 
     Parameters
     ----------

@@ -110,6 +110,41 @@ def test_sampling_is_reproducible(fitted):
     assert all(s.startswith("xabab") and VALID.match(s) for s in continued)
 
 
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_weight_drop_drops_recurrent_weights_in_training_only(bidirectional):
+    from sk_rnn._modules import RecurrentEncoder
+
+    torch.manual_seed(0)
+    encoder = RecurrentEncoder(4, "lstm", 16, 2, bidirectional, weight_drop=0.5)
+    x, lengths = torch.randn(3, 6, 4), torch.full((3,), 6)
+    plain = RecurrentEncoder(4, "lstm", 16, 2, bidirectional)
+    plain.load_state_dict(encoder.state_dict())
+    encoder.eval()
+    torch.testing.assert_close(encoder(x, lengths)[0], plain(x, lengths)[0])
+    encoder.train()
+    dropped = encoder(x, lengths)[0]
+    assert not torch.allclose(dropped, plain(x, lengths)[0])
+    dropped.square().sum().backward()
+    for name, weight in encoder.named_parameters():
+        share_without_gradient = (weight.grad == 0).float().mean().item()
+        if "weight_hh" in name:  # a dropped weight takes no part, so has no gradient
+            assert 0.4 < share_without_gradient < 0.6, name
+        else:
+            assert share_without_gradient < 0.05, name
+
+
+def test_weight_drop_learns_and_takes_a_new_value_on_warm_start():
+    texts = regular_texts(200, np.random.default_rng(0))
+    lm = RNNLanguageModel(max_epochs=15, weight_drop=0.2, **FAST).fit(texts)
+    assert lm.net_.module_.encoder.weight_drop == 0.2
+    samples = lm.sample(40, max_length=20, temperature=0.7, random_state=0)
+    assert np.mean([bool(VALID.match(s)) for s in samples]) >= 0.9, samples
+    lm.set_params(warm_start=True, weight_drop=0.4, max_epochs=1).fit(texts)
+    assert lm.net_.module_.encoder.weight_drop == 0.4
+    restored = pickle.loads(pickle.dumps(lm))
+    np.testing.assert_array_equal(restored.score_samples(texts[:5]), lm.score_samples(texts[:5]))
+
+
 def test_grid_search_over_hidden_size():
     texts = regular_texts(60, np.random.default_rng(2))
     model = RNNLanguageModel(max_epochs=3, **dict(FAST, hidden_size=8))
@@ -155,6 +190,7 @@ def test_reproducible_fits():
     "params, X, error, match",
     [
         (dict(tie_weights=True, hidden_size=8), ["ab"], ValueError, "embedding_dim \\(64\\)"),
+        (dict(weight_drop=1.0), ["ab"], ValueError, "weight_drop"),
         ({}, [np.zeros((3, 2))], TypeError, "needs text"),
         ({}, ["ab", ""], ValueError, "Sample 1 of X has no tokens"),
     ],

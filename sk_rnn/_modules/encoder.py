@@ -4,7 +4,7 @@ Batches are right-padded; a unidirectional layer's output at step ``t`` only dep
 steps ``<= t``, and the backward direction of a bidirectional layer runs on each sequence
 reversed *within its own length*, so padding never enters it. On CPU this is several
 times faster than ``pack_padded_sequence`` (see docs/benchmarks.md). Token input is
-embedded here, with token dropout.
+embedded here, with token dropout; recurrent weights may be dropped in training.
 """
 
 from __future__ import annotations
@@ -96,6 +96,10 @@ class RecurrentEncoder(TokenHiding):
     token_dropout : float
         For token input, in training: the probability of replacing a token id by the
         ``<unk>`` id (1), so that the ``<unk>`` embedding is trained on real contexts.
+    weight_drop : float
+        In training, the probability of dropping each hidden-to-hidden weight of the
+        recurrent layers: one mask per call, shared by every step and sequence of the
+        batch (DropConnect, as in Merity et al. 2018).
 
     Inputs: ``x, lengths, hidden``
         - **x** of shape ``(batch, max_length, input_size)``, right-padded, or token ids
@@ -115,6 +119,8 @@ class RecurrentEncoder(TokenHiding):
           the batch (meant for streams of equal-length chunks), else ``None``.
     """
 
+    weight_drop: float = 0.0  # modules pickled before weight_drop existed have none
+
     def __init__(
         self,
         input_size,
@@ -126,10 +132,12 @@ class RecurrentEncoder(TokenHiding):
         vocabulary_size=None,
         token_feature_encoder=None,
         token_dropout=0.0,
+        weight_drop=0.0,
     ):
         super().__init__()
         input_size, hidden_size, num_layers = int(input_size), int(hidden_size), int(num_layers)
         self.token_dropout = token_dropout
+        self.weight_drop = weight_drop
         self.embedding = None
         if vocabulary_size is not None:
             self.embedding = nn.Embedding(int(vocabulary_size), input_size, padding_idx=PAD_ID)
@@ -173,7 +181,7 @@ class RecurrentEncoder(TokenHiding):
         lengths = lengths.to(x.device)
         last_index = (lengths - 1)[:, None, None]
         if not self.bidirectional:
-            outputs, hidden = self.rnn(x, hidden)
+            outputs, hidden = self._run(self.rnn, x, hidden)
             last = outputs.gather(1, last_index.expand(-1, 1, outputs.size(2))).squeeze(1)
             return outputs, last, hidden
         if hidden is not None:
@@ -185,14 +193,26 @@ class RecurrentEncoder(TokenHiding):
         for i, (forward_rnn, backward_rnn) in enumerate(pairs):
             if i > 0:
                 layer_input = self.layer_dropout(layer_input)
-            forward_out, _ = forward_rnn(layer_input)
-            backward_out_reversed, _ = backward_rnn(reverse_padded(layer_input, lengths))
+            forward_out, _ = self._run(forward_rnn, layer_input)
+            backward_out_reversed, _ = self._run(backward_rnn, reverse_padded(layer_input, lengths))
             backward_out = reverse_padded(backward_out_reversed, lengths)
             layer_input = torch.cat([forward_out, backward_out], dim=2)
         size = self.hidden_size
         forward_last = forward_out.gather(1, last_index.expand(-1, 1, size)).squeeze(1)
         backward_last = backward_out[:, 0]
         return layer_input, torch.cat([forward_last, backward_last], dim=1), None
+
+    def _run(self, rnn: nn.RNNBase, x, hidden=None):
+        """``rnn`` over ``x``, its hidden-to-hidden weights dropped in training."""
+        if not (self.training and self.weight_drop):
+            return rnn(x, hidden)
+        weights = {
+            name: nn.functional.dropout(weight, self.weight_drop)
+            if name.startswith("weight_hh")
+            else weight
+            for name, weight in rnn.named_parameters()
+        }
+        return torch.func.functional_call(rnn, weights, (x, hidden))
 
 
 def length_mask(lengths: torch.Tensor, n_steps: int) -> torch.Tensor:

@@ -70,7 +70,7 @@ PARAMETERS_ADDED: dict[str, dict] = {
         "standardize": False,
         "lr_schedule": "constant",
     },
-    "sk_rnn.RNNLanguageModel": {"lr_schedule": "constant"},
+    "sk_rnn.RNNLanguageModel": {"lr_schedule": "constant", "weight_drop": 0.0},
     "sk_rnn.RNNSeq2Seq": {"standardize": False, "lr_schedule": "constant"},
     # Before per-window scaling, every series was standardised on its own.
     "sk_rnn.RNNForecaster": {"series_id": None, "scaling": "series", "season_length": 1},
