@@ -154,8 +154,9 @@ class RNNLanguageModel(RNNBase):
 
     # A language model must not read the tokens it predicts, nor merge them into frames:
     # it has no bidirectional or frame_size (ABSENT_PARAMETER_VALUES says how it reads).
-    _training_parameters = RNNBase._training_parameters | {"bptt", "weight_drop"}
-    _network_parameters = frozenset({"tie_weights"})
+    _training_parameters = RNNBase._training_parameters | {"bptt"}
+    # weight_drop lives in the built module, as the encoder's own setting.
+    _network_parameters = frozenset({"tie_weights", "weight_drop"})
 
     @property
     def _outputs_per_step(self) -> bool:
@@ -203,10 +204,6 @@ class RNNLanguageModel(RNNBase):
     def _build_task_module(self, encoder):
         encoder.weight_drop = self.weight_drop
         return NextTokenPredictor(encoder, self.dropout, self.tie_weights)
-
-    def _apply_parameter_changes(self, changed: list[str], n_samples: int) -> None:
-        super()._apply_parameter_changes(changed, n_samples)
-        self.net_.module_.encoder.weight_drop = self.weight_drop
 
     def _net_params(self) -> dict:
         return {"bptt": self.bptt}

@@ -133,16 +133,21 @@ def test_weight_drop_drops_recurrent_weights_in_training_only(bidirectional):
             assert share_without_gradient < 0.05, name
 
 
-def test_weight_drop_learns_and_takes_a_new_value_on_warm_start():
+def test_weight_drop_learns_and_is_kept_by_saved_models(tmp_path):
     texts = regular_texts(200, np.random.default_rng(0))
     lm = RNNLanguageModel(max_epochs=15, weight_drop=0.2, **FAST).fit(texts)
     assert lm.net_.module_.encoder.weight_drop == 0.2
     samples = lm.sample(40, max_length=20, temperature=0.7, random_state=0)
     assert np.mean([bool(VALID.match(s)) for s in samples]) >= 0.9, samples
-    lm.set_params(warm_start=True, weight_drop=0.4, max_epochs=1).fit(texts)
-    assert lm.net_.module_.encoder.weight_drop == 0.4
-    restored = pickle.loads(pickle.dumps(lm))
-    np.testing.assert_array_equal(restored.score_samples(texts[:5]), lm.score_samples(texts[:5]))
+    lm.save(tmp_path / "lm.safetensors")
+    for restored in (pickle.loads(pickle.dumps(lm)), sk_rnn.load(tmp_path / "lm.safetensors")):
+        assert restored.net_.module_.encoder.weight_drop == 0.2
+        np.testing.assert_array_equal(
+            restored.score_samples(texts[:5]), lm.score_samples(texts[:5])
+        )
+    # It shapes the built module: continued training refuses a new value.
+    with pytest.raises(ValueError, match="weight_drop"):
+        lm.set_params(warm_start=True, weight_drop=0.4, max_epochs=1).fit(texts)
 
 
 def test_grid_search_over_hidden_size():
