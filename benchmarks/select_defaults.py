@@ -621,21 +621,24 @@ LANGUAGE_MODEL_CANDIDATES = {
 }
 
 
+def with_step_budget(model, steps):
+    """``model``, whose ``max_epochs="auto"`` aims for ``steps`` optimizer steps (None:
+    its class's budget), its batches counted as the estimator counts them."""
+    if steps is not None:
+        model._auto_updates = steps
+    return model
+
+
 def language_model_cv(settings, folds_seed=0):
     """Bits per character on the last tenth of the training texts (one split, no folds:
-    ``folds_seed`` seeds the model); ``optimizer_steps`` sets ``max_epochs`` to about
-    that many steps of the defaults' streams (32 x 100 characters, a tenth held out for
-    early stopping), as ``max_epochs="auto"`` counts them."""
+    ``folds_seed`` seeds the model); ``optimizer_steps``: see :func:`with_step_budget`."""
     train, _ = language_model_split()
     cut = int(0.9 * len(train))
     fit_texts, held_out = train[:cut], train[cut:]
     settings = {"tokenizer": "char", **settings, "random_state": folds_seed}
     steps = settings.pop("optimizer_steps", None)
-    if steps is not None:
-        characters = sum(len(text) + 1 for text in fit_texts) * 0.9
-        settings["max_epochs"] = int(np.ceil(steps / (characters // (32 * 100))))
     start = time.perf_counter()
-    model = RNNLanguageModel(**settings).fit(fit_texts)
+    model = with_step_budget(RNNLanguageModel(**settings), steps).fit(fit_texts)
     seconds = time.perf_counter() - start
     total, symbols = AbsoluteDiscountingNgram().fit(fit_texts).bits(held_out)
     five_gram = total / symbols
@@ -661,17 +664,16 @@ SEQ2SEQ_CANDIDATES = {
 
 def seq2seq_cv(settings, folds_seed=0):
     """Word error rate on a tenth of the training words (``folds_seed`` seeds the model);
-    ``optimizer_steps`` sets ``max_epochs`` to about that many batches of 64 pairs."""
+    ``optimizer_steps``: see :func:`with_step_budget`."""
     words, phonemes, _, _ = g2p_split(50_000)
     order = np.random.default_rng(0).permutation(len(words))
     cut = int(0.9 * len(words))
     fit, held_out = order[:cut], order[cut:]
     settings = {**settings, "random_state": folds_seed}
     steps = settings.pop("optimizer_steps", None)
-    if steps is not None:
-        settings["max_epochs"] = int(np.ceil(steps / np.ceil(cut / 64)))
     start = time.perf_counter()
-    model = RNNSeq2Seq(**settings).fit([words[i] for i in fit], [phonemes[i] for i in fit])
+    model = with_step_budget(RNNSeq2Seq(**settings), steps)
+    model.fit([words[i] for i in fit], [phonemes[i] for i in fit])
     seconds = time.perf_counter() - start
     predicted = model.predict([words[i] for i in held_out])
     wrong = np.mean(
