@@ -390,6 +390,12 @@ def language_model_split():
     return [texts[i] for i in order[:cut]], [texts[i] for i in order[cut:]]
 
 
+def as_read_by(model, texts) -> list[str]:
+    """``texts`` as the language model ``model`` reads them: lowercased when it lowercases
+    (its bits/char are those of that text, so a baseline must read the same)."""
+    return [text.lower() for text in texts] if model.lowercase else list(texts)
+
+
 def bits_per_character(model, texts) -> float:
     """An RNNLanguageModel's bits per character of ``texts`` (each text's end included)."""
     total, n_tokens = model._total_log_likelihood(texts)
