@@ -542,6 +542,7 @@ LONG_CANDIDATES = {
     "L4: the convolutions dilated 1, 2 and 4": dict(dilations=(1, 2, 4)),
     "L5: the convolutions dilated 1, 2 and 2": dict(dilations=(1, 2, 2)),
     "L6: the convolutions dilated 1, 1 and 2": dict(dilations=(1, 1, 2)),
+    "L7: L5 with L2's frame summaries": dict(frame_summaries=True, dilations=(1, 2, 2)),
 }
 
 
@@ -680,6 +681,8 @@ SEQ2SEQ_CANDIDATES = {
     "S1: the defaults (LSTM-128, 12,000 steps)": dict(),
     "S2: LSTM-256": dict(hidden_size=256),
     "S3: 24,000 steps": dict(optimizer_steps=24_000),
+    "S4: additive attention": dict(attention="additive"),
+    "S5: the defaults, beam search of 5": dict(beam_size=5),
 }
 
 
