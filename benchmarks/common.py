@@ -390,10 +390,16 @@ def language_model_split():
     return [texts[i] for i in order[:cut]], [texts[i] for i in order[cut:]]
 
 
-def as_read_by(model, texts) -> list[str]:
-    """``texts`` as the language model ``model`` reads them: lowercased when it lowercases
-    (its bits/char are those of that text, so a baseline must read the same)."""
-    return [text.lower() for text in texts] if model.lowercase else list(texts)
+def five_gram_bits_per_character(model, train, texts) -> float:
+    """Bits per character of ``texts`` under a 5-gram fitted on ``train``, both read as the
+    language model ``model`` reads them: lowercased when it lowercases (its bits/char are
+    those of that text, so the baseline must read the same)."""
+
+    def as_read(some_texts):
+        return [text.lower() for text in some_texts] if model.lowercase else list(some_texts)
+
+    total, symbols = AbsoluteDiscountingNgram().fit(as_read(train)).bits(as_read(texts))
+    return total / symbols
 
 
 def bits_per_character(model, texts) -> float:

@@ -41,12 +41,11 @@ import torch
 from common import (
     CLASSIFICATION,
     REGRESSION,
-    AbsoluteDiscountingNgram,
-    as_read_by,
     auto_frame_size,
     bits_per_character,
     char_count_forest,
     char_ngram_ridge,
+    five_gram_bits_per_character,
     fortunes_split,
     g2p_split,
     language_model_split,
@@ -611,7 +610,7 @@ def long_cv(settings, folds_seed=0):
 # weight drop: the defaults moved after the first round (M1-M9), and the later rounds'
 # candidates were measured against those of M8.
 LANGUAGE_MODEL_FIRST_ROUND = dict(lr=3e-3, weight_drop=0.0)
-LANGUAGE_MODEL_CANDIDATES = {
+_LANGUAGE_MODEL_SETTINGS = {
     "M1: LSTM-256, 3,000 steps (the defaults before)": dict(hidden_size=256),
     "M2: LSTM-256, 4,200 steps": dict(hidden_size=256, optimizer_steps=4200),
     "M3: M2 with weight drop 0.25": dict(hidden_size=256, optimizer_steps=4200, weight_drop=0.25),
@@ -637,7 +636,7 @@ LANGUAGE_MODEL_CANDIDATES = {
 }
 LANGUAGE_MODEL_CANDIDATES = {
     name: {**LANGUAGE_MODEL_FIRST_ROUND, **settings}
-    for name, settings in LANGUAGE_MODEL_CANDIDATES.items()
+    for name, settings in _LANGUAGE_MODEL_SETTINGS.items()
 }
 
 
@@ -661,9 +660,7 @@ def language_model_cv(settings, folds_seed=0):
     start = time.perf_counter()
     model.fit(fit_texts)
     seconds = time.perf_counter() - start
-    ngram = AbsoluteDiscountingNgram().fit(as_read_by(model, fit_texts))
-    total, symbols = ngram.bits(as_read_by(model, held_out))
-    five_gram = total / symbols
+    five_gram = five_gram_bits_per_character(model, fit_texts, held_out)
     bits = bits_per_character(model, held_out)
     print(
         f"  {bits:.3f} bits/char ({bits / five_gram:.3f}x the 5-gram's {five_gram:.3f}), "

@@ -43,10 +43,10 @@ class RNNLanguageModel(RNNBase):
     on ``batch_size=32`` streams of ``bptt=100`` tokens, Adam at lr 0.005 with a cosine
     decay, weight drop 0.2 on the recurrent weights, dropout 0.2 before the output
     layer, early stopping from 1,000 texts on (keeping the epoch of lowest held-out
-    perplexity), and ``max_epochs="auto"``: about
-    3,000 optimizer steps (an epoch has ``tokens / (batch_size * bptt)`` batches). A
-    fit's cost is about 3,000 steps of 32 x 100 tokens whatever the corpus size (at least
-    one epoch): 3.5 minutes for an LSTM-384 on this project's 2-core CPU.
+    perplexity), and ``max_epochs="auto"``: about 3,000 optimizer steps (an epoch has
+    ``tokens / (batch_size * bptt)`` batches). A fit's cost is about 3,000 steps of 32 x
+    100 tokens whatever the corpus size (at least one epoch): 3.5 minutes for an
+    LSTM-384 on this project's 2-core CPU.
 
     Parameters
     ----------
